@@ -1,0 +1,42 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is set up by them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck format openapi install migrate clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) -m api migrate
+
+run: install
+	APP_ENV=$${APP_ENV:-sandbox} $(PY) -m api serve
+
+lint: install
+	$(PY) -m ruff check api domain tests
+	$(PY) -m ruff format --check api domain tests
+	$(PY) -m mypy
+
+format: install
+	$(PY) -m ruff format api domain tests
+	$(PY) -m ruff check --fix api domain tests
+
+test: lint
+	$(PY) -m pytest
+
+openapi: install
+	$(PY) -m api openapi --output openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

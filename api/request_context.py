@@ -1,0 +1,111 @@
+"""The outermost layer: a request id on every response and one structured log line per request.
+
+It wraps the whole Litestar app (not a route middleware) so that even routing errors (404, 405) and
+413s carry `X-Request-Id` and are logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("api.request")
+
+REQUEST_ID_HEADER = b"x-request-id"
+_CLIENT_REQUEST_ID = re.compile(rb"^[\x21-\x7e]{1,128}$")
+
+
+def request_id_of(scope: Scope) -> str:
+    """The request id of this request (the client's, when it sent a sane one)."""
+    state: dict[str, Any] = scope.setdefault("state", {})
+    existing = state.get("request_id")
+    if isinstance(existing, str):
+        return existing
+    request_id = None
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER and _CLIENT_REQUEST_ID.match(value):
+            request_id = value.decode("ascii")
+            break
+    if request_id is None:
+        request_id = secrets.token_hex(12)
+    state["request_id"] = request_id
+    return request_id
+
+
+class RequestContext:
+    """ASGI wrapper adding `X-Request-Id` and logging method, route, status, duration, request and client id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = request_id_of(scope)
+        status = 500
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != REQUEST_ID_HEADER]
+                headers.append((REQUEST_ID_HEADER, request_id.encode("ascii")))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            state: dict[str, Any] = scope.get("state", {})
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": scope.get("method"),
+                        "route": scope.get("path_template") or scope.get("path"),
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "request_id": request_id,
+                        "client_id": state.get("client_id"),
+                    }
+                },
+            )
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line; structured fields come from `extra={"fields": {...}}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str) -> None:
+    """Send every log record to stderr as JSON lines at `level`."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).disabled = True  # our request line replaces it

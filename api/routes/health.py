@@ -1,0 +1,38 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+from litestar import get
+from litestar.datastructures import State
+
+from api.errors import RETRY_AFTER_SECONDS, ApiError
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+class HealthStatus(msgspec.Struct, kw_only=True):
+    status: str
+
+
+@get("/health/live", operation_id="getLiveness", tags=["health"], summary="Liveness")
+async def live() -> HealthStatus:
+    """The process is up and serving HTTP; it does not touch the database."""
+    return HealthStatus(status="ok")
+
+
+@get("/health/ready", operation_id="getReadiness", tags=["health"], summary="Readiness")
+async def ready(state: State) -> HealthStatus:
+    """The database answers; 503 `service_unavailable` with `Retry-After` when it does not."""
+    pool: asyncpg.Pool = state.pool
+    try:
+        await pool.fetchval("SELECT 1", timeout=READINESS_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise ApiError(
+            503,
+            "service_unavailable",
+            "The database is not answering.",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        ) from exc
+    return HealthStatus(status="ok")

@@ -1,0 +1,82 @@
+"""Settings: one frozen object, built from the environment in exactly one place (`Settings.from_env`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+AppEnv = Literal["development", "sandbox", "production"]
+APP_ENVS: tuple[AppEnv, ...] = ("development", "sandbox", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class SettingsError(ValueError):
+    """The environment holds a value the service cannot start with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service reads from its environment; tests build their own with `replace`."""
+
+    database_url: str | None = None
+    app_env: AppEnv = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    data_dir: Path = Path(".data")
+    log_level: str = "INFO"
+    pool_min_size: int = 0
+    pool_max_size: int = 10
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when no DATABASE_URL is given and the service runs its own PostgreSQL."""
+        return self.database_url is None
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    def with_database_url(self, url: str) -> Settings:
+        """The same settings pointing at a concrete database (after the embedded server started)."""
+        return replace(self, database_url=url)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default: the process environment), refusing bad values loudly."""
+        env = os.environ if environ is None else environ
+        app_env = env.get("APP_ENV", "development")
+        if app_env not in APP_ENVS:
+            raise SettingsError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {app_env!r}")
+        log_level = env.get("LOG_LEVEL", "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            app_env=app_env,
+            host=env.get("HOST", "127.0.0.1"),
+            port=_int(env, "PORT", 8000, minimum=1),
+            workers=_int(env, "WEB_CONCURRENCY", 1, minimum=1),
+            data_dir=Path(env.get("DATA_DIR", ".data")),
+            log_level=log_level,
+            pool_min_size=_int(env, "DB_POOL_MIN", 0, minimum=0),
+            pool_max_size=_int(env, "DB_POOL_MAX", 10, minimum=1),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
