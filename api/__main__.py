@@ -15,6 +15,7 @@ from api.database import resolve_database_url
 from api.migrations import MigrationError, migrate
 from api.request_context import configure_logging
 from api.settings import Settings, SettingsError
+from domain.errors import DomainError
 
 
 def openapi_document() -> dict[str, Any]:
@@ -31,11 +32,12 @@ def openapi_text() -> str:
     return json.dumps(openapi_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _migrate(settings: Settings) -> Settings:
+def _migrate(settings: Settings, *, quiet: bool = False) -> Settings:
     settings = resolve_database_url(settings)
     assert settings.database_url is not None
     applied = asyncio.run(migrate(settings.database_url))
-    print(f"migrations: {len(applied)} applied" + (f" ({', '.join(m.name for m in applied)})" if applied else ""))
+    if not quiet:
+        print(f"migrations: {len(applied)} applied" + (f" ({', '.join(m.name for m in applied)})" if applied else ""))
     return settings
 
 
@@ -44,6 +46,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     settings = _migrate(settings) if not args.no_migrate else resolve_database_url(settings)
     assert settings.database_url is not None
+    if not settings.is_production:
+        from api.bootstrap import demo_partner_credentials
+
+        demo = asyncio.run(demo_partner_credentials(settings))
+        print(
+            "\nDemo partner (sandbox) client credentials; a new secret is issued at every start:\n"
+            f"  client_id:     {demo.client_id}\n  client_secret: {demo.client_secret}\n"
+            f"  try: curl -s -u {demo.client_id}:{demo.client_secret} -d grant_type=client_credentials "
+            f"http://{args.host}:{args.port}/oauth/token\n",
+            flush=True,
+        )
     # Worker processes build their settings from the environment: hand them the concrete database.
     os.environ["DATABASE_URL"] = settings.database_url
     print(f"serving on http://{args.host}:{args.port} (docs at http://{args.host}:{args.port}/docs)", flush=True)
@@ -77,6 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=settings.workers)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     commands.add_parser("migrate", help="apply pending migrations")
+    client_commands = commands.add_parser("clients", help="OAuth client bootstrap").add_subparsers(
+        dest="clients_command", required=True
+    )
+    programme = client_commands.add_parser("create-programme", help="print a new programme (portal) client as JSON")
+    programme.add_argument("--name", required=True)
+    programme.add_argument("--scopes", nargs="*", help="programme:* scopes (default: all of them)")
+    key_commands = commands.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
+    key_commands.add_parser("rotate", help="start signing with a new key; old keys stay in the JWKS")
     spec = commands.add_parser("openapi", help="print the OpenAPI document (or write it with --output)")
     spec.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
@@ -86,6 +107,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _serve(settings, args)
         elif args.command == "migrate":
             _migrate(settings)
+        elif args.command == "clients":
+            from api.bootstrap import create_programme_client
+
+            settings = _migrate(settings, quiet=True)
+            issued = asyncio.run(create_programme_client(settings, args.name, args.scopes))
+            print(json.dumps({"client_id": issued.client_id, "client_secret": issued.client_secret}))
+        elif args.command == "keys":
+            from api.bootstrap import rotate_signing_key
+
+            settings = _migrate(settings, quiet=True)
+            print(json.dumps({"kid": asyncio.run(rotate_signing_key(settings))}))
         elif args.command == "openapi":
             text = openapi_text()
             if args.output:
@@ -94,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout.write(text)
     except MigrationError as exc:
         print(f"migration refused: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"refused: {exc.detail} {[p.message for p in exc.problems]}", file=sys.stderr)
         return 1
     return 0
 

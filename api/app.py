@@ -4,43 +4,92 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.types import ASGIApp
 
+from api.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
+from api.client_secrets import SecretHasher
 from api.database import create_pool
 from api.dependencies import provide_connection, provide_transaction
 from api.docs import openapi_config, openapi_json
-from api.errors import EXCEPTION_HANDLERS
+from api.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.request_context import RequestContext, configure_logging
-from api.routes import health
+from api.routes import health, me, oauth, partners
+from api.services.audit import Actor
+from api.services.oauth import ClientAuthenticator
 from api.settings import MAX_BODY_BYTES, Settings
+from api.signing_keys import SigningKeyRing, key_encryption_key
+
+
+def _provide_actor(request: Request[Any, Any, Any], principal: Principal) -> Actor:
+    return Actor.of(principal, request_id(request))
 
 
 def create_app(settings: Settings) -> Litestar:
     """The Litestar application for `settings` (whose `database_url` must already be concrete)."""
+    hasher = SecretHasher(settings.secret_hash_profile)
+    keys = SigningKeyRing()
+    revocations = RevocationList(ttl_seconds=settings.auth_cache_ttl_seconds)
+    authenticator = ClientAuthenticator(settings=settings, hasher=hasher, keys=keys)
 
     @asynccontextmanager
     async def database_pool(app: Litestar) -> AsyncGenerator[None, None]:
+        keys.kek = key_encryption_key(settings)  # fails fast in production without KEY_ENCRYPTION_KEY
         pool = await create_pool(settings)
         app.state.pool = pool
+        app.state.signing_keys = keys
+        app.state.token_verifier = TokenVerifier(settings=settings, keys=keys, revocations=revocations, pool=pool)
+        try:
+            async with pool.acquire() as conn:
+                await keys.ensure_loaded(conn)
+        except DATABASE_UNAVAILABLE:
+            pass  # the database may be down at start: keys load on first use once it is back
         try:
             yield
         finally:
             await pool.close()
 
+    def constant(value: object) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    def verifier(state: State) -> TokenVerifier:
+        found: TokenVerifier = state.token_verifier
+        return found
+
     return Litestar(
-        route_handlers=[health.live, health.ready, openapi_json],
+        route_handlers=[
+            health.live,
+            health.ready,
+            openapi_json,
+            oauth.token,
+            oauth.introspect,
+            oauth.revoke,
+            oauth.metadata,
+            oauth.jwks,
+            me.me,
+            partners.PartnerController,
+            partners.ClientController,
+        ],
         lifespan=[database_pool],
+        guards=[authorize],
         dependencies={
             "tx": Provide(provide_transaction),
             "conn": Provide(provide_connection),
+            "settings": constant(settings),
+            "hasher": constant(hasher),
+            "authenticator": constant(authenticator),
+            "revocations": constant(revocations),
+            "verifier": Provide(verifier, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "actor": Provide(_provide_actor, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
-        state=None,
         debug=False,
         logging_config=None,
     )

@@ -36,7 +36,7 @@ def embedded_server_url(data_dir: Path, database: str = EMBEDDED_DATABASE) -> st
     if not _DATABASE_NAME.match(database):
         raise ValueError(f"not a plain database name: {database!r}")
     if database != "postgres":
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608 (checked name)
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
         if "(1 row)" not in exists:
             server.psql(f'CREATE DATABASE "{database}";')
     url: str = server.get_uri(database)

@@ -13,6 +13,8 @@ APP_ENVS: tuple[AppEnv, ...] = ("development", "sandbox", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_TOKEN_TTL_SECONDS = 900
+SecretHashProfile = Literal["standard", "fast"]
 
 
 class SettingsError(ValueError):
@@ -32,6 +34,20 @@ class Settings:
     log_level: str = "INFO"
     pool_min_size: int = 0
     pool_max_size: int = 10
+    public_url: str = "http://127.0.0.1:8000"
+    token_audience: str = "prakerja-partner-api"
+    token_ttl_seconds: int = MAX_TOKEN_TTL_SECONDS
+    key_encryption_key: str | None = None
+    secret_hash_profile: SecretHashProfile = "standard"
+    secret_rotation_grace_seconds: int = 24 * 3600
+    auth_cache_ttl_seconds: float = 5.0
+    auth_failure_limit: int = 10
+    auth_failure_window_seconds: int = 60
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of our tokens and the authorization server's identifier (RFC 8414)."""
+        return self.public_url.rstrip("/")
 
     @property
     def embedded_database(self) -> bool:
@@ -56,16 +72,36 @@ class Settings:
         log_level = env.get("LOG_LEVEL", "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+        host = env.get("HOST", "127.0.0.1")
+        port = _int(env, "PORT", 8000, minimum=1)
+        profile = env.get("SECRET_HASH_PROFILE", "standard")
+        if profile not in ("standard", "fast"):
+            raise SettingsError(f"SECRET_HASH_PROFILE must be standard or fast, not {profile!r}")
+        if profile == "fast" and app_env == "production":
+            raise SettingsError(
+                "SECRET_HASH_PROFILE=fast is for tests; production hashes secrets with the standard cost"
+            )
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             app_env=app_env,
-            host=env.get("HOST", "127.0.0.1"),
-            port=_int(env, "PORT", 8000, minimum=1),
+            host=host,
+            port=port,
             workers=_int(env, "WEB_CONCURRENCY", 1, minimum=1),
             data_dir=Path(env.get("DATA_DIR", ".data")),
             log_level=log_level,
             pool_min_size=_int(env, "DB_POOL_MIN", 0, minimum=0),
             pool_max_size=_int(env, "DB_POOL_MAX", 10, minimum=1),
+            public_url=env.get("PUBLIC_URL") or f"http://{host}:{port}",
+            token_audience=env.get("TOKEN_AUDIENCE", "prakerja-partner-api"),
+            token_ttl_seconds=min(
+                _int(env, "TOKEN_TTL_SECONDS", MAX_TOKEN_TTL_SECONDS, minimum=60), MAX_TOKEN_TTL_SECONDS
+            ),
+            key_encryption_key=env.get("KEY_ENCRYPTION_KEY") or None,
+            secret_hash_profile="fast" if profile == "fast" else "standard",
+            secret_rotation_grace_seconds=_int(env, "SECRET_ROTATION_GRACE_SECONDS", 24 * 3600, minimum=0),
+            auth_cache_ttl_seconds=float(_int(env, "AUTH_CACHE_TTL_SECONDS", 5, minimum=1)),
+            auth_failure_limit=_int(env, "AUTH_FAILURE_LIMIT", 10, minimum=1),
+            auth_failure_window_seconds=_int(env, "AUTH_FAILURE_WINDOW_SECONDS", 60, minimum=1),
         )
 
 

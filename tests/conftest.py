@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from api.app import asgi_app
+from api.app import create_app
+from api.request_context import RequestContext
 from api.settings import Settings
+from tests.auth import Credentials, onboard_partner, programme_credentials
 from tests.database import create_database, create_template, database_url, drop_database, server_admin_url
 
 
@@ -40,12 +44,45 @@ def empty_db_url(admin_url: str) -> Iterator[str]:
     drop_database(admin_url, name)
 
 
+TEST_KEY_ENCRYPTION_KEY = base64.b64encode(b"k" * 32).decode()
+
+
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, app_env="development", pool_min_size=0, pool_max_size=20)
+    return Settings(
+        database_url=db_url,
+        app_env="development",
+        pool_min_size=0,
+        pool_max_size=20,
+        key_encryption_key=TEST_KEY_ENCRYPTION_KEY,
+        secret_hash_profile="fast",
+        public_url="http://testserver.local",
+    )
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    async with AsyncTestClient(app=asgi_app(settings)) as test_client:  # type: ignore[arg-type]
+def app(settings: Settings) -> Litestar:
+    """The Litestar app under test (its `state` holds the pool and the key ring once the client started it)."""
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app=RequestContext(app)) as test_client:  # type: ignore[arg-type]
         yield test_client
+
+
+@pytest.fixture
+async def programme(client: AsyncTestClient, settings: Settings) -> Credentials:  # type: ignore[type-arg]
+    """A programme (portal) client with every programme scope, made the bootstrap way."""
+    return await programme_credentials(client, settings)
+
+
+@pytest.fixture
+async def partner_a(client: AsyncTestClient, programme: Credentials) -> Credentials:  # type: ignore[type-arg]
+    return await onboard_partner(client, programme, "Partner A")
+
+
+@pytest.fixture
+async def partner_b(client: AsyncTestClient, programme: Credentials) -> Credentials:  # type: ignore[type-arg]
+    return await onboard_partner(client, programme, "Partner B")

@@ -1,0 +1,34 @@
+"""`GET /v1/me`: who the presented token is, for debugging an integration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+from litestar import get
+
+from api.access import Principal, requires
+
+
+class Me(msgspec.Struct, kw_only=True):
+    client_id: str
+    partner_id: str | None
+    environment: str
+    scopes: list[str]
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@get("/v1/me", operation_id="getMe", tags=["me"], summary="Who am I", **requires())
+async def me(principal: Principal) -> Me:
+    """The partner, client, environment, scopes and expiry of the access token; needs no particular scope."""
+    return Me(
+        client_id=principal.client_id,
+        partner_id=principal.partner_id,
+        environment=principal.environment,
+        scopes=sorted(principal.scopes),
+        token_id=principal.token_id,
+        issued_at=datetime.fromtimestamp(principal.issued_at, UTC),
+        expires_at=datetime.fromtimestamp(principal.expires_at, UTC),
+    )

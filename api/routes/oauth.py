@@ -1,0 +1,194 @@
+"""OAuth 2.0 endpoints: token (client credentials), introspection, revocation, metadata and the JWKS."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from api.access import TokenVerifier, request_id
+from api.dependencies import Connection
+from api.errors import PROBLEM_MEDIA_TYPE
+from api.oauth_server import PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
+from api.services import oauth
+from api.services.oauth import ClientAuthenticator, OAuthResponse
+from api.settings import Settings
+from domain.clients import ALL_SCOPES
+
+TAGS = ["oauth"]
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class TokenForm(msgspec.Struct, kw_only=True):
+    """`application/x-www-form-urlencoded` token request (RFC 6749 §4.4, RFC 7523 §2.2)."""
+
+    grant_type: str | None = None
+    scope: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    client_assertion_type: str | None = None
+    client_assertion: str | None = None
+
+
+class TokenArgumentForm(msgspec.Struct, kw_only=True):
+    """Introspection (RFC 7662) and revocation (RFC 7009) request."""
+
+    token: str | None = None
+    token_type_hint: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    client_assertion_type: str | None = None
+    client_assertion: str | None = None
+
+
+class AccessTokenResponse(msgspec.Struct, kw_only=True):
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str
+
+
+def _form(data: msgspec.Struct) -> dict[str, str]:
+    return {k: v for k, v in msgspec.structs.asdict(data).items() if isinstance(v, str)}
+
+
+def _headers(request: Request[Any, Any, Any]) -> dict[str, str]:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if authorization := request.headers.get("authorization"):
+        headers["Authorization"] = authorization
+    return headers
+
+
+def _respond(answer: OAuthResponse) -> Response[Any]:
+    headers = {**NO_STORE, **{k: v for k, v in answer.headers.items() if k.lower() != "content-type"}}
+    if answer.status < 400:
+        return Response(content=answer.body, status_code=answer.status, headers=headers)
+    error = str(answer.body.get("error", "invalid_request"))
+    description = str(answer.body.get("error_description", error))
+    problem = {
+        "type": f"urn:prakerja:problem:{error}",
+        "title": error.replace("_", " ").capitalize(),
+        "status": answer.status,
+        "code": error,
+        "detail": description,
+        "error": error,
+        "error_description": description,
+    }
+    return Response(content=problem, status_code=answer.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+@post(
+    "/oauth/token",
+    operation_id="issueToken",
+    tags=TAGS,
+    summary="Get an access token (client credentials)",
+    status_code=200,
+    response_headers=None,
+    responses=None,
+)
+async def token(
+    request: Request[Any, Any, Any],
+    data: Annotated[TokenForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    tx: Connection,
+    authenticator: ClientAuthenticator,
+) -> Response[Any]:
+    """Exchange client credentials for an RFC 9068 JWT access token (at most 900 s, never a refresh token).
+
+    Authenticate with `client_secret_basic` (HTTP Basic), `client_secret_post` (form fields) or
+    `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client). `scope` is an
+    optional space-separated subset of the client's scopes; without it the token carries all of them.
+    Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body; repeated failed
+    authentication for one client id is answered 429 with `Retry-After`.
+    """
+    form = _form(data)
+    presented = presented_credentials(form, request.headers.get("authorization"))
+    _, _, answer = await authenticator.authenticate(
+        tx, presented, str(request.url), form, _headers(request), request_id(request), issue_token=True
+    )
+    assert answer is not None
+    return _respond(answer)
+
+
+async def _caller(
+    request: Request[Any, Any, Any], data: TokenArgumentForm, tx: Connection, authenticator: ClientAuthenticator
+) -> tuple[Any, Response[Any] | None]:
+    form = _form(data)
+    presented = presented_credentials(form, request.headers.get("authorization"))
+    _, caller, answer = await authenticator.authenticate(
+        tx, presented, str(request.url), form, _headers(request), request_id(request), issue_token=False
+    )
+    if caller is None:
+        assert answer is not None
+        return None, _respond(answer)
+    return caller, None
+
+
+@post("/oauth/introspect", operation_id="introspectToken", tags=TAGS, summary="Introspect a token", status_code=200)
+async def introspect(
+    request: Request[Any, Any, Any],
+    data: Annotated[TokenArgumentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    tx: Connection,
+    authenticator: ClientAuthenticator,
+    verifier: TokenVerifier,
+) -> Response[Any]:
+    """RFC 7662. The caller authenticates as a client and learns about its own tokens only: any other
+    token, or an invalid, expired or revoked one, is `{"active": false}`."""
+    caller, refusal = await _caller(request, data, tx, authenticator)
+    if refusal is not None:
+        return refusal
+    return Response(content=await oauth.introspect(verifier, caller, data.token), headers=NO_STORE)
+
+
+@post("/oauth/revoke", operation_id="revokeToken", tags=TAGS, summary="Revoke a token", status_code=200)
+async def revoke(
+    request: Request[Any, Any, Any],
+    data: Annotated[TokenArgumentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    tx: Connection,
+    authenticator: ClientAuthenticator,
+    verifier: TokenVerifier,
+) -> Response[Any]:
+    """RFC 7009. Always 200 for an authenticated caller; its own valid token stops working at once here
+    and within seconds on every other API process."""
+    caller, refusal = await _caller(request, data, tx, authenticator)
+    if refusal is not None:
+        return refusal
+    await oauth.revoke(tx, verifier, caller, data.token)
+    return Response(content={}, headers=NO_STORE)
+
+
+@get(
+    "/.well-known/oauth-authorization-server",
+    operation_id="getAuthorizationServerMetadata",
+    tags=TAGS,
+    summary="Authorization server metadata (RFC 8414)",
+)
+async def metadata(settings: Settings) -> dict[str, Any]:
+    """Where the token, introspection, revocation and key endpoints are, and what they support."""
+    issuer = settings.issuer
+    methods = [*SECRET_METHODS, PRIVATE_KEY_JWT]
+    return {
+        "issuer": issuer,
+        "token_endpoint": f"{issuer}/oauth/token",
+        "introspection_endpoint": f"{issuer}/oauth/introspect",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "scopes_supported": list(ALL_SCOPES),
+        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
+        "introspection_endpoint_auth_methods_supported": methods,
+        "revocation_endpoint_auth_methods_supported": methods,
+    }
+
+
+@get("/.well-known/jwks.json", operation_id="getJwks", tags=TAGS, summary="Public signing keys")
+async def jwks(state: State) -> Response[Any]:
+    """The public keys (with `kid`) that verify access tokens and signed certificates; retired keys stay listed."""
+    ring = state.signing_keys
+    await ring.refresh_if_stale(state.pool.acquire)
+    return Response(content=ring.jwks(), headers={"Cache-Control": "public, max-age=300"})

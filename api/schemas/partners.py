@@ -1,0 +1,60 @@
+"""Partner and OAuth client bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from api.schemas.common import Email, Name, RequestBody
+
+ScopeName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class PartnerCreate(RequestBody):
+    name: Name
+    kind: Literal["platform", "provider"]
+    contact_email: Email
+
+
+class Partner(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    kind: str
+    contact_email: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientCreate(RequestBody):
+    name: Name
+    environment: Literal["sandbox", "production"]
+    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=32)]
+    jwks: dict[str, Any] | None = None
+
+
+class Client(msgspec.Struct, kw_only=True):
+    client_id: str
+    partner_id: str | None
+    name: str
+    environment: str
+    scopes: list[str]
+    status: str
+    token_endpoint_auth_methods: list[str]
+    previous_secret_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientWithSecret(Client, kw_only=True):
+    """A client as created or rotated: the only time its secret is ever shown."""
+
+    client_secret: str
+
+
+class StatusChange(RequestBody):
+    """Optional reason for a suspension, reinstatement or disable."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] | None = None

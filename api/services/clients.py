@@ -1,0 +1,221 @@
+"""OAuth clients: creation (secret shown once), listing, secret rotation with a grace period, disabling."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import msgspec
+from joserfc import jwk
+from joserfc.errors import JoseError
+
+from api.client_secrets import SecretHasher, new_client_secret
+from api.dependencies import Connection
+from api.identifiers import new_id
+from api.pagination import decode_cursor, encode_cursor
+from api.schemas.common import Page
+from api.schemas.partners import Client, ClientCreate, ClientWithSecret
+from api.services import audit
+from api.services.audit import Actor
+from domain import clients as rules
+from domain.errors import FieldProblem, NotFound, PartnerSuspended, ValidationFailed
+
+CLIENT_COLUMNS = """
+client_id, partner_id, name, environment, scopes, status, previous_secret_expires_at, created_at, updated_at,
+jwks IS NOT NULL AS has_jwks
+"""
+INSERT_CLIENT = f"""
+INSERT INTO oauth_clients (client_id, partner_id, name, environment, scopes, secret_hash, jwks)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+RETURNING {CLIENT_COLUMNS}
+"""
+SELECT_PARTNER_STATUS_FOR_SHARE = "SELECT status FROM partners WHERE id = $1 FOR SHARE"
+LOCK_CLIENT = f"SELECT {CLIENT_COLUMNS}, secret_hash FROM oauth_clients WHERE client_id = $1 FOR UPDATE"
+ROTATE_SECRET = f"""
+UPDATE oauth_clients
+   SET previous_secret_hash = secret_hash, previous_secret_expires_at = $3, secret_hash = $2, updated_at = now()
+ WHERE client_id = $1
+RETURNING {CLIENT_COLUMNS}
+"""
+DISABLE_CLIENT = f"""
+UPDATE oauth_clients SET status = 'disabled', updated_at = now() WHERE client_id = $1 RETURNING {CLIENT_COLUMNS}
+"""
+LIST_CLIENTS = f"""
+SELECT {CLIENT_COLUMNS} FROM oauth_clients
+ WHERE ($1::text IS NULL OR partner_id = $1)
+   AND ($2::timestamptz IS NULL OR (created_at, client_id) > ($2, $3))
+ ORDER BY created_at, client_id
+ LIMIT $4
+"""
+SELECT_CREDENTIALS = """
+SELECT c.client_id, c.partner_id, c.environment, c.scopes, c.status, c.secret_hash,
+       c.previous_secret_hash, c.previous_secret_expires_at, c.jwks, p.status AS partner_status
+  FROM oauth_clients c LEFT JOIN partners p ON p.id = c.partner_id
+ WHERE c.client_id = $1
+"""
+PUBLIC_KEY_TYPES = frozenset({"EC", "RSA", "OKP"})
+PRIVATE_KEY_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """What the token endpoint needs to authenticate a client (hashes included; never serialized)."""
+
+    client_id: str
+    partner_id: str | None
+    environment: rules.Environment
+    scopes: tuple[str, ...]
+    status: rules.ClientStatus
+    secret_hash: str
+    previous_secret_hash: str | None
+    previous_secret_expires_at: datetime | None
+    jwks: dict[str, Any] | None
+    partner_status: str | None
+
+    def previous_secret_valid(self, now: datetime) -> bool:
+        return self.previous_secret_expires_at is not None and now < self.previous_secret_expires_at
+
+
+def _client(row: asyncpg.Record) -> Client:
+    data = dict(row)
+    methods = ["client_secret_basic", "client_secret_post"]
+    if data.pop("has_jwks", False):
+        methods.append("private_key_jwt")
+    data.pop("secret_hash", None)
+    return msgspec.convert({**data, "token_endpoint_auth_methods": methods}, Client)
+
+
+def check_jwks(jwks: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A client's registered public keys for `private_key_jwt`: public keys only, each with a kid."""
+    if jwks is None:
+        return None
+    keys = jwks.get("keys")
+    problem = None
+    if not isinstance(keys, list) or not keys or len(keys) > 10:
+        problem = 'jwks must be {"keys": [...]} with 1 to 10 public keys'
+    elif any(not isinstance(k, dict) or k.get("kty") not in PUBLIC_KEY_TYPES for k in keys):
+        problem = "every key needs kty EC, RSA or OKP"
+    elif any(PRIVATE_KEY_MEMBERS & set(k) for k in keys):
+        problem = "jwks must hold public keys only; never send a private key"
+    else:
+        try:
+            jwk.KeySet.import_key_set({"keys": keys})
+        except (JoseError, ValueError, TypeError, KeyError):
+            problem = "jwks holds a key that cannot be read"
+    if problem:
+        raise ValidationFailed("The client's JWKS is not acceptable.", problems=(FieldProblem("jwks", problem),))
+    return {"keys": keys}
+
+
+async def create_client(
+    conn: Connection,
+    actor: Actor,
+    hasher: SecretHasher,
+    partner_id: str | None,
+    body: ClientCreate,
+    *,
+    app_env: str,
+) -> ClientWithSecret:
+    """A new client for a partner (or, with `partner_id` None, for the programme); returns its secret once."""
+    environment = rules.Environment(body.environment)
+    if not rules.environment_accepted(app_env, environment):
+        raise ValidationFailed(
+            f"This deployment serves {app_env} clients only.",
+            problems=(FieldProblem("environment", f"must match the deployment ({app_env})"),),
+        )
+    scopes = rules.check_scopes(body.scopes, for_partner=partner_id is not None, environment=environment)
+    jwks = check_jwks(body.jwks)
+    if partner_id is not None:
+        status = await conn.fetchval(SELECT_PARTNER_STATUS_FOR_SHARE, partner_id)
+        if status is None:
+            raise NotFound("No such partner.")
+        if status != "active":
+            raise PartnerSuspended("A suspended partner cannot be issued new clients.")
+    secret = new_client_secret()
+    row = await conn.fetchrow(
+        INSERT_CLIENT,
+        new_id("cli"),
+        partner_id,
+        body.name.strip(),
+        environment.value,
+        list(scopes),
+        await hasher.hash(secret),
+        json.dumps(jwks) if jwks else None,
+    )
+    assert row is not None
+    client = _client(row)
+    await audit.record(conn, actor, "client.created", "client", client.client_id, after=client)
+    return ClientWithSecret(**msgspec.structs.asdict(client), client_secret=secret)
+
+
+async def list_clients(conn: Connection, partner_id: str | None, limit: int, cursor: str | None) -> Page[Client]:
+    after = decode_cursor(cursor)
+    rows = await conn.fetch(
+        LIST_CLIENTS, partner_id, after[0] if after else None, after[1] if after else None, limit + 1
+    )
+    items = [_client(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].client_id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def _lock_client(conn: Connection, client_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow(LOCK_CLIENT, client_id)
+    if row is None:
+        raise NotFound("No such client.")
+    return row
+
+
+async def rotate_secret(
+    conn: Connection, actor: Actor, hasher: SecretHasher, client_id: str, *, now: datetime, grace: timedelta
+) -> ClientWithSecret:
+    """A new secret; the old one keeps working until `now + grace`, then never again."""
+    row = await _lock_client(conn, client_id)
+    if row["status"] != rules.ClientStatus.ACTIVE:
+        rules.disable(rules.ClientStatus(row["status"]))  # raises: a disabled client is not rotated
+    secret = new_client_secret()
+    updated = await conn.fetchrow(ROTATE_SECRET, client_id, await hasher.hash(secret), now + grace)
+    assert updated is not None
+    client = _client(updated)
+    await audit.record(
+        conn,
+        actor,
+        "client.secret_rotated",
+        "client",
+        client_id,
+        after={"previous_secret_expires_at": client.previous_secret_expires_at},
+    )
+    return ClientWithSecret(**msgspec.structs.asdict(client), client_secret=secret)
+
+
+async def disable_client(conn: Connection, actor: Actor, client_id: str, reason: str | None) -> Client:
+    row = await _lock_client(conn, client_id)
+    rules.disable(rules.ClientStatus(row["status"]))
+    updated = await conn.fetchrow(DISABLE_CLIENT, client_id)
+    assert updated is not None
+    await audit.record(
+        conn, actor, "client.disabled", "client", client_id, before={"status": row["status"]}, after={"reason": reason}
+    )
+    return _client(updated)
+
+
+async def credentials(conn: Connection, client_id: str) -> ClientCredentials | None:
+    """The authentication facts of a client, or None for an unknown id."""
+    row = await conn.fetchrow(SELECT_CREDENTIALS, client_id)
+    if row is None:
+        return None
+    data = dict(row)
+    return ClientCredentials(
+        client_id=data["client_id"],
+        partner_id=data["partner_id"],
+        environment=rules.Environment(data["environment"]),
+        scopes=tuple(data["scopes"]),
+        status=rules.ClientStatus(data["status"]),
+        secret_hash=data["secret_hash"],
+        previous_secret_hash=data["previous_secret_hash"],
+        previous_secret_expires_at=data["previous_secret_expires_at"],
+        jwks=json.loads(data["jwks"]) if data["jwks"] else None,
+        partner_status=data["partner_status"],
+    )

@@ -1,0 +1,75 @@
+"""Partners: onboarding, listing, suspension and reinstatement."""
+
+from __future__ import annotations
+
+import msgspec
+
+from api.dependencies import Connection
+from api.identifiers import new_id
+from api.pagination import decode_cursor, encode_cursor
+from api.schemas.common import Page
+from api.schemas.partners import Partner, PartnerCreate
+from api.services import audit
+from api.services.audit import Actor
+from domain import partners as rules
+from domain.errors import NotFound
+
+PARTNER_COLUMNS = "id, name, kind, contact_email, status, created_at, updated_at"
+INSERT_PARTNER = f"""
+INSERT INTO partners (id, name, kind, contact_email) VALUES ($1, $2, $3, $4) RETURNING {PARTNER_COLUMNS}
+"""
+SELECT_PARTNER = f"SELECT {PARTNER_COLUMNS} FROM partners WHERE id = $1"
+LOCK_PARTNER = f"SELECT {PARTNER_COLUMNS} FROM partners WHERE id = $1 FOR UPDATE"
+UPDATE_PARTNER_STATUS = f"""
+UPDATE partners SET status = $2, updated_at = now() WHERE id = $1 RETURNING {PARTNER_COLUMNS}
+"""
+LIST_PARTNERS = f"""
+SELECT {PARTNER_COLUMNS} FROM partners
+ WHERE ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2))
+ ORDER BY created_at, id
+ LIMIT $3
+"""
+
+
+async def create_partner(conn: Connection, actor: Actor, body: PartnerCreate) -> Partner:
+    row = await conn.fetchrow(INSERT_PARTNER, new_id("prt"), body.name.strip(), body.kind, body.contact_email)
+    partner = msgspec.convert(dict(row), Partner) if row else None
+    assert partner is not None
+    await audit.record(conn, actor, "partner.created", "partner", partner.id, after=partner)
+    return partner
+
+
+async def get_partner(conn: Connection, partner_id: str) -> Partner:
+    row = await conn.fetchrow(SELECT_PARTNER, partner_id)
+    if row is None:
+        raise NotFound("No such partner.")
+    return msgspec.convert(dict(row), Partner)
+
+
+async def list_partners(conn: Connection, limit: int, cursor: str | None) -> Page[Partner]:
+    after = decode_cursor(cursor)
+    rows = await conn.fetch(LIST_PARTNERS, after[0] if after else None, after[1] if after else None, limit + 1)
+    items = [msgspec.convert(dict(r), Partner) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def change_status(conn: Connection, actor: Actor, partner_id: str, action: str, reason: str | None) -> Partner:
+    """Suspend or reinstate a partner; suspension stops its tokens within the revocation cache's bound."""
+    row = await conn.fetchrow(LOCK_PARTNER, partner_id)
+    if row is None:
+        raise NotFound("No such partner.")
+    before = msgspec.convert(dict(row), Partner)
+    target = rules.transition(rules.PartnerStatus(before.status), action)
+    updated = await conn.fetchrow(UPDATE_PARTNER_STATUS, partner_id, target.value)
+    after = msgspec.convert(dict(updated), Partner) if updated else before
+    await audit.record(
+        conn,
+        actor,
+        f"partner.{'suspended' if action == 'suspend' else 'reinstated'}",
+        "partner",
+        partner_id,
+        before={"status": before.status},
+        after={"status": after.status, "reason": reason},
+    )
+    return after

@@ -1,0 +1,109 @@
+"""OAuth clients: the scope catalogue, which scopes a client may hold, environments and client states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from domain.errors import FieldProblem, InvalidStateTransition, ValidationFailed
+
+PARTNER_SCOPES: tuple[str, ...] = (
+    "courses:read",
+    "courses:write",
+    "vouchers:read",
+    "vouchers:redeem",
+    "enrollments:read",
+    "learning:write",
+    "certificates:write",
+    "events:read",
+    "webhooks:manage",
+    "statements:read",
+    "sandbox:simulate",
+)
+PROGRAMME_SCOPES: tuple[str, ...] = (
+    "programme:partners",
+    "programme:curation",
+    "programme:participants",
+    "programme:finance",
+    "programme:audit",
+)
+ALL_SCOPES: tuple[str, ...] = PARTNER_SCOPES + PROGRAMME_SCOPES
+SANDBOX_ONLY_SCOPES = frozenset({"sandbox:simulate"})
+
+
+class Environment(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class ClientStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+def check_scopes(scopes: Iterable[str], *, for_partner: bool, environment: Environment) -> tuple[str, ...]:
+    """The client's scopes in catalogue order, after the rules for who may hold what.
+
+    A partner client can never hold a `programme:*` scope and a programme client holds only those;
+    `sandbox:simulate` exists only for sandbox clients. Unknown or empty scope lists are refused.
+    """
+    wanted = list(scopes)
+    problems: list[FieldProblem] = []
+    unknown = sorted({s for s in wanted if s not in ALL_SCOPES})
+    if unknown:
+        problems.append(FieldProblem("scopes", f"Unknown scopes: {', '.join(unknown)}."))
+    if not wanted:
+        problems.append(FieldProblem("scopes", "At least one scope is required."))
+    allowed = PARTNER_SCOPES if for_partner else PROGRAMME_SCOPES
+    foreign = sorted({s for s in wanted if s in ALL_SCOPES and s not in allowed})
+    if foreign:
+        holder = "A partner client" if for_partner else "A programme client"
+        problems.append(FieldProblem("scopes", f"{holder} cannot hold: {', '.join(foreign)}."))
+    if environment != Environment.SANDBOX and SANDBOX_ONLY_SCOPES & set(wanted):
+        problems.append(FieldProblem("scopes", "sandbox:simulate is only for sandbox clients."))
+    if problems:
+        raise ValidationFailed("The requested scopes are not allowed for this client.", problems=tuple(problems))
+    return tuple(s for s in ALL_SCOPES if s in set(wanted))
+
+
+def default_scopes(*, for_partner: bool, environment: Environment) -> tuple[str, ...]:
+    """Every scope such a client may hold (used when a client is created without a scope list)."""
+    if not for_partner:
+        return PROGRAMME_SCOPES
+    if environment == Environment.SANDBOX:
+        return PARTNER_SCOPES
+    return tuple(s for s in PARTNER_SCOPES if s not in SANDBOX_ONLY_SCOPES)
+
+
+def granted_scopes(requested: str | None, held: Iterable[str]) -> tuple[str, ...] | None:
+    """The scopes a token gets: the requested subset of `held`, or all of them when none are requested.
+
+    None means the request asked for something the client does not hold (OAuth `invalid_scope`).
+    """
+    held_list = list(held)
+    if requested is None or not requested.strip():
+        return tuple(held_list)
+    asked = set(requested.split())
+    if not asked <= set(held_list):
+        return None
+    return tuple(s for s in held_list if s in asked)
+
+
+def disable(current: ClientStatus) -> ClientStatus:
+    """A disabled client; disabling is final (issue a new client instead)."""
+    if current == ClientStatus.DISABLED:
+        raise InvalidStateTransition("The client is already disabled.")
+    return ClientStatus.DISABLED
+
+
+def environment_accepted(app_env: str, client_environment: Environment) -> bool:
+    """Whether a deployment running as `app_env` serves clients of `client_environment`.
+
+    Production serves only production clients and a sandbox deployment only sandbox ones, so a sandbox
+    credential can never reach production data; development serves both.
+    """
+    if app_env == "production":
+        return client_environment == Environment.PRODUCTION
+    if app_env == "sandbox":
+        return client_environment == Environment.SANDBOX
+    return True

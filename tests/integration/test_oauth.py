@@ -1,0 +1,528 @@
+"""OAuth 2.0 client credentials: client authentication, scopes, token shape, verification and revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import replace
+from typing import Any
+
+import asyncpg
+import pytest
+from joserfc import jwk, jwt
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.app import asgi_app
+from api.settings import Settings
+from api.signing_keys import SigningKeyRing
+from tests.auth import Credentials, onboard_partner, request_token, token_for
+
+Client = AsyncTestClient[Any]
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return decoded
+
+
+def ring_of(app: Litestar) -> SigningKeyRing:
+    ring: SigningKeyRing = app.state.signing_keys
+    return ring
+
+
+async def me(client: Client, token: str) -> Any:
+    return await client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+# --- client authentication -------------------------------------------------------------------------
+
+
+async def test_client_secret_basic_issues_a_bearer_jwt(client: Client, partner_a: Credentials) -> None:
+    response = await request_token(client, partner_a.client_id, partner_a.client_secret)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert 0 < body["expires_in"] <= 900
+    assert "refresh_token" not in body
+    assert response.headers["cache-control"] == "no-store"
+    claims = claims_of(body["access_token"])
+    assert claims["exp"] - claims["iat"] <= 900
+    assert claims["sub"] == claims["client_id"] == partner_a.client_id
+    assert claims["partner_id"] == partner_a.partner_id
+    assert claims["environment"] == "sandbox"
+    assert claims["iss"] == "http://testserver.local"
+    assert claims["aud"] == "prakerja-partner-api"
+    assert claims["jti"]
+    header = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[0] + "=="))
+    assert header["typ"] == "at+jwt"
+    assert header["alg"] == "ES256"
+    assert header["kid"] in {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+
+
+async def test_client_secret_post_works(client: Client, partner_a: Credentials) -> None:
+    response = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": partner_a.client_id,
+            "client_secret": partner_a.client_secret,
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert "refresh_token" not in response.json()
+
+
+@pytest.mark.parametrize("method", ["basic", "post"])
+async def test_wrong_secret_is_invalid_client(client: Client, partner_a: Credentials, method: str) -> None:
+    form = {"grant_type": "client_credentials"}
+    if method == "basic":
+        response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, "cs_wrong"))
+    else:
+        form |= {"client_id": partner_a.client_id, "client_secret": "cs_wrong"}
+        response = await client.post("/oauth/token", data=form)
+    assert response.status_code == 401
+    body = response.json()
+    assert body["error"] == "invalid_client"
+    assert body["code"] == "invalid_client"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert partner_a.client_secret not in response.text
+
+
+async def test_unknown_client_and_missing_credentials_are_invalid_client(client: Client) -> None:
+    unknown = await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("cli_nobody", "x"))
+    assert unknown.status_code == 401
+    missing = await client.post("/oauth/token", data={"grant_type": "client_credentials"})
+    assert missing.status_code == 401
+    assert missing.json()["error"] == "invalid_client"
+
+
+async def test_other_grant_types_are_unsupported(client: Client, partner_a: Credentials) -> None:
+    for grant in ("password", "authorization_code", "refresh_token"):
+        response = await client.post(
+            "/oauth/token", data={"grant_type": grant}, auth=(partner_a.client_id, partner_a.client_secret)
+        )
+        assert response.status_code == 400, grant
+        assert response.json()["error"] == "unsupported_grant_type"
+
+
+# --- private_key_jwt -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def jwt_client(client: Client, programme: Credentials, partner_a: Credentials) -> Credentials:
+    """A partner client registered with a public key, holding the private key for assertions."""
+    key = jwk.ECKey.generate_key("P-256", parameters={"kid": "partner-key-1"})
+    created = await client.post(
+        f"/v1/programme/partners/{partner_a.partner_id}/clients",
+        json={
+            "name": "JWT client",
+            "environment": "sandbox",
+            "scopes": ["vouchers:read"],
+            "jwks": {"keys": [key.as_dict(private=False)]},
+        },
+        headers=programme.headers,
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert "private_key_jwt" in body["token_endpoint_auth_methods"]
+    creds = Credentials(body["client_id"], body["client_secret"], partner_a.partner_id)
+    creds.extra["key"] = key
+    return creds
+
+
+def assertion(
+    creds: Credentials,
+    *,
+    lifetime: int = 120,
+    aud: str = "http://testserver.local/oauth/token",
+    jti: str | None = None,
+    key: Any = None,
+) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": creds.client_id,
+        "sub": creds.client_id,
+        "aud": aud,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": jti or secrets.token_hex(8),
+    }
+    return jwt.encode({"alg": "ES256", "kid": "partner-key-1"}, claims, key or creds.extra["key"])
+
+
+async def post_assertion(client: Client, signed: str) -> Any:
+    return await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": signed,
+        },
+    )
+
+
+async def test_private_key_jwt_issues_a_token(client: Client, jwt_client: Credentials) -> None:
+    response = await post_assertion(client, assertion(jwt_client))
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "vouchers:read"
+
+
+async def test_private_key_jwt_replayed_jti_is_refused(client: Client, jwt_client: Credentials) -> None:
+    signed = assertion(jwt_client, jti="once-only")
+    assert (await post_assertion(client, signed)).status_code == 200
+    replay = await post_assertion(client, signed)
+    assert replay.status_code == 401
+    assert replay.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["other_key", "long_lifetime", "wrong_audience", "expired"],
+)
+async def test_private_key_jwt_bad_assertions_are_refused(
+    client: Client, jwt_client: Credentials, variant: str
+) -> None:
+    if variant == "other_key":
+        signed = assertion(jwt_client, key=jwk.ECKey.generate_key("P-256", parameters={"kid": "partner-key-1"}))
+    elif variant == "long_lifetime":
+        signed = assertion(jwt_client, lifetime=3600)
+    elif variant == "wrong_audience":
+        signed = assertion(jwt_client, aud="https://elsewhere.example/token")
+    else:
+        signed = assertion(jwt_client, lifetime=-600)
+    response = await post_assertion(client, signed)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_client"
+
+
+async def test_jwks_with_a_private_key_is_refused(
+    client: Client, programme: Credentials, partner_a: Credentials
+) -> None:
+    key = jwk.ECKey.generate_key("P-256")
+    response = await client.post(
+        f"/v1/programme/partners/{partner_a.partner_id}/clients",
+        json={
+            "name": "x",
+            "environment": "sandbox",
+            "scopes": ["vouchers:read"],
+            "jwks": {"keys": [key.as_dict(private=True)]},
+        },
+        headers=programme.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "jwks"
+
+
+# --- scopes ------------------------------------------------------------------------------------------
+
+
+async def test_scope_subset_and_default(client: Client, partner_a: Credentials) -> None:
+    subset = await request_token(client, partner_a.client_id, partner_a.client_secret, "vouchers:read courses:read")
+    assert subset.status_code == 200
+    assert set(subset.json()["scope"].split()) == {"vouchers:read", "courses:read"}
+    assert set(claims_of(subset.json()["access_token"])["scope"].split()) == {"vouchers:read", "courses:read"}
+    everything = await request_token(client, partner_a.client_id, partner_a.client_secret)
+    assert "courses:write" in everything.json()["scope"].split()
+
+
+@pytest.mark.parametrize("scope", ["programme:partners", "vouchers:read programme:audit", "nonsense:scope"])
+async def test_scope_not_held_is_invalid_scope(client: Client, partner_a: Credentials, scope: str) -> None:
+    response = await request_token(client, partner_a.client_id, partner_a.client_secret, scope)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+
+
+async def test_missing_scope_is_403_with_www_authenticate(client: Client, partner_a: Credentials) -> None:
+    token = await token_for(client, partner_a.client_id, partner_a.client_secret, "vouchers:read")
+    response = await client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200  # /v1/me needs no particular scope
+    partner_only = await client.get("/v1/programme/partners", headers={"Authorization": f"Bearer {token}"})
+    assert partner_only.status_code == 404  # programme endpoints do not exist for partners
+
+
+async def test_programme_token_lacking_scope_gets_403(client: Client, settings: Settings) -> None:
+    from api.bootstrap import create_programme_client
+
+    issued = await create_programme_client(settings, "Auditor", ["programme:audit"])
+    token = await token_for(client, issued.client_id, issued.client_secret)
+    response = await client.get("/v1/programme/partners", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "insufficient_scope"
+    assert response.headers["www-authenticate"] == 'Bearer error="insufficient_scope", scope="programme:partners"'
+
+
+# --- resource server: the negative JWT suite ---------------------------------------------------------
+
+
+def forge(ring: SigningKeyRing, header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A token signed with the real private key but with chosen header and claims."""
+    assert ring.active is not None
+    return jwt.encode(header, claims, ring.active, algorithms=[header.get("alg", "ES256")])
+
+
+def good_claims(creds: Credentials, **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": "http://testserver.local",
+        "aud": "prakerja-partner-api",
+        "sub": creds.client_id,
+        "client_id": creds.client_id,
+        "partner_id": creds.partner_id,
+        "environment": "sandbox",
+        "iat": now,
+        "exp": now + 300,
+        "jti": secrets.token_hex(8),
+        "scope": "vouchers:read",
+    }
+    for name, value in changes.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return claims
+
+
+def unsigned(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:
+    return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}.{b64(signature)}"
+
+
+async def test_a_well_forged_token_with_the_real_key_is_accepted(
+    client: Client, app: Litestar, partner_a: Credentials
+) -> None:
+    ring = ring_of(app)
+    assert ring.active is not None
+    token = forge(ring, {"alg": "ES256", "typ": "at+jwt", "kid": ring.active.kid}, good_claims(partner_a))
+    assert (await me(client, token)).status_code == 200
+
+
+def negative_tokens(ring: SigningKeyRing, creds: Credentials) -> dict[str, str]:
+    assert ring.active is not None
+    kid = ring.active.kid
+    header = {"alg": "ES256", "typ": "at+jwt", "kid": kid}
+    public_pem = json.dumps(ring.active.as_dict(private=False)).encode()
+    hs_header = {"alg": "HS256", "typ": "at+jwt", "kid": kid}
+    hs_signing_input = f"{b64(json.dumps(hs_header).encode())}.{b64(json.dumps(good_claims(creds)).encode())}"
+    hs_signature = hmac.new(public_pem, hs_signing_input.encode(), hashlib.sha256).digest()
+    return {
+        "alg_none": unsigned({"alg": "none", "typ": "at+jwt", "kid": kid}, good_claims(creds)),
+        "hmac_with_public_key": f"{hs_signing_input}.{b64(hs_signature)}",
+        "wrong_iss": forge(ring, header, good_claims(creds, iss="https://evil.example")),
+        "wrong_aud": forge(ring, header, good_claims(creds, aud="another-api")),
+        "expired": forge(ring, header, good_claims(creds, iat=int(time.time()) - 3600, exp=int(time.time()) - 120)),
+        "nbf_future": forge(ring, header, good_claims(creds, nbf=int(time.time()) + 600)),
+        "missing_typ": forge(ring, {"alg": "ES256", "kid": kid}, good_claims(creds)),
+        "wrong_typ": forge(ring, {"alg": "ES256", "typ": "JWT", "kid": kid}, good_claims(creds)),
+        "missing_sub": forge(ring, header, good_claims(creds, sub=None)),
+        "missing_client_id": forge(ring, header, good_claims(creds, client_id=None)),
+        "missing_jti": forge(ring, header, good_claims(creds, jti=None)),
+        "unknown_kid": forge(ring, {**header, "kid": "no-such-key"}, good_claims(creds)),
+        "jwk_in_header": forge(ring, {**header, "jwk": ring.active.as_dict(private=False)}, good_claims(creds)),
+        "huge_header": unsigned({**header, "x": "a" * 8200}, good_claims(creds), b"s" * 64),
+        "garbage": "not.a.token",
+        "not_base64": "@@@.###.$$$",
+        "two_segments": "abc.def",
+        "tampered_payload": (
+            lambda t: (
+                t.split(".")[0]
+                + "."
+                + b64(json.dumps(good_claims(creds, scope="programme:audit")).encode())
+                + "."
+                + t.split(".")[2]
+            )
+        )(forge(ring, header, good_claims(creds))),
+    }
+
+
+async def test_negative_jwt_suite_is_401_never_500(client: Client, app: Litestar, partner_a: Credentials) -> None:
+    for name, token in negative_tokens(ring_of(app), partner_a).items():
+        response = await me(client, token)
+        assert response.status_code == 401, (name, response.status_code, response.text)
+        assert response.json()["code"] == "invalid_token", name
+        assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"'), name
+
+
+async def test_missing_or_non_bearer_authorization_is_401(client: Client, partner_a: Credentials) -> None:
+    assert (await client.get("/v1/me")).status_code == 401
+    basic = await client.get("/v1/me", auth=(partner_a.client_id, partner_a.client_secret))
+    assert basic.status_code == 401
+    assert basic.headers["www-authenticate"].startswith("Bearer")
+
+
+# --- revocation, disabling, suspension ---------------------------------------------------------------
+
+
+async def test_revoked_token_stops_working(client: Client, partner_a: Credentials) -> None:
+    assert (await me(client, partner_a.token)).status_code == 200
+    response = await client.post(
+        "/oauth/revoke", data={"token": partner_a.token}, auth=(partner_a.client_id, partner_a.client_secret)
+    )
+    assert response.status_code == 200
+    assert (await me(client, partner_a.token)).status_code == 401
+    # Revoking garbage is still 200 (RFC 7009).
+    junk = await client.post(
+        "/oauth/revoke", data={"token": "junk"}, auth=(partner_a.client_id, partner_a.client_secret)
+    )
+    assert junk.status_code == 200
+
+
+async def test_another_client_cannot_revoke_or_introspect_my_token(
+    client: Client, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    auth_b = (partner_b.client_id, partner_b.client_secret)
+    assert (await client.post("/oauth/revoke", data={"token": partner_a.token}, auth=auth_b)).status_code == 200
+    assert (await me(client, partner_a.token)).status_code == 200
+    foreign = await client.post("/oauth/introspect", data={"token": partner_a.token}, auth=auth_b)
+    assert foreign.json() == {"active": False}
+
+
+async def test_introspection_of_own_token(client: Client, partner_a: Credentials) -> None:
+    auth = (partner_a.client_id, partner_a.client_secret)
+    response = await client.post("/oauth/introspect", data={"token": partner_a.token}, auth=auth)
+    body = response.json()
+    assert body["active"] is True
+    assert body["client_id"] == partner_a.client_id
+    assert body["partner_id"] == partner_a.partner_id
+    assert body["exp"] - body["iat"] <= 900
+    assert (await client.post("/oauth/introspect", data={"token": "x.y.z"}, auth=auth)).json() == {"active": False}
+    unauthenticated = await client.post("/oauth/introspect", data={"token": partner_a.token})
+    assert unauthenticated.status_code == 401
+
+
+async def test_disabled_client_loses_tokens_and_gets_no_new_ones(
+    client: Client, programme: Credentials, partner_a: Credentials
+) -> None:
+    response = await client.post(f"/v1/programme/clients/{partner_a.client_id}/disable", headers=programme.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "disabled"
+    assert (await me(client, partner_a.token)).status_code == 401
+    again = await request_token(client, partner_a.client_id, partner_a.client_secret)
+    assert again.status_code == 401
+    twice = await client.post(f"/v1/programme/clients/{partner_a.client_id}/disable", headers=programme.headers)
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "invalid_state_transition"
+
+
+async def test_suspended_partner_loses_access_until_reinstated(
+    client: Client, programme: Credentials, partner_a: Credentials
+) -> None:
+    url = f"/v1/programme/partners/{partner_a.partner_id}"
+    suspended = await client.post(f"{url}/suspend", json={"reason": "audit finding"}, headers=programme.headers)
+    assert suspended.json()["status"] == "suspended"
+    assert (await me(client, partner_a.token)).status_code == 401
+    assert (await request_token(client, partner_a.client_id, partner_a.client_secret)).status_code == 401
+    assert (await client.post(f"{url}/suspend", headers=programme.headers)).status_code == 409
+    reinstated = await client.post(f"{url}/reinstate", headers=programme.headers)
+    assert reinstated.json()["status"] == "active"
+    fresh = await token_for(client, partner_a.client_id, partner_a.client_secret)
+    assert (await me(client, fresh)).status_code == 200
+
+
+async def test_another_api_process_stops_accepting_within_the_cache_bound(
+    client: Client, settings: Settings, programme: Credentials, partner_a: Credentials
+) -> None:
+    """A second app on the same database (as another process would be) learns of a disable within its TTL."""
+    other_settings = replace(settings, auth_cache_ttl_seconds=1.0)
+    async with AsyncTestClient(app=asgi_app(other_settings)) as other:  # type: ignore[arg-type]
+        assert (await me(other, partner_a.token)).status_code == 200
+        await client.post(f"/v1/programme/clients/{partner_a.client_id}/disable", headers=programme.headers)
+        await asyncio.sleep(1.2)
+        assert (await me(other, partner_a.token)).status_code == 401
+
+
+# --- secrets ----------------------------------------------------------------------------------------
+
+
+async def test_rotation_grace_period_works_and_ends(client: Client, settings: Settings, programme: Credentials) -> None:
+    async with AsyncTestClient(app=asgi_app(replace(settings, secret_rotation_grace_seconds=2))) as short:  # type: ignore[arg-type]
+        creds = await onboard_partner(short, programme, "Rotating partner")
+        rotated = await short.post(f"/v1/programme/clients/{creds.client_id}/rotate-secret", headers=programme.headers)
+        assert rotated.status_code == 201
+        new_secret = rotated.json()["client_secret"]
+        assert new_secret != creds.client_secret
+        assert rotated.json()["previous_secret_expires_at"] is not None
+        assert (await request_token(short, creds.client_id, creds.client_secret)).status_code == 200
+        assert (await request_token(short, creds.client_id, new_secret)).status_code == 200
+        await asyncio.sleep(2.2)
+        assert (await request_token(short, creds.client_id, creds.client_secret)).status_code == 401
+        assert (await request_token(short, creds.client_id, new_secret)).status_code == 200
+
+
+async def test_secrets_are_stored_only_as_argon2_hashes(db_url: str, partner_a: Credentials) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        row = await conn.fetchrow("SELECT secret_hash FROM oauth_clients WHERE client_id = $1", partner_a.client_id)
+        assert row is not None
+        assert row["secret_hash"].startswith("$argon2id$")
+        assert partner_a.client_secret not in row["secret_hash"]
+        dumped = await conn.fetchval("SELECT string_agg(t::text, ' ') FROM audit_log t")
+        assert partner_a.client_secret not in (dumped or "")
+    finally:
+        await conn.close()
+
+
+async def test_secret_has_at_least_256_bits(partner_a: Credentials) -> None:
+    raw = partner_a.client_secret.removeprefix("cs_")
+    assert len(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))) >= 32
+
+
+async def test_failed_authentication_is_throttled_across_processes(
+    client: Client, settings: Settings, partner_a: Credentials
+) -> None:
+    limited = replace(settings, auth_failure_limit=3, auth_failure_window_seconds=60)
+    async with (
+        AsyncTestClient(app=asgi_app(limited)) as first,  # type: ignore[arg-type]
+        AsyncTestClient(app=asgi_app(limited)) as second,  # type: ignore[arg-type]
+    ):
+        for attempt in range(3):
+            server = first if attempt % 2 == 0 else second
+            assert (await request_token(server, partner_a.client_id, "cs_wrong")).status_code == 401
+        for server in (first, second):
+            blocked = await request_token(server, partner_a.client_id, partner_a.client_secret)
+            assert blocked.status_code == 429
+            assert blocked.json()["code"] == "rate_limited"
+            assert 0 < int(blocked.headers["retry-after"]) <= 60
+
+
+# --- keys -------------------------------------------------------------------------------------------
+
+
+async def test_key_rotation_keeps_old_tokens_valid(
+    client: Client, app: Litestar, settings: Settings, partner_a: Credentials
+) -> None:
+    from api.bootstrap import rotate_signing_key
+
+    old_kid = json.loads(base64.urlsafe_b64decode(partner_a.token.split(".")[0] + "=="))["kid"]
+    new_kid = await rotate_signing_key(settings)
+    assert new_kid != old_kid
+    kids = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    assert old_kid in kids
+    assert (await me(client, partner_a.token)).status_code == 200
+    ring = ring_of(app)
+    ring.loaded_at = float("-inf")  # as after the refresh interval has passed: the next JWKS read reloads
+    assert {old_kid, new_kid} <= {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    fresh = await token_for(client, partner_a.client_id, partner_a.client_secret)
+    assert json.loads(base64.urlsafe_b64decode(fresh.split(".")[0] + "=="))["kid"] == new_kid
+    assert (await me(client, fresh)).status_code == 200
+    assert (await me(client, partner_a.token)).status_code == 200
+
+
+async def test_metadata_and_jwks(client: Client) -> None:
+    metadata = (await client.get("/.well-known/oauth-authorization-server")).json()
+    assert metadata["issuer"] == "http://testserver.local"
+    assert metadata["token_endpoint"] == "http://testserver.local/oauth/token"
+    assert metadata["grant_types_supported"] == ["client_credentials"]
+    assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
+    keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
+    assert keys
+    assert all("d" not in key and key["kid"] for key in keys)
