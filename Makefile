@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck format openapi install migrate clean
+.PHONY: run test lint typecheck format openapi install migrate clean bench bench-auth
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,19 +24,25 @@ run: install
 	APP_ENV=$${APP_ENV:-sandbox} $(PY) -m api serve
 
 lint: install
-	$(PY) -m ruff check api domain tests
-	$(PY) -m ruff format --check api domain tests
+	$(PY) -m ruff check api domain tests bench
+	$(PY) -m ruff format --check api domain tests bench
 	$(PY) -m mypy
 
 format: install
-	$(PY) -m ruff format api domain tests
-	$(PY) -m ruff check --fix api domain tests
+	$(PY) -m ruff format api domain tests bench
+	$(PY) -m ruff check --fix api domain tests bench
 
 test: lint
 	$(PY) -m pytest
 
 openapi: install
 	$(PY) -m api openapi --output openapi/openapi.json
+
+bench: install
+	$(PY) bench/run.py
+
+bench-auth: install
+	$(PY) bench/run.py auth
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

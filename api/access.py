@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from api.signing_keys import ALGORITHM, SigningKeyRing
 
 MAX_TOKEN_BYTES = 4096
 PROGRAMME_PREFIX = "programme:"
+VERIFIED_TOKEN_CACHE_SIZE = 10_000
 CLOCK_LEEWAY_SECONDS = 60
 ALLOWED_HEADER_FIELDS = frozenset({"alg", "typ", "kid"})
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -127,15 +129,36 @@ def _b64_json(segment: str) -> Any:
 
 @dataclass
 class TokenVerifier:
-    """Verifies our access tokens; shared by the resource guard and token introspection."""
+    """Verifies our access tokens; shared by the resource guard and token introspection.
+
+    A partner reuses one token for up to 15 minutes, so each process remembers the tokens whose signature
+    and claims it already checked (bounded, evicted oldest first). A remembered token is still checked for
+    expiry and against the revocation list on every request.
+    """
 
     settings: Settings
     keys: SigningKeyRing
     revocations: RevocationList
     pool: asyncpg.Pool
+    verified: OrderedDict[str, Principal] = field(default_factory=OrderedDict)
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid, unrevoked access token; `invalid_token` (401) for anything else."""
+        principal = self.verified.get(token)
+        if principal is None:
+            principal = await self._verify_signature_and_claims(token)
+            self.verified[token] = principal
+            if len(self.verified) > VERIFIED_TOKEN_CACHE_SIZE:
+                self.verified.popitem(last=False)
+        elif principal.expires_at + CLOCK_LEEWAY_SECONDS < time.time():
+            self.verified.pop(token, None)
+            raise invalid_token("The access token is invalid or expired.")
+        await self.revocations.refresh_if_stale(self.pool)
+        if self.revocations.revokes(principal):
+            raise invalid_token("The access token has been revoked.")
+        return principal
+
+    async def _verify_signature_and_claims(self, token: str) -> Principal:
         if not token or len(token) > MAX_TOKEN_BYTES:
             raise invalid_token("The access token is malformed.")
         segments = token.split(".")
@@ -166,11 +189,7 @@ class TokenVerifier:
             ).validate(claims)
         except (JoseError, ValueError, TypeError):
             raise invalid_token("The access token is invalid or expired.") from None
-        principal = _principal_from(claims)
-        await self.revocations.refresh_if_stale(self.pool)
-        if self.revocations.revokes(principal):
-            raise invalid_token("The access token has been revoked.")
-        return principal
+        return _principal_from(claims)
 
 
 def _principal_from(claims: dict[str, Any]) -> Principal:
