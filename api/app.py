@@ -18,7 +18,7 @@ from api.dependencies import provide_connection, provide_transaction
 from api.docs import openapi_config, openapi_json
 from api.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.request_context import RequestContext, configure_logging
-from api.routes import health, me, oauth, partners
+from api.routes import catalogue, courses, curation, health, me, oauth, partners
 from api.services.audit import Actor
 from api.services.oauth import ClientAuthenticator
 from api.settings import MAX_BODY_BYTES, Settings
@@ -73,6 +73,9 @@ def create_app(settings: Settings) -> Litestar:
             me.me,
             partners.PartnerController,
             partners.ClientController,
+            courses.CourseController,
+            curation.CurationController,
+            catalogue.CatalogueController,
         ],
         lifespan=[database_pool],
         guards=[authorize],

@@ -30,7 +30,7 @@ class PartnerController(Controller):
         return await partners.create_partner(tx, actor, data)
 
     @get("/", operation_id="listPartners", summary="List partners", **requires(SCOPE))
-    async def list(self, conn: Connection, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[Partner]:
+    async def index(self, conn: Connection, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[Partner]:
         """Partners in onboarding order, cursor-paginated."""
         return await partners.list_partners(conn, limit, cursor)
 
@@ -88,7 +88,7 @@ class ClientController(Controller):
     tags = ["programme: partners"]
 
     @get("/", operation_id="listClients", summary="List clients", **requires(SCOPE))
-    async def list(
+    async def index(
         self,
         conn: Connection,
         partner_id: str | None = Parameter(default=None, description="Only this partner's clients."),

@@ -1,0 +1,56 @@
+"""Programme curation endpoints (scope programme:curation)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from litestar import Controller, get, post
+
+from api.access import requires
+from api.dependencies import Connection
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.schemas.common import Page
+from api.schemas.courses import Course, CourseDetail, CurationNote, Rejection
+from api.services import courses
+from api.services.audit import Actor
+
+SCOPE = "programme:curation"
+StatusFilter = Literal["draft", "submitted", "approved", "rejected", "suspended", "archived"]
+
+
+class CurationController(Controller):
+    path = "/v1/programme/courses"
+    tags = ["programme: curation"]
+
+    @get("/", operation_id="listCoursesForCuration", summary="Curation queue", **requires(SCOPE))
+    async def queue(
+        self, conn: Connection, status: StatusFilter = "submitted", limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    ) -> Page[Course]:
+        """Courses by status. `submitted` (the default) is the queue, oldest first, and also holds approved
+        courses whose new price, hours or format (`pending_revision`) await a decision."""
+        return await courses.curation_queue(conn, status, limit, cursor)
+
+    @post("/{course_id:str}/approve", operation_id="approveCourse", summary="Approve", **requires(SCOPE))
+    async def approve(self, course_id: str, tx: Connection, actor: Actor) -> CourseDetail:
+        """Publish a submitted course, or put a pending revision's terms on sale. Emits `course.approved`."""
+        return await courses.curate(tx, actor, course_id, "approve")
+
+    @post("/{course_id:str}/reject", operation_id="rejectCourse", summary="Reject", **requires(SCOPE))
+    async def reject(self, course_id: str, data: Rejection, tx: Connection, actor: Actor) -> CourseDetail:
+        """Reject a submitted course (or a pending revision) with reasons the partner sees. Emits
+        `course.rejected`."""
+        return await courses.curate(tx, actor, course_id, "reject", tuple(data.reasons))
+
+    @post("/{course_id:str}/suspend", operation_id="suspendCourse", summary="Suspend", **requires(SCOPE))
+    async def suspend(
+        self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
+    ) -> CourseDetail:
+        """Stop sales and redemptions of an approved course. Emits `course.suspended`."""
+        return await courses.curate(tx, actor, course_id, "suspend", (data.reason,) if data and data.reason else ())
+
+    @post("/{course_id:str}/reinstate", operation_id="reinstateCourse", summary="Reinstate", **requires(SCOPE))
+    async def reinstate(
+        self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
+    ) -> CourseDetail:
+        """Put a suspended course back on sale. Emits `course.reinstated`."""
+        return await courses.curate(tx, actor, course_id, "reinstate", (data.reason,) if data and data.reason else ())
