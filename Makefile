@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck format openapi install migrate clean bench bench-auth
+.PHONY: run test lint typecheck format openapi install migrate clean bench bench-auth bench-catalogue
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: install
 
 bench-auth: install
 	$(PY) bench/run.py auth
+
+bench-catalogue: install
+	$(PY) bench/run.py catalogue
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -192,6 +192,83 @@ def bench_auth(base: str, database_url: str, duration: int, connections: int) ->
     }
 
 
+WORDS = (  # noqa: SIM905 (a sentence is easier to edit than a list of 49 strings)
+    "pemasaran digital keuangan akuntansi bahasa inggris pemrograman python desain grafis kuliner memasak "
+    "menjahit fotografi video editing public speaking kepemimpinan manajemen proyek penjualan layanan pelanggan "
+    "barista perhotelan pariwisata pertanian hidroponik peternakan otomotif listrik las konstruksi data analysis "
+    "excel spreadsheet marketing sales customer service leadership programming web mobile cloud security network"
+).split()
+SEED_COURSES = """
+INSERT INTO courses (id, partner_id, status, title, description, category, format, hours, price, public_price,
+                     competencies, language, modules, approved_at, submitted_at)
+SELECT 'crs_bench_' || n, $1, 'approved',
+       initcap(w[1 + n % cardinality(w)] || ' ' || w[1 + (n * 7) % cardinality(w)] || ' '
+               || w[1 + (n * 13) % cardinality(w)]),
+       'Kursus ' || w[1 + (n * 3) % cardinality(w)] || ' dan ' || w[1 + (n * 5) % cardinality(w)]
+           || ' untuk pemula sampai mahir; materi ' || w[1 + (n * 11) % cardinality(w)] || ' lengkap.',
+       (ARRAY['marketing', 'finance', 'technology', 'hospitality', 'trades'])[1 + n % 5],
+       (ARRAY['self_paced', 'webinar', 'offline', 'blended'])[1 + n % 4],
+       15 + n % 30, 100000 + (n % 30) * 100000, 3500000,
+       ARRAY[w[1 + (n * 17) % cardinality(w)], w[1 + (n * 19) % cardinality(w)]],
+       (ARRAY['id', 'en'])[1 + n % 2], CASE WHEN n % 4 = 0 THEN 5 END,
+       now() - make_interval(secs => n), now() - make_interval(secs => n)
+  FROM generate_series(1, $2) AS n, (SELECT $3::text[] AS w) AS words
+ON CONFLICT (id) DO NOTHING
+"""
+CATALOGUE_QUERY = "pemasaran"
+
+
+async def seed_catalogue(database_url: str, courses: int) -> None:
+    """`courses` approved courses of one bench partner (idempotent: reruns add nothing)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO partners (id, name, kind, contact_email) VALUES ('prt_bench', 'Bench Academy', 'provider',"
+            " 'bench@example.com') ON CONFLICT DO NOTHING"
+        )
+        await conn.execute(SEED_COURSES, "prt_bench", courses, WORDS)
+        await conn.execute("ANALYZE courses; ANALYZE partners")
+    finally:
+        await conn.close()
+
+
+async def explain_catalogue(database_url: str) -> tuple[str, int]:
+    """The plan of the catalogue search query, and how many courses match it."""
+    from api.services.courses import CATALOGUE_FILTERS, CATALOGUE_FROM
+
+    sql = (
+        CATALOGUE_FROM + " AND " + CATALOGUE_FILTERS["q"].format(1) + " ORDER BY c.approved_at DESC, c.id DESC LIMIT 21"
+    )
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, CATALOGUE_QUERY)
+        matches = await conn.fetchval(
+            "SELECT count(*) FROM courses WHERE status = 'approved' AND search @@ websearch_to_tsquery('simple', $1)",
+            CATALOGUE_QUERY,
+        )
+        return "\n".join(r[0] for r in rows), int(matches)
+    finally:
+        await conn.close()
+
+
+def bench_catalogue(base: str, database_url: str, duration: int, connections: int, courses: int) -> dict[str, Any]:
+    """Catalogue full-text search throughput and latency with `courses` approved courses."""
+    asyncio.run(seed_catalogue(database_url, courses))
+    plan, matches = asyncio.run(explain_catalogue(database_url))
+    print(f"\nEXPLAIN of the catalogue search for {CATALOGUE_QUERY!r} ({matches} matching courses):\n{plan}\n")
+    url = f"{base}/v1/catalogue/courses?q={CATALOGUE_QUERY.replace(' ', '+')}"
+    wrk(url, duration=2, connections=connections)
+    measured = wrk(url, duration=duration, connections=connections)
+    return {
+        "catalogue_courses": courses,
+        "catalogue_query_matches": matches,
+        "catalogue_search_rps": measured["rps"],
+        "catalogue_search_p50_ms": measured["p50_ms"],
+        "catalogue_search_p99_ms": measured["p99_ms"],
+        "catalogue_search_uses_index": "courses_catalogue" in plan,
+    }
+
+
 def machine() -> dict[str, Any]:
     cores = os.cpu_count()
     return {"machine": f"{platform.system()} {platform.machine()}, {cores} cores, Python {platform.python_version()}"}
@@ -199,7 +276,8 @@ def machine() -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sections", nargs="*", default=["auth"], choices=["auth"])
+    parser.add_argument("sections", nargs="*", default=["auth", "catalogue"], choices=["auth", "catalogue"])
+    parser.add_argument("--courses", type=int, default=50_000, help="approved courses to seed for the catalogue")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per measurement")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="API worker processes")
@@ -212,6 +290,8 @@ def main() -> int:
     with running_server(database_url, args.workers, free_port()) as base:
         if "auth" in args.sections:
             results.update(bench_auth(base, database_url, args.duration, args.connections))
+        if "catalogue" in args.sections:
+            results.update(bench_catalogue(base, database_url, args.duration, args.connections, args.courses))
 
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in results)

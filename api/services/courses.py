@@ -110,26 +110,24 @@ SELECT {SCHEDULE_COLUMNS} FROM schedules
  ORDER BY starts_at, id
 """
 CATALOGUE_COLUMNS = """
-c.id, c.partner_id, p.name AS partner_name, c.title, c.description, c.category, c.format, c.hours, c.price,
-c.public_price, c.competencies, c.language, c.modules, c.approved_at
+c.id, c.partner_id, (SELECT name FROM partners WHERE id = c.partner_id) AS partner_name, c.title, c.description,
+c.category, c.format, c.hours, c.price, c.public_price, c.competencies, c.language, c.modules, c.approved_at
 """
-CATALOGUE = f"""
-SELECT {CATALOGUE_COLUMNS}
-  FROM courses c JOIN partners p ON p.id = c.partner_id AND p.status = 'active'
- WHERE c.status = 'approved'
-   AND ($1::text IS NULL OR c.search @@ websearch_to_tsquery('simple', $1))
-   AND ($2::text IS NULL OR c.format = $2)
-   AND ($3::text IS NULL OR c.category = $3)
-   AND ($4::bigint IS NULL OR c.price <= $4)
-   AND ($5::timestamptz IS NULL OR (c.approved_at, c.id) < ($5, $6))
- ORDER BY c.approved_at DESC, c.id DESC
- LIMIT $7
+# "Courses of active partners" as an anti-join: suspended partners are few, so the planner keeps walking the
+# ordered catalogue index and stops after one page, instead of joining every match first.
+ON_SALE = """
+c.status = 'approved' AND NOT EXISTS (SELECT 1 FROM partners p WHERE p.id = c.partner_id AND p.status <> 'active')
 """
-CATALOGUE_COURSE = f"""
-SELECT {CATALOGUE_COLUMNS}
-  FROM courses c JOIN partners p ON p.id = c.partner_id AND p.status = 'active'
- WHERE c.id = $1 AND c.status = 'approved'
-"""
+CATALOGUE_FROM = f"SELECT {CATALOGUE_COLUMNS} FROM courses c WHERE {ON_SALE}"
+# Only the filters a request uses go into its SQL (values stay $n parameters), so the planner can pick the
+# ordered catalogue index or the full-text index for each shape instead of one generic plan for all.
+CATALOGUE_FILTERS = {
+    "q": "c.search @@ websearch_to_tsquery('simple', ${})",
+    "format": "c.format = ${}",
+    "category": "c.category = ${}",
+    "max_price": "c.price <= ${}",
+}
+CATALOGUE_COURSE = f"SELECT {CATALOGUE_COLUMNS} FROM courses c WHERE c.id = $1 AND {ON_SALE}"
 
 PARTNER_ACTIONS = ("submit", "archive")
 
@@ -555,16 +553,24 @@ async def catalogue(
 ) -> Page[CatalogueCourse]:
     """Published courses of active partners, newest approval first, with full-text search and filters."""
     after = decode_cursor(cursor)
-    rows = await conn.fetch(
-        CATALOGUE,
-        q.strip() if q and q.strip() else None,
-        course_format,
-        category,
-        max_price,
-        after[0] if after else None,
-        after[1] if after else None,
-        limit + 1,
-    )
+    given: dict[str, Any] = {
+        "q": q.strip() if q and q.strip() else None,
+        "format": course_format,
+        "category": category,
+        "max_price": max_price,
+    }
+    sql = [CATALOGUE_FROM]
+    args: list[Any] = []
+    for name, value in given.items():
+        if value is not None:
+            args.append(value)
+            sql.append(" AND " + CATALOGUE_FILTERS[name].format(len(args)))
+    if after is not None:
+        args += [after[0], after[1]]
+        sql.append(f" AND (c.approved_at, c.id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit + 1)
+    sql.append(f" ORDER BY c.approved_at DESC, c.id DESC LIMIT ${len(args)}")
+    rows = await conn.fetch("".join(sql), *args)
     items = [_catalogue(r) for r in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return Page(items=items, next_cursor=encode_cursor(last["approved_at"], last["id"]) if last else None)
