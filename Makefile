@@ -21,7 +21,7 @@ migrate: install
 	$(PY) -m api migrate
 
 run: install
-	APP_ENV=$${APP_ENV:-sandbox} $(PY) -m api serve
+	APP_ENV=$${APP_ENV:-sandbox} RUN_WORKER=$${RUN_WORKER:-1} $(PY) -m api serve
 
 lint: install
 	$(PY) -m ruff check api domain tests bench

@@ -41,6 +41,22 @@ def _migrate(settings: Settings, *, quiet: bool = False) -> Settings:
     return settings
 
 
+async def _work(settings: Settings, *, once: bool) -> None:
+    from api.database import create_pool
+    from api.worker import run_forever, sweep
+
+    pool = await create_pool(settings)
+    try:
+        if once:
+            from api.clock import wall_clock
+
+            print(json.dumps(vars(await sweep(pool, wall_clock()))))
+        else:
+            await run_forever(pool, settings.worker_interval_seconds)
+    finally:
+        await pool.close()
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -90,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=settings.workers)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     commands.add_parser("migrate", help="apply pending migrations")
+    worker = commands.add_parser("worker", help="run the time-driven transitions (expiry, revocation, lapse)")
+    worker.add_argument("--once", action="store_true", help="one sweep, print what it did, exit")
     client_commands = commands.add_parser("clients", help="OAuth client bootstrap").add_subparsers(
         dest="clients_command", required=True
     )
@@ -107,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _serve(settings, args)
         elif args.command == "migrate":
             _migrate(settings)
+        elif args.command == "worker":
+            asyncio.run(_work(resolve_database_url(settings), once=args.once))
         elif args.command == "clients":
             from api.bootstrap import create_programme_client
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,12 +19,16 @@ from api.database import create_pool
 from api.dependencies import provide_connection, provide_transaction
 from api.docs import openapi_config, openapi_json
 from api.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
+from api.idempotency import provide_idempotency
+from api.national_id import NationalIdHasher
 from api.request_context import RequestContext, configure_logging
-from api.routes import catalogue, courses, curation, health, me, oauth, partners
+from api.routes import catalogue, courses, curation, health, me, oauth, participants, partners, vouchers
 from api.services.audit import Actor
 from api.services.oauth import ClientAuthenticator
+from api.services.vouchers import CodeFormat
 from api.settings import MAX_BODY_BYTES, Settings
 from api.signing_keys import SigningKeyRing, key_encryption_key
+from api.worker import run_forever
 
 
 def _provide_actor(request: Request[Any, Any, Any], principal: Principal) -> Actor:
@@ -39,6 +45,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database_pool(app: Litestar) -> AsyncGenerator[None, None]:
         keys.kek = key_encryption_key(settings)  # fails fast in production without KEY_ENCRYPTION_KEY
+        app.state.nik_hasher = NationalIdHasher(keys.kek)
         pool = await create_pool(settings)
         app.state.pool = pool
         app.state.signing_keys = keys
@@ -48,9 +55,16 @@ def create_app(settings: Settings) -> Litestar:
                 await keys.ensure_loaded(conn)
         except DATABASE_UNAVAILABLE:
             pass  # the database may be down at start: keys load on first use once it is back
+        sweeper = (
+            asyncio.create_task(run_forever(pool, settings.worker_interval_seconds)) if settings.run_worker else None
+        )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await pool.close()
 
     def constant(value: object) -> Provide:
@@ -58,6 +72,10 @@ def create_app(settings: Settings) -> Litestar:
 
     def verifier(state: State) -> TokenVerifier:
         found: TokenVerifier = state.token_verifier
+        return found
+
+    def nik_hasher(state: State) -> NationalIdHasher:
+        found: NationalIdHasher = state.nik_hasher
         return found
 
     return Litestar(
@@ -76,6 +94,9 @@ def create_app(settings: Settings) -> Litestar:
             courses.CourseController,
             curation.CurationController,
             catalogue.CatalogueController,
+            vouchers.VoucherController,
+            participants.ParticipantController,
+            participants.ProgrammeVoucherController,
         ],
         lifespan=[database_pool],
         guards=[authorize],
@@ -87,6 +108,9 @@ def create_app(settings: Settings) -> Litestar:
             "authenticator": constant(authenticator),
             "revocations": constant(revocations),
             "verifier": Provide(verifier, sync_to_thread=False),
+            "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
+            "codes": constant(CodeFormat(sandbox=not settings.is_production)),
+            "idempotency": Provide(provide_idempotency),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "actor": Provide(_provide_actor, sync_to_thread=False),
         },

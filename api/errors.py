@@ -136,19 +136,32 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response[Problem]:
     """The problem+json response every error path goes through."""
-    body = Problem(
+    body = problem(status, code, title, detail, errors=errors)
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def problem(
+    status: int, code: str, title: str, detail: str | None, *, errors: list[ProblemField] | None = None
+) -> Problem:
+    """The problem details body for one error (`type` is derived from the stable `code`)."""
+    return Problem(
         type=f"urn:prakerja:problem:{code}", title=title, status=status, code=code, detail=detail, errors=errors
     )
-    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _field_errors(problems: tuple[FieldProblem, ...]) -> list[ProblemField] | None:
     return [ProblemField(field=p.field, message=p.message) for p in problems] or None
 
 
-def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+def domain_problem(exc: DomainError) -> Problem:
+    """The body a domain error is answered with; its `status` is the HTTP status (the idempotency layer stores it)."""
     status = DOMAIN_STATUS.get(exc.code, 409)
-    return problem_response(status, exc.code, exc.title, exc.detail, errors=_field_errors(exc.problems))
+    return problem(status, exc.code, exc.title, exc.detail, errors=_field_errors(exc.problems))
+
+
+def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    body = domain_problem(exc)
+    return problem_response(body.status, body.code, body.title, body.detail, errors=body.errors)
 
 
 def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[Problem]:

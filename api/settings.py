@@ -43,6 +43,8 @@ class Settings:
     auth_cache_ttl_seconds: float = 5.0
     auth_failure_limit: int = 10
     auth_failure_window_seconds: int = 60
+    run_worker: bool = False
+    worker_interval_seconds: float = 5.0
 
     @property
     def issuer(self) -> str:
@@ -102,6 +104,8 @@ class Settings:
             auth_cache_ttl_seconds=float(_int(env, "AUTH_CACHE_TTL_SECONDS", 5, minimum=1)),
             auth_failure_limit=_int(env, "AUTH_FAILURE_LIMIT", 10, minimum=1),
             auth_failure_window_seconds=_int(env, "AUTH_FAILURE_WINDOW_SECONDS", 60, minimum=1),
+            run_worker=env.get("RUN_WORKER", "0").lower() in ("1", "true", "yes"),
+            worker_interval_seconds=float(_int(env, "WORKER_INTERVAL_SECONDS", 5, minimum=1)),
         )
 
 

@@ -14,6 +14,7 @@ from api.request_context import RequestContext
 from api.settings import Settings
 from tests.auth import Credentials, onboard_partner, programme_credentials
 from tests.database import create_database, create_template, database_url, drop_database, server_admin_url
+from tests.live_server import serving
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +87,13 @@ async def partner_a(client: AsyncTestClient, programme: Credentials) -> Credenti
 @pytest.fixture
 async def partner_b(client: AsyncTestClient, programme: Credentials) -> Credentials:  # type: ignore[type-arg]
     return await onboard_partner(client, programme, "Partner B")
+
+
+@pytest.fixture
+def live_url(settings: Settings) -> Iterator[str]:
+    """The app served by a real Uvicorn on a free port in a background thread: real sockets, real concurrency.
+
+    (AsyncTestClient handles one request at a time, so concurrency tests go through this instead.)
+    """
+    with serving(settings) as url:
+        yield url

@@ -61,3 +61,20 @@ def schedule_body(
     if location:
         body["location"] = location
     return body
+
+
+def participant_body(**overrides: Any) -> dict[str, Any]:
+    """A participant accepted an hour ago, with a fresh programme number and NIK."""
+    import secrets
+
+    body: dict[str, Any] = {
+        "programme_number": f"PRK-{secrets.token_hex(5).upper()}",
+        "nik": "".join(str(secrets.randbelow(10)) for _ in range(16)),
+        "name": "Siti Nurhaliza Putri",
+        "email": "siti.nurhaliza@example.id",
+        "phone": "+6281234567890",
+        "scheme": "2024",
+        "accepted_at": iso(datetime.now(UTC) - timedelta(hours=1)),
+    }
+    body.update(overrides)
+    return body

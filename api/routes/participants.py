@@ -1,0 +1,115 @@
+"""Programme endpoints for participants, purchases and programme voucher actions (programme:participants)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+
+from api.access import requires
+from api.clock import wall_clock
+from api.dependencies import Connection
+from api.idempotency import Idempotency
+from api.national_id import NationalIdHasher
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.schemas.common import Page
+from api.schemas.participants import Participant, ParticipantCreate, ParticipantDetail, StatusReason
+from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate, VoucherReason
+from api.services import participants, vouchers
+from api.services.audit import Actor
+from api.services.vouchers import CodeFormat
+from domain.participants import ParticipantAction
+
+SCOPE = "programme:participants"
+
+
+class ParticipantController(Controller):
+    path = "/v1/programme/participants"
+    tags = ["programme: participants"]
+
+    @post("/", operation_id="enrolParticipant", summary="Enrol a participant", **requires(SCOPE))
+    async def enrol(
+        self, data: ParticipantCreate, tx: Connection, actor: Actor, nik_hasher: NationalIdHasher
+    ) -> ParticipantDetail:
+        """Enrol an accepted participant; the scheme's training balance is credited as a `grant` ledger
+        entry. The NIK is stored only as a keyed hash and never returned."""
+        return await participants.enrol(tx, actor, nik_hasher, data)
+
+    @get("/", operation_id="listParticipants", summary="List participants", **requires(SCOPE))
+    async def index(self, conn: Connection, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[Participant]:
+        """Participants in enrolment order."""
+        return await participants.list_participants(conn, limit, cursor)
+
+    @get("/{participant_id:str}", operation_id="getParticipant", summary="Show a participant", **requires(SCOPE))
+    async def show(self, participant_id: str, conn: Connection) -> ParticipantDetail:
+        """A participant with the balance and the latest ledger entries."""
+        return await participants.get_participant(conn, participant_id)
+
+    @post(
+        "/{participant_id:str}/purchases",
+        operation_id="purchaseCourse",
+        summary="Sell a course to a participant",
+        status_code=201,
+        **requires(SCOPE),
+    )
+    async def purchase(
+        self,
+        participant_id: str,
+        data: PurchaseCreate,
+        tx: Connection,
+        actor: Actor,
+        codes: CodeFormat,
+        idempotency: Idempotency,
+    ) -> ProgrammeVoucher:
+        """Buy a course (with a schedule for scheduled formats) from the participant's balance: the voucher
+        is created and the price debited in one transaction. Refusals: `participant_frozen`,
+        `participant_revoked`, `course_not_on_sale`, `course_already_purchased`, `active_training_exists`,
+        `schedule_full`, `insufficient_balance`."""
+        return await idempotency.run(  # type: ignore[return-value]
+            lambda: vouchers.purchase(tx, actor, codes, participant_id, data, wall_clock()), status_code=201
+        )
+
+    @post("/{participant_id:str}/freeze", operation_id="freezeParticipant", summary="Freeze", **requires(SCOPE))
+    async def freeze(self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor) -> ParticipantDetail:
+        """Under investigation: no purchase and no redemption until unfrozen."""
+        return await participants.change_status(tx, actor, participant_id, ParticipantAction.FREEZE, data.reason)
+
+    @post("/{participant_id:str}/unfreeze", operation_id="unfreezeParticipant", summary="Unfreeze", **requires(SCOPE))
+    async def unfreeze(
+        self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor
+    ) -> ParticipantDetail:
+        """End an investigation."""
+        return await participants.change_status(tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason)
+
+
+class ProgrammeVoucherController(Controller):
+    path = "/v1/programme/vouchers"
+    tags = ["programme: participants"]
+
+    @get("/{code:str}", operation_id="getVoucherForProgramme", summary="Show any voucher", **requires(SCOPE))
+    async def show(self, code: str, conn: Connection, codes: CodeFormat) -> ProgrammeVoucher:
+        """Any voucher, with its participant and partner."""
+        return await vouchers.get_for_programme(conn, codes.parse(code), wall_clock())
+
+    @post("/{code:str}/cancel", operation_id="cancelVoucher", summary="Cancel a voucher", **requires(SCOPE))
+    async def cancel(
+        self,
+        code: str,
+        tx: Connection,
+        actor: Actor,
+        codes: CodeFormat,
+        idempotency: Idempotency,
+        data: VoucherReason | None = None,
+    ) -> ProgrammeVoucher:
+        """Cancel a sold or redeemed voucher (for example, the course or schedule was cancelled): the
+        participant is refunded; for a redeemed one the enrollment ends and the partner's line is clawed back."""
+        canonical = codes.parse(code)
+        reason = data.reason if data else None
+        return await idempotency.run(  # type: ignore[return-value]
+            lambda: vouchers.cancel(tx, actor, canonical, reason, wall_clock()), status_code=201
+        )
+
+    @post("/{code:str}/flag-fraud", operation_id="flagVoucherFraud", summary="Flag fraud", **requires(SCOPE))
+    async def flag_fraud(
+        self, code: str, data: VoucherReason, tx: Connection, actor: Actor, codes: CodeFormat
+    ) -> ProgrammeVoucher:
+        """Mark a voucher fraudulent: no refund; what its partner was owed is clawed back on the next statement."""
+        return await vouchers.flag_fraud(tx, actor, codes.parse(code), data.reason, wall_clock())

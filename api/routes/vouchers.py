@@ -1,0 +1,74 @@
+"""Partner voucher endpoints: check, redeem (exactly once), void. A code of another partner is 404."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+
+from api.access import Principal, requires
+from api.clock import wall_clock
+from api.dependencies import Connection
+from api.idempotency import Idempotency
+from api.schemas.enrollments import Enrollment
+from api.schemas.vouchers import Redeem, Voucher
+from api.services import vouchers
+from api.services.audit import Actor
+from api.services.vouchers import CodeFormat
+
+
+class VoucherController(Controller):
+    path = "/v1/vouchers"
+    tags = ["vouchers"]
+
+    @get("/{code:str}", operation_id="getVoucher", summary="Check a voucher", **requires("vouchers:read"))
+    async def show(self, code: str, conn: Connection, principal: Principal, codes: CodeFormat) -> Voucher:
+        """Status, course, schedule, amount, expiry, the participant's masked name, and `allowed_actions` now.
+        Codes are case-insensitive and may be typed with or without hyphens; a mistyped code (wrong check
+        character) is 404 without any lookup, as is a code of another partner's course."""
+        return await vouchers.get_for_partner(conn, principal.require_partner(), codes.parse(code), wall_clock())
+
+    @post(
+        "/{code:str}/redeem",
+        operation_id="redeemVoucher",
+        summary="Redeem a voucher",
+        status_code=201,
+        **requires("vouchers:redeem"),
+    )
+    async def redeem(
+        self,
+        code: str,
+        data: Redeem,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        codes: CodeFormat,
+        idempotency: Idempotency,
+    ) -> Enrollment:
+        """Link the voucher to your learner account and start the enrollment (201). Exactly once: concurrent
+        or retried calls produce one redemption; a retry with the same `Idempotency-Key` gets the same answer.
+        Self-paced vouchers redeem until they expire; scheduled ones from 1 hour before to 1 hour after the
+        schedule starts. Refusals: `voucher_already_redeemed`, `voucher_expired`, `voucher_cancelled`,
+        `redemption_window_closed`, `learner_already_enrolled`, `participant_frozen`, `course_not_on_sale`."""
+        partner_id = principal.require_partner()
+        canonical = codes.parse(code)
+        return await idempotency.run(  # type: ignore[return-value]
+            lambda: vouchers.redeem(tx, actor, partner_id, canonical, data.learner_ref, wall_clock()),
+            status_code=201,
+        )
+
+    @post(
+        "/{code:str}/void",
+        operation_id="voidVoucher",
+        summary="Void an unredeemed voucher",
+        status_code=200,
+        **requires("vouchers:redeem"),
+    )
+    async def void(
+        self, code: str, tx: Connection, actor: Actor, principal: Principal, codes: CodeFormat, idempotency: Idempotency
+    ) -> Voucher:
+        """Void a `sold` voucher of your course; the participant's balance is refunded at the purchase price.
+        A redeemed voucher cannot be voided (`voucher_void_not_allowed`)."""
+        partner_id = principal.require_partner()
+        canonical = codes.parse(code)
+        return await idempotency.run(  # type: ignore[return-value]
+            lambda: vouchers.void(tx, actor, partner_id, canonical, wall_clock()), status_code=200
+        )

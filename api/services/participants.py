@@ -1,0 +1,164 @@
+"""Participants: enrolment with the scheme's grant, balance and ledger, freezing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from api.dependencies import Connection
+from api.identifiers import new_id
+from api.national_id import NationalIdHasher
+from api.pagination import decode_cursor, encode_cursor
+from api.schemas.common import Page
+from api.schemas.participants import LedgerLine, Participant, ParticipantCreate, ParticipantDetail
+from api.services import audit, ledger, schemes
+from api.services.audit import Actor
+from domain import ledger as money
+from domain import participants as rules
+from domain.errors import FieldProblem, NotFound, ValidationFailed
+
+PARTICIPANT_COLUMNS = """
+p.id, p.programme_number, p.name, p.email, p.phone, p.scheme, p.accepted_at, p.status, b.balance, p.reviewed_at,
+p.created_at
+"""
+INSERT_PARTICIPANT = """
+INSERT INTO participants (id, programme_number, nik_hash, name, email, phone, scheme, accepted_at, sandbox_partner_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+SELECT_PARTICIPANT = f"""
+SELECT {PARTICIPANT_COLUMNS} FROM participants p JOIN balances b ON b.participant_id = p.id WHERE p.id = $1
+"""
+LOCK_PARTICIPANT = (
+    "SELECT id, status, scheme, accepted_at, sandbox_partner_id FROM participants WHERE id = $1 FOR UPDATE"
+)
+UPDATE_STATUS = "UPDATE participants SET status = $2, updated_at = now() WHERE id = $1"
+SELECT_LEDGER = """
+SELECT kind, amount, balance_after, voucher_code, created_at AS at FROM ledger_entries
+ WHERE participant_id = $1 ORDER BY id DESC LIMIT 100
+"""
+LIST_PARTICIPANTS = f"""
+SELECT {PARTICIPANT_COLUMNS} FROM participants p JOIN balances b ON b.participant_id = p.id
+ WHERE ($1::timestamptz IS NULL OR (p.created_at, p.id) > ($1, $2))
+ ORDER BY p.created_at, p.id LIMIT $3
+"""
+EXISTING_IDENTITY = """
+SELECT programme_number = $1 AS same_number FROM participants WHERE programme_number = $1 OR nik_hash = $2
+"""
+
+
+def _participant(row: asyncpg.Record) -> Participant:
+    return msgspec.convert(dict(row), Participant)
+
+
+async def enrol(
+    conn: Connection,
+    actor: Actor,
+    hasher: NationalIdHasher,
+    body: ParticipantCreate,
+    *,
+    sandbox_partner_id: str | None = None,
+) -> ParticipantDetail:
+    """A new participant credited with the scheme's training balance (one `grant` ledger entry)."""
+    scheme = await schemes.scheme_by_code(conn, body.scheme)
+    nik_hash = hasher.hash(body.nik)
+    participant_id = new_id("par")
+    inserted = await conn.fetchval(
+        INSERT_PARTICIPANT,
+        participant_id,
+        body.programme_number,
+        nik_hash,
+        body.name.strip(),
+        body.email,
+        body.phone,
+        scheme.code,
+        body.accepted_at,
+        sandbox_partner_id,
+    )
+    if inserted is None:
+        clash = await conn.fetchrow(EXISTING_IDENTITY, body.programme_number, nik_hash)
+        field = "programme_number" if clash is None or clash["same_number"] else "nik"
+        raise ValidationFailed(
+            "This participant is already enrolled.", problems=(FieldProblem(field, "already enrolled"),)
+        )
+    await ledger.open_balance(conn, participant_id)
+    await ledger.post(conn, participant_id, money.grant_for(scheme))
+    detail = await get_participant(conn, participant_id)
+    await audit.record(
+        conn,
+        actor,
+        "participant.enrolled",
+        "participant",
+        participant_id,
+        after={"programme_number": detail.programme_number, "scheme": detail.scheme, "balance": detail.balance},
+    )
+    return detail
+
+
+async def get_participant(conn: Connection, participant_id: str) -> ParticipantDetail:
+    row = await conn.fetchrow(SELECT_PARTICIPANT, participant_id)
+    if row is None:
+        raise NotFound("No such participant.")
+    lines = [msgspec.convert(dict(r), LedgerLine) for r in await conn.fetch(SELECT_LEDGER, participant_id)]
+    return ParticipantDetail(**msgspec.structs.asdict(_participant(row)), ledger=lines)
+
+
+async def list_participants(conn: Connection, limit: int, cursor: str | None) -> Page[Participant]:
+    after = decode_cursor(cursor)
+    rows = await conn.fetch(LIST_PARTICIPANTS, after[0] if after else None, after[1] if after else None, limit + 1)
+    items = [_participant(r) for r in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page(items=items, next_cursor=encode_cursor(last["created_at"], last["id"]) if last else None)
+
+
+async def lock(conn: Connection, participant_id: str) -> asyncpg.Record:
+    """The participant row, locked: every money movement of one participant happens one at a time."""
+    row = await conn.fetchrow(LOCK_PARTICIPANT, participant_id)
+    if row is None:
+        raise NotFound("No such participant.")
+    return row
+
+
+async def change_status(
+    conn: Connection, actor: Actor, participant_id: str, action: rules.ParticipantAction, reason: str | None
+) -> ParticipantDetail:
+    """Freeze or unfreeze (audited with the reason)."""
+    row = await lock(conn, participant_id)
+    target = rules.next_participant_status(rules.ParticipantStatus(row["status"]), action)
+    await conn.execute(UPDATE_STATUS, participant_id, target.value)
+    await audit.record(
+        conn,
+        actor,
+        f"participant.{action.value}",
+        "participant",
+        participant_id,
+        before={"status": row["status"]},
+        after={"status": target.value, "reason": reason},
+    )
+    return await get_participant(conn, participant_id)
+
+
+async def revoke_and_lapse(conn: Connection, actor: Actor, participant_id: str, now: datetime) -> bool:
+    """Revoke a participant who missed the first-purchase deadline; the balance returns to the state."""
+    row = await lock(conn, participant_id)
+    if row["status"] != rules.ParticipantStatus.ACTIVE:
+        return False
+    await conn.execute(UPDATE_STATUS, participant_id, rules.revoke(rules.ParticipantStatus(row["status"])).value)
+    await lapse(conn, participant_id)
+    await audit.record(
+        conn, actor, "participant.revoked", "participant", participant_id, after={"reason": "first purchase deadline"}
+    )
+    return True
+
+
+async def lapse(conn: Connection, participant_id: str) -> int:
+    """Return whatever balance is left to the state (a `lapse` entry); returns the amount."""
+    balance = await ledger.balance_of(conn, participant_id)
+    entry = money.lapse_entry(balance)
+    if entry is None:
+        return 0
+    await ledger.post(conn, participant_id, entry)
+    return entry.amount

@@ -1,0 +1,380 @@
+"""Vouchers: the sale (debit in the same transaction), redemption exactly once, void, cancel, fraud, expiry.
+
+Lock order, the same everywhere so concurrent money movements cannot deadlock: participant, then schedule,
+then voucher, then the balance row. Exactly-once redemption has two walls: the voucher row is locked
+(FOR UPDATE) before its status is checked, and `enrollments` holds one row per voucher (UNIQUE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from api.dependencies import Connection
+from api.identifiers import new_id
+from api.schemas.enrollments import Enrollment
+from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, Voucher
+from api.services import audit, enrollments, events, ledger, participants, schemes
+from api.services.audit import Actor
+from domain import courses as course_rules
+from domain import ledger as money
+from domain import voucher_codes
+from domain import vouchers as rules
+from domain.errors import (
+    CourseNotOnSale,
+    FieldProblem,
+    LearnerAlreadyEnrolled,
+    NotFound,
+    ValidationFailed,
+    VoucherAlreadyRedeemed,
+)
+from domain.participants import ParticipantStatus, mask_name
+from domain.schemes import Scheme
+
+VOUCHER_COLUMNS = """
+v.code, v.partner_id, v.course_id, v.schedule_id, v.participant_id, v.amount, v.status, v.sold_at, v.expires_at,
+v.redeemed_at, p.name AS participant_name, p.status AS participant_status, p.scheme, c.format AS course_format,
+c.status AS course_status, s.starts_at AS schedule_starts_at
+"""
+VOUCHER_FROM = """
+FROM vouchers v
+JOIN participants p ON p.id = v.participant_id
+JOIN courses c ON c.id = v.course_id
+LEFT JOIN schedules s ON s.id = v.schedule_id
+"""
+SELECT_PARTNER_VOUCHER = f"SELECT {VOUCHER_COLUMNS} {VOUCHER_FROM} WHERE v.code = $1 AND v.partner_id = $2"
+LOCK_VOUCHER_FOR_REDEMPTION = f"{SELECT_PARTNER_VOUCHER} FOR UPDATE OF v"
+SELECT_VOUCHER = f"SELECT {VOUCHER_COLUMNS} {VOUCHER_FROM} WHERE v.code = $1"
+LOCK_VOUCHER = f"{SELECT_VOUCHER} FOR UPDATE OF v"
+PURCHASE_COURSE = """
+SELECT c.id, c.partner_id, c.status, c.format, c.price, pt.status AS partner_status
+  FROM courses c JOIN partners pt ON pt.id = c.partner_id WHERE c.id = $1
+"""
+LOCK_SCHEDULE = """
+SELECT id, starts_at, capacity - seats_sold AS seats_left FROM schedules WHERE id = $1 AND course_id = $2 FOR UPDATE
+"""
+PURCHASE_HISTORY = """
+SELECT count(*) AS vouchers,
+       count(*) FILTER (WHERE status IN ('sold', 'redeemed')) AS open_trainings,
+       count(*) FILTER (
+           WHERE course_id = $2 AND status IN ('sold', 'redeemed', 'completed', 'fraudulent')
+       ) AS same_course
+  FROM vouchers WHERE participant_id = $1
+"""
+INSERT_VOUCHER = """
+INSERT INTO vouchers (code, partner_id, course_id, schedule_id, participant_id, amount, sold_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (code) DO NOTHING
+RETURNING code
+"""
+TAKE_SEAT = "UPDATE schedules SET seats_sold = seats_sold + 1 WHERE id = $1"
+RELEASE_SEAT = "UPDATE schedules SET seats_sold = seats_sold - 1 WHERE id = $1"
+SET_STATUS = """
+UPDATE vouchers SET status = $2, updated_at = now(),
+       redeemed_at = CASE WHEN $2 = 'redeemed' THEN $3 ELSE redeemed_at END,
+       closed_at = CASE WHEN $2 IN ('expired', 'cancelled', 'fraudulent', 'completed') THEN $3 ELSE closed_at END
+ WHERE code = $1
+"""
+INSERT_ENROLLMENT = """
+INSERT INTO enrollments (id, voucher_code, partner_id, course_id, schedule_id, participant_id, learner_ref, redeemed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+INSERT_SETTLEMENT_LINE = """
+INSERT INTO settlement_lines (partner_id, voucher_code, amount, period) VALUES ($1, $2, $3, $4)
+"""
+CLAW_BACK = """
+UPDATE settlement_lines SET status = 'clawed_back', updated_at = now()
+ WHERE voucher_code = $1 AND status IN ('payable', 'paid')
+"""
+CANCEL_ENROLLMENT = """
+UPDATE enrollments SET status = 'cancelled', updated_at = now() WHERE voucher_code = $1 AND status = 'active'
+"""
+DUE_FOR_EXPIRY = """
+SELECT code FROM vouchers WHERE status = 'sold' AND expires_at < $1
+ ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+MAX_CODE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFormat:
+    """Which voucher codes this deployment issues and accepts (sandbox codes carry the SBX- prefix)."""
+
+    sandbox: bool
+
+    def parse(self, text: str) -> str:
+        """The canonical code, or NotFound before any lookup when the check character is wrong."""
+        return voucher_codes.parse(text, sandbox=self.sandbox)
+
+
+def _allowed(row: asyncpg.Record, scheme: Scheme, now: datetime) -> list[str]:
+    actions = rules.allowed_actions(
+        voucher_status=rules.VoucherStatus(row["status"]),
+        course_format=row["course_format"],
+        expires_at=row["expires_at"],
+        schedule_starts_at=row["schedule_starts_at"],
+        participant_status=ParticipantStatus(row["participant_status"]),
+        scheme=scheme,
+        now=now,
+    )
+    if not course_rules.accepts_redemptions(course_rules.CourseStatus(row["course_status"])):
+        actions = [a for a in actions if a != rules.VoucherAction.REDEEM]
+    return actions
+
+
+def _voucher(row: asyncpg.Record, scheme: Scheme, now: datetime) -> Voucher:
+    return Voucher(
+        code=row["code"],
+        status=row["status"],
+        course_id=row["course_id"],
+        schedule_id=row["schedule_id"],
+        amount=row["amount"],
+        sold_at=row["sold_at"],
+        expires_at=row["expires_at"],
+        redeemed_at=row["redeemed_at"],
+        participant=MaskedParticipant(name_masked=mask_name(row["participant_name"])),
+        allowed_actions=_allowed(row, scheme, now),
+    )
+
+
+def _programme_voucher(row: asyncpg.Record, scheme: Scheme, now: datetime) -> ProgrammeVoucher:
+    return ProgrammeVoucher(
+        **{f: getattr(_voucher(row, scheme, now), f) for f in Voucher.__struct_fields__},
+        participant_id=row["participant_id"],
+        partner_id=row["partner_id"],
+    )
+
+
+# --- the sale --------------------------------------------------------------------------------------------------
+
+
+async def purchase(
+    conn: Connection,
+    actor: Actor,
+    codes: CodeFormat,
+    participant_id: str,
+    body: PurchaseCreate,
+    now: datetime,
+) -> ProgrammeVoucher:
+    """Sell a course (and a schedule, for scheduled formats) to a participant; the price is debited here."""
+    participant = await participants.lock(conn, participant_id)
+    scheme = await schemes.scheme_by_code(conn, participant["scheme"])
+    course = await conn.fetchrow(PURCHASE_COURSE, body.course_id)
+    if course is None:
+        raise NotFound("No such course.")
+    course_format = course_rules.CourseFormat(course["format"])
+    schedule = None
+    if course_format in course_rules.SCHEDULED_FORMATS:
+        if body.schedule_id is None:
+            raise ValidationFailed(
+                "A scheduled course is sold per schedule.", problems=(FieldProblem("schedule_id", "required"),)
+            )
+        schedule = await conn.fetchrow(LOCK_SCHEDULE, body.schedule_id, body.course_id)
+        if schedule is None:
+            raise NotFound("No such schedule for this course.")
+    elif body.schedule_id is not None:
+        raise ValidationFailed(
+            "A self-paced course has no schedules.", problems=(FieldProblem("schedule_id", "must be omitted"),)
+        )
+    history = await conn.fetchrow(PURCHASE_HISTORY, participant_id, body.course_id)
+    assert history is not None
+    balance = await ledger.balance_of(conn, participant_id)
+    rules.check_purchase(
+        rules.PurchaseFacts(
+            participant_status=ParticipantStatus(participant["status"]),
+            accepted_at=participant["accepted_at"],
+            balance=balance,
+            price=course["price"],
+            is_first_purchase=history["vouchers"] == 0,
+            has_active_training=history["open_trainings"] > 0,
+            already_bought_course=history["same_course"] > 0,
+            course_on_sale=course_rules.on_sale(course_rules.CourseStatus(course["status"]))
+            and course["partner_status"] == "active",
+            schedule=rules.ScheduleOffer(schedule["starts_at"], schedule["seats_left"]) if schedule else None,
+        ),
+        scheme,
+        now,
+    )
+    expires_at = rules.voucher_expires_at(course_format, now, schedule["starts_at"] if schedule else None, scheme)
+    code = await _insert_voucher(conn, codes, course, schedule, participant_id, now, expires_at)
+    await ledger.post(conn, participant_id, money.debit_for_purchase(balance, course["price"], code))
+    if schedule is not None:
+        await conn.execute(TAKE_SEAT, schedule["id"])
+    row = await conn.fetchrow(SELECT_VOUCHER, code)
+    assert row is not None
+    sold = _programme_voucher(row, scheme, now)
+    await audit.record(conn, actor, "voucher.sold", "voucher", code, after=sold)
+    await events.emit(conn, course["partner_id"], "voucher.sold", "voucher", code, _voucher(row, scheme, now))
+    return sold
+
+
+async def _insert_voucher(
+    conn: Connection,
+    codes: CodeFormat,
+    course: asyncpg.Record,
+    schedule: asyncpg.Record | None,
+    participant_id: str,
+    now: datetime,
+    expires_at: datetime,
+) -> str:
+    for _ in range(MAX_CODE_ATTEMPTS):
+        code = voucher_codes.generate(sandbox=codes.sandbox)
+        inserted = await conn.fetchval(
+            INSERT_VOUCHER,
+            code,
+            course["partner_id"],
+            course["id"],
+            schedule["id"] if schedule else None,
+            participant_id,
+            course["price"],
+            now,
+            expires_at,
+        )
+        if inserted is not None:
+            return str(inserted)
+    raise RuntimeError("could not draw an unused voucher code")
+
+
+# --- partner side ----------------------------------------------------------------------------------------------
+
+
+async def get_for_partner(conn: Connection, partner_id: str, code: str, now: datetime) -> Voucher:
+    """A voucher of one of the partner's courses; any other code does not exist (404)."""
+    row = await conn.fetchrow(SELECT_PARTNER_VOUCHER, code, partner_id)
+    if row is None:
+        raise NotFound("No voucher has this code.")
+    return _voucher(row, await schemes.scheme_by_code(conn, row["scheme"]), now)
+
+
+async def redeem(
+    conn: Connection, actor: Actor, partner_id: str, code: str, learner_ref: str, now: datetime
+) -> Enrollment:
+    """Redeem a sold voucher exactly once; the partner becomes owed its price (a payable settlement line)."""
+    row = await conn.fetchrow(LOCK_VOUCHER_FOR_REDEMPTION, code, partner_id)
+    if row is None:
+        raise NotFound("No voucher has this code.")
+    scheme = await schemes.scheme_by_code(conn, row["scheme"])
+    rules.check_redemption(
+        voucher_status=rules.VoucherStatus(row["status"]),
+        course_format=row["course_format"],
+        expires_at=row["expires_at"],
+        schedule_starts_at=row["schedule_starts_at"],
+        participant_status=ParticipantStatus(row["participant_status"]),
+        scheme=scheme,
+        now=now,
+    )
+    if not course_rules.accepts_redemptions(course_rules.CourseStatus(row["course_status"])):
+        raise CourseNotOnSale("The course is suspended; its vouchers cannot be redeemed now.")
+    enrollment_id = new_id("enr")
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                INSERT_ENROLLMENT,
+                enrollment_id,
+                code,
+                partner_id,
+                row["course_id"],
+                row["schedule_id"],
+                row["participant_id"],
+                learner_ref,
+                now,
+            )
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "enrollments_learner_course_idx":
+            raise LearnerAlreadyEnrolled("This learner account already redeemed this course.") from exc
+        raise VoucherAlreadyRedeemed("The voucher is already redeemed.") from exc
+    redeemed_status = rules.next_voucher_status(rules.VoucherStatus(row["status"]), rules.VoucherAction.REDEEM)
+    await conn.execute(SET_STATUS, code, redeemed_status.value, now)
+    await conn.execute(INSERT_SETTLEMENT_LINE, partner_id, code, row["amount"], now.strftime("%Y-%m"))
+    redeemed = await conn.fetchrow(SELECT_VOUCHER, code)
+    assert redeemed is not None
+    view = _voucher(redeemed, scheme, now)
+    await audit.record(conn, actor, "voucher.redeemed", "voucher", code, before={"status": row["status"]}, after=view)
+    await events.emit(conn, partner_id, "voucher.redeemed", "voucher", code, view)
+    return await enrollments.get_for_partner(conn, partner_id, enrollment_id, now)
+
+
+async def _move(
+    conn: Connection,
+    actor: Actor,
+    row: asyncpg.Record,
+    action: rules.VoucherAction,
+    now: datetime,
+    event_type: str,
+    reason: str | None = None,
+) -> asyncpg.Record:
+    """Apply a closing action (void, cancel, expire, fraud): status, refund, seat, enrollment, settlement."""
+    status = rules.VoucherStatus(row["status"])
+    move = rules.apply_voucher_action(status, action, purchase_price=row["amount"], voucher_code=row["code"])
+    await conn.execute(SET_STATUS, row["code"], move.status.value, now)
+    if move.refund is not None:
+        await ledger.post(conn, row["participant_id"], move.refund)
+    if status == rules.VoucherStatus.SOLD and row["schedule_id"] is not None:
+        await conn.execute(RELEASE_SEAT, row["schedule_id"])
+    if status != rules.VoucherStatus.SOLD:
+        await conn.execute(CANCEL_ENROLLMENT, row["code"])
+        await conn.execute(CLAW_BACK, row["code"])
+    after = await conn.fetchrow(SELECT_VOUCHER, row["code"])
+    assert after is not None
+    scheme = await schemes.scheme_by_code(conn, after["scheme"])
+    await audit.record(
+        conn,
+        actor,
+        event_type,
+        "voucher",
+        row["code"],
+        before={"status": status.value},
+        after={"status": move.status.value, "refund": move.refund.amount if move.refund else 0, "reason": reason},
+    )
+    await events.emit(conn, row["partner_id"], event_type, "voucher", row["code"], _voucher(after, scheme, now))
+    return after
+
+
+async def void(conn: Connection, actor: Actor, partner_id: str, code: str, now: datetime) -> Voucher:
+    """The partner voids an unredeemed voucher; the participant gets the purchase price back."""
+    row = await conn.fetchrow(LOCK_VOUCHER_FOR_REDEMPTION, code, partner_id)
+    if row is None:
+        raise NotFound("No voucher has this code.")
+    after = await _move(conn, actor, row, rules.VoucherAction.VOID, now, "voucher.voided")
+    return _voucher(after, await schemes.scheme_by_code(conn, after["scheme"]), now)
+
+
+async def _lock_any(conn: Connection, code: str) -> asyncpg.Record:
+    row = await conn.fetchrow(LOCK_VOUCHER, code)
+    if row is None:
+        raise NotFound("No voucher has this code.")
+    return row
+
+
+async def cancel(conn: Connection, actor: Actor, code: str, reason: str | None, now: datetime) -> ProgrammeVoucher:
+    """The programme cancels a sold or redeemed voucher (refund; a redeemed one's settlement is clawed back)."""
+    row = await _lock_any(conn, code)
+    after = await _move(conn, actor, row, rules.VoucherAction.CANCEL, now, "voucher.cancelled", reason)
+    return _programme_voucher(after, await schemes.scheme_by_code(conn, after["scheme"]), now)
+
+
+async def flag_fraud(conn: Connection, actor: Actor, code: str, reason: str | None, now: datetime) -> ProgrammeVoucher:
+    """Mark a voucher fraudulent: no refund, and what the partner was owed is clawed back."""
+    row = await _lock_any(conn, code)
+    after = await _move(conn, actor, row, rules.VoucherAction.FLAG_FRAUD, now, "voucher.fraud_flagged", reason)
+    return _programme_voucher(after, await schemes.scheme_by_code(conn, after["scheme"]), now)
+
+
+async def get_for_programme(conn: Connection, code: str, now: datetime) -> ProgrammeVoucher:
+    row = await conn.fetchrow(SELECT_VOUCHER, code)
+    if row is None:
+        raise NotFound("No voucher has this code.")
+    return _programme_voucher(row, await schemes.scheme_by_code(conn, row["scheme"]), now)
+
+
+async def expire_due(conn: Connection, actor: Actor, now: datetime, batch_size: int) -> int:
+    """Expire up to `batch_size` sold vouchers past their expiry (refunding each); rows another worker holds
+    are skipped, so several workers can sweep at once and each voucher expires exactly once."""
+    codes = [r["code"] for r in await conn.fetch(DUE_FOR_EXPIRY, now, batch_size)]
+    for code in codes:
+        row = await conn.fetchrow(LOCK_VOUCHER, code)
+        if row is not None and rules.is_due_to_expire(rules.VoucherStatus(row["status"]), row["expires_at"], now):
+            await _move(conn, actor, row, rules.VoucherAction.EXPIRE, now, "voucher.expired")
+    return len(codes)

@@ -1,0 +1,52 @@
+"""The money path as the portal and a partner drive it: enrol, sell, redeem."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from tests.auth import Credentials
+from tests.factories import participant_body
+
+Client = AsyncTestClient[Any]
+PARTICIPANTS = "/v1/programme/participants"
+
+
+def key() -> dict[str, str]:
+    """A fresh Idempotency-Key header."""
+    return {"Idempotency-Key": secrets.token_hex(12)}
+
+
+async def enrol(client: Client, programme: Credentials, **overrides: Any) -> dict[str, Any]:
+    response = await client.post(PARTICIPANTS, json=participant_body(**overrides), headers=programme.headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def buy(
+    client: Client, programme: Credentials, participant_id: str, course_id: str, schedule_id: str | None = None
+) -> Any:
+    body: dict[str, Any] = {"course_id": course_id}
+    if schedule_id:
+        body["schedule_id"] = schedule_id
+    return await client.post(
+        f"{PARTICIPANTS}/{participant_id}/purchases", json=body, headers={**programme.headers, **key()}
+    )
+
+
+async def sold_voucher(client: Client, programme: Credentials, course_id: str, **participant: Any) -> dict[str, Any]:
+    """A new participant who bought `course_id`; returns the voucher."""
+    person = await enrol(client, programme, **participant)
+    response = await buy(client, programme, person["id"], course_id)
+    assert response.status_code == 201, response.text
+    voucher: dict[str, Any] = response.json()
+    return voucher
+
+
+async def redeem(client: Client, partner: Credentials, code: str, learner_ref: str = "learner-1") -> Any:
+    return await client.post(
+        f"/v1/vouchers/{code}/redeem", json={"learner_ref": learner_ref}, headers={**partner.headers, **key()}
+    )
