@@ -22,7 +22,19 @@ from api.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.idempotency import provide_idempotency
 from api.national_id import NationalIdHasher
 from api.request_context import RequestContext, configure_logging
-from api.routes import catalogue, courses, curation, health, me, oauth, participants, partners, vouchers
+from api.routes import (
+    catalogue,
+    certificates,
+    courses,
+    curation,
+    enrollments,
+    health,
+    me,
+    oauth,
+    participants,
+    partners,
+    vouchers,
+)
 from api.services.audit import Actor
 from api.services.oauth import ClientAuthenticator
 from api.services.vouchers import CodeFormat
@@ -97,6 +109,8 @@ def create_app(settings: Settings) -> Litestar:
             vouchers.VoucherController,
             participants.ParticipantController,
             participants.ProgrammeVoucherController,
+            enrollments.EnrollmentController,
+            certificates.verify,
         ],
         lifespan=[database_pool],
         guards=[authorize],
@@ -110,6 +124,7 @@ def create_app(settings: Settings) -> Litestar:
             "verifier": Provide(verifier, sync_to_thread=False),
             "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
             "codes": constant(CodeFormat(sandbox=not settings.is_production)),
+            "signing_keys": constant(keys),
             "idempotency": Provide(provide_idempotency),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "actor": Provide(_provide_actor, sync_to_thread=False),

@@ -13,7 +13,7 @@ from api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.participants import Participant, ParticipantCreate, ParticipantDetail, StatusReason
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate, VoucherReason
-from api.services import participants, vouchers
+from api.services import incentives, participants, vouchers
 from api.services.audit import Actor
 from api.services.vouchers import CodeFormat
 from domain.participants import ParticipantAction
@@ -78,6 +78,13 @@ class ParticipantController(Controller):
     ) -> ParticipantDetail:
         """End an investigation."""
         return await participants.change_status(tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason)
+
+    @post("/{participant_id:str}/review", operation_id="recordReview", summary="Record the review", **requires(SCOPE))
+    async def review(self, participant_id: str, tx: Connection, actor: Actor) -> ParticipantDetail:
+        """The participant reviewed their training. With a completed, certified enrollment this makes them
+        eligible for the scheme's incentive, exactly once (event `participant.incentive_eligible`)."""
+        await incentives.record_review(tx, actor, participant_id)
+        return await participants.get_participant(tx, participant_id)
 
 
 class ProgrammeVoucherController(Controller):

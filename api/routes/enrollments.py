@@ -1,0 +1,163 @@
+"""Partner enrollment endpoints: progress, attendance, assessment, completion, certificates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, get, post, put
+from litestar.params import Parameter
+
+from api.access import Principal, requires
+from api.clock import wall_clock
+from api.dependencies import Connection
+from api.idempotency import Idempotency
+from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.schemas.certificates import CertificateIssue, CertificateOut, CertificateRevoke
+from api.schemas.common import Page
+from api.schemas.enrollments import Enrollment
+from api.schemas.learning import AssessmentReport, AttendanceReport, CompletionReport
+from api.services import certificates, enrollments
+from api.services.audit import Actor
+from api.settings import Settings
+from api.signing_keys import SigningKeyRing
+
+Sequence = Annotated[int, Parameter(ge=1, le=1000, description="Session (scheduled) or module (self-paced) number.")]
+
+
+class EnrollmentController(Controller):
+    path = "/v1/enrollments"
+    tags = ["enrollments"]
+
+    @get("/", operation_id="listEnrollments", summary="List my enrollments", **requires("enrollments:read"))
+    async def index(
+        self,
+        conn: Connection,
+        principal: Principal,
+        status: Literal["active", "completed", "cancelled"] | None = None,
+        course_id: Annotated[str | None, Parameter(max_length=64)] = None,
+        updated_since: datetime | None = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[Enrollment]:
+        """Your enrollments in the order they last changed (oldest first), for incremental sync: keep the
+        `next_cursor`, or pass the last `updated_at` you saw as `updated_since`."""
+        return await enrollments.list_for_partner(
+            conn, principal.require_partner(), status, course_id, updated_since, limit, cursor, wall_clock()
+        )
+
+    @get(
+        "/{enrollment_id:str}",
+        operation_id="getEnrollment",
+        summary="Show an enrollment",
+        **requires("enrollments:read"),
+    )
+    async def show(self, enrollment_id: str, conn: Connection, principal: Principal) -> Enrollment:
+        """Progress, attendance, assessment, completion and certificate, plus `blockers` (what still stands
+        between the enrollment and completion, with the earliest completion date) and `allowed_actions`."""
+        return await enrollments.get_for_partner(conn, principal.require_partner(), enrollment_id, wall_clock())
+
+    @put(
+        "/{enrollment_id:str}/attendance/{sequence:int}",
+        operation_id="recordAttendance",
+        summary="Record attendance",
+        **requires("learning:write"),
+    )
+    async def attendance(
+        self,
+        enrollment_id: str,
+        sequence: Sequence,
+        data: AttendanceReport,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+    ) -> Enrollment:
+        """Session (scheduled formats) or module (self-paced) `sequence` attended. Idempotent per sequence:
+        reporting it again changes nothing (the first time stands). 422 for a sequence outside 1..n, a time
+        in the future, before redemption or before the session started."""
+        return await enrollments.record_attendance(
+            tx, actor, principal.require_partner(), enrollment_id, sequence, data.attended_at, wall_clock()
+        )
+
+    @put(
+        "/{enrollment_id:str}/assessment",
+        operation_id="recordAssessment",
+        summary="Record the final assessment",
+        **requires("learning:write"),
+    )
+    async def assessment(
+        self, enrollment_id: str, data: AssessmentReport, tx: Connection, actor: Actor, principal: Principal
+    ) -> Enrollment:
+        """The final assessment score (0-100); it may be corrected until the enrollment is completed."""
+        return await enrollments.record_assessment(
+            tx, actor, principal.require_partner(), enrollment_id, data.score, data.assessed_at, wall_clock()
+        )
+
+    @post(
+        "/{enrollment_id:str}/completion",
+        operation_id="completeEnrollment",
+        summary="Complete",
+        status_code=200,
+        **requires("learning:write"),
+    )
+    async def completion(
+        self,
+        enrollment_id: str,
+        data: CompletionReport,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        idempotency: Idempotency,
+    ) -> Enrollment:
+        """Complete the enrollment: every session (or module) attended (`attendance_incomplete`), an
+        assessment (`assessment_missing`), and enough calendar days since redemption for the course's hours
+        at the format's daily maximum (`completion_too_early`). Emits `enrollment.completed`."""
+        partner_id = principal.require_partner()
+        return await idempotency.run(  # type: ignore[return-value]
+            lambda: enrollments.complete(tx, actor, partner_id, enrollment_id, data.completed_at, wall_clock()),
+            status_code=200,
+        )
+
+    @post(
+        "/{enrollment_id:str}/certificate",
+        operation_id="issueCertificate",
+        summary="Issue the certificate",
+        status_code=201,
+        **requires("certificates:write"),
+    )
+    async def issue_certificate(
+        self,
+        enrollment_id: str,
+        data: CertificateIssue,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        idempotency: Idempotency,
+        settings: Settings,
+        signing_keys: SigningKeyRing,
+    ) -> CertificateOut:
+        """Issue the certificate of a completed enrollment (`not_completed` otherwise). The number is unique
+        among your certificates (`certificate_number_taken`). The response carries a signed credential (JWS)
+        and the public verification URL."""
+        partner_id = principal.require_partner()
+        return await idempotency.run(  # type: ignore[return-value]
+            lambda: certificates.issue(
+                tx, actor, signing_keys, settings.public_url, partner_id, enrollment_id, data, wall_clock()
+            ),
+            status_code=201,
+        )
+
+    @post(
+        "/{enrollment_id:str}/certificate/revoke",
+        operation_id="revokeCertificate",
+        summary="Revoke the certificate",
+        status_code=200,
+        **requires("certificates:write"),
+    )
+    async def revoke_certificate(
+        self, enrollment_id: str, data: CertificateRevoke, tx: Connection, actor: Actor, principal: Principal
+    ) -> CertificateOut:
+        """Withdraw a certificate you issued, with a reason; public verification shows it as revoked."""
+        return await certificates.revoke(
+            tx, actor, principal.require_partner(), enrollment_id, data.reason, wall_clock()
+        )
