@@ -59,7 +59,8 @@ PURCHASE_HISTORY = """
 SELECT count(*) AS vouchers,
        count(*) FILTER (WHERE status IN ('sold', 'redeemed')) AS open_trainings,
        count(*) FILTER (
-           WHERE course_id = $2 AND status IN ('sold', 'redeemed', 'completed', 'fraudulent')
+           WHERE course_id = $2
+             AND (status IN ('sold', 'redeemed', 'completed') OR (status = 'fraudulent' AND refunded_at IS NULL))
        ) AS same_course
   FROM vouchers WHERE participant_id = $1
 """
@@ -69,6 +70,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (code) DO NOTHING
 RETURNING code
 """
+MARK_REFUNDED = "UPDATE vouchers SET refunded_at = $2 WHERE code = $1"
 TAKE_SEAT = "UPDATE schedules SET seats_sold = seats_sold + 1 WHERE id = $1"
 RELEASE_SEAT = "UPDATE schedules SET seats_sold = seats_sold - 1 WHERE id = $1"
 SET_STATUS = """
@@ -311,6 +313,7 @@ async def _move(
     await conn.execute(SET_STATUS, row["code"], move.status.value, now)
     if move.refund is not None:
         await ledger.post(conn, row["participant_id"], move.refund)
+        await conn.execute(MARK_REFUNDED, row["code"], now)
     if status == rules.VoucherStatus.SOLD and row["schedule_id"] is not None:
         await conn.execute(RELEASE_SEAT, row["schedule_id"])
     if status != rules.VoucherStatus.SOLD:

@@ -465,3 +465,23 @@ async def test_concurrent_debits_never_overdraw(client: Client, programme: Crede
     await ledger_consistent(db_url)
     rows = await fetch(db_url, "SELECT balance FROM balances WHERE participant_id = $1", person["id"])
     assert rows[0]["balance"] == 200_000
+
+
+async def test_flagging_a_refunded_voucher_as_fraud_after_a_repurchase(
+    client: Client, programme: Credentials, partner_a: Credentials, course: dict[str, Any], db_url: str
+) -> None:
+    """Regression: the 'course bought once' index counted the refunded, now fraudulent voucher and the
+    flag failed with a 500 because the participant had bought the course again after the refund."""
+    person = await enrol(client, programme)
+    first = (await buy(client, programme, person["id"], course["id"])).json()
+    await client.post(f"/v1/vouchers/{first['code']}/void", headers={**partner_a.headers, **key()})
+    second = await buy(client, programme, person["id"], course["id"])
+    assert second.status_code == 201, second.text
+    flagged = await client.post(
+        f"/v1/programme/vouchers/{first['code']}/flag-fraud", json={"reason": "ring"}, headers=programme.headers
+    )
+    assert flagged.status_code == 201, flagged.text
+    assert flagged.json()["status"] == "fraudulent"
+    shown = (await client.get(f"/v1/vouchers/{second.json()['code']}", headers=partner_a.headers)).json()
+    assert shown["status"] == "sold"
+    await ledger_consistent(db_url)
