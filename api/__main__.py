@@ -22,7 +22,8 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of the app, as committed in `openapi/openapi.json`."""
     from api.app import create_app
 
-    app = create_app(Settings(database_url="postgresql://unused"))
+    # The sandbox deployment mounts every route (the sandbox helpers too), so its spec is the whole contract.
+    app = create_app(Settings(database_url="postgresql://unused", app_env="sandbox"))
     schema: dict[str, Any] = app.openapi_schema.to_schema()
     return schema
 
@@ -50,9 +51,9 @@ async def _work(settings: Settings, *, once: bool) -> None:
         if once:
             from api.clock import wall_clock
 
-            print(json.dumps(vars(await sweep(pool, wall_clock()))))
+            print(json.dumps(vars(await sweep(pool, wall_clock(), test_clocks=settings.app_env == "sandbox"))))
         else:
-            await run_forever(pool, settings.worker_interval_seconds)
+            await run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
     finally:
         await pool.close()
 

@@ -8,13 +8,14 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Controller, Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.types import ASGIApp
 
 from api.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
 from api.client_secrets import SecretHasher
+from api.clock import Clock
 from api.database import create_pool
 from api.dependencies import provide_connection, provide_transaction
 from api.docs import openapi_config, openapi_json
@@ -33,6 +34,7 @@ from api.routes import (
     oauth,
     participants,
     partners,
+    sandbox,
     vouchers,
 )
 from api.services.audit import Actor
@@ -68,7 +70,11 @@ def create_app(settings: Settings) -> Litestar:
         except DATABASE_UNAVAILABLE:
             pass  # the database may be down at start: keys load on first use once it is back
         sweeper = (
-            asyncio.create_task(run_forever(pool, settings.worker_interval_seconds)) if settings.run_worker else None
+            asyncio.create_task(
+                run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
+            )
+            if settings.run_worker
+            else None
         )
         try:
             yield
@@ -90,8 +96,10 @@ def create_app(settings: Settings) -> Litestar:
         found: NationalIdHasher = state.nik_hasher
         return found
 
+    sandbox_routes: list[type[Controller]] = [sandbox.SandboxController] if settings.app_env == "sandbox" else []
     return Litestar(
         route_handlers=[
+            *sandbox_routes,
             health.live,
             health.ready,
             openapi_json,
@@ -125,6 +133,7 @@ def create_app(settings: Settings) -> Litestar:
             "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
             "codes": constant(CodeFormat(sandbox=not settings.is_production)),
             "signing_keys": constant(keys),
+            "clock": constant(Clock(sandbox=settings.app_env == "sandbox")),
             "idempotency": Provide(provide_idempotency),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "actor": Provide(_provide_actor, sync_to_thread=False),

@@ -51,12 +51,19 @@ async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
             return total
 
 
-async def sweep(pool: asyncpg.Pool, now: datetime, batch_size: int = 500, *, include_lapse: bool = True) -> SweepReport:
+async def sweep(
+    pool: asyncpg.Pool,
+    now: datetime,
+    batch_size: int = 500,
+    *,
+    include_lapse: bool = True,
+    test_clocks: bool = False,
+) -> SweepReport:
     """One pass over every time-driven transition that is due at `now`."""
     report = SweepReport()
 
     async def expire(conn: asyncpg.Connection) -> int:
-        return await vouchers.expire_due(conn, WORKER, now, batch_size)  # type: ignore[arg-type]
+        return await vouchers.expire_due(conn, WORKER, now, batch_size, test_clocks=test_clocks)  # type: ignore[arg-type]
 
     async def revoke(conn: asyncpg.Connection) -> int:
         ids = [r["id"] for r in await conn.fetch(DUE_FOR_REVOCATION, now, batch_size)]
@@ -116,7 +123,7 @@ async def lapse_balances(pool: asyncpg.Pool, now: datetime, batch_size: int) -> 
 LAPSE_INTERVAL_SECONDS = 3600.0
 
 
-async def run_forever(pool: asyncpg.Pool, interval_seconds: float = 5.0) -> None:
+async def run_forever(pool: asyncpg.Pool, interval_seconds: float = 5.0, *, test_clocks: bool = False) -> None:
     """Sweep every `interval_seconds` until cancelled; a failed sweep is logged and retried next time.
 
     Balance deadlines are dates, so the (full) lapse scan runs once an hour, not every sweep.
@@ -125,7 +132,7 @@ async def run_forever(pool: asyncpg.Pool, interval_seconds: float = 5.0) -> None
     while True:
         try:
             include_lapse = asyncio.get_running_loop().time() - last_lapse >= LAPSE_INTERVAL_SECONDS
-            report = await sweep(pool, wall_clock(), include_lapse=include_lapse)
+            report = await sweep(pool, wall_clock(), include_lapse=include_lapse, test_clocks=test_clocks)
             if include_lapse:
                 last_lapse = asyncio.get_running_loop().time()
             if report.expired or report.revoked or report.lapsed:

@@ -50,6 +50,11 @@ TEST_KEY_ENCRYPTION_KEY = base64.b64encode(b"k" * 32).decode()
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
+    return settings_for(db_url)
+
+
+def settings_for(db_url: str) -> Settings:
+    """What every test app runs with (development mode, fast secret hashing, a fixed key)."""
     return Settings(
         database_url=db_url,
         app_env="development",

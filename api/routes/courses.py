@@ -8,7 +8,7 @@ from litestar import Controller, Response, get, patch, post
 from litestar.params import HeaderParameter
 
 from api.access import Principal, requires
-from api.clock import wall_clock
+from api.clock import Clock
 from api.dependencies import Connection
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
@@ -63,6 +63,7 @@ class CourseController(Controller):
         tx: Connection,
         actor: Actor,
         principal: Principal,
+        clock: Clock,
         if_match: Annotated[str | None, HeaderParameter(name="If-Match", description="The ETag you read.")] = None,
     ) -> Response[CourseDetail]:
         """Change some fields. Requires `If-Match` (428 without it, 412 when stale). On an approved course,
@@ -76,7 +77,7 @@ class CourseController(Controller):
             if_match,
             data,
             await schemes.default_scheme(tx),
-            wall_clock(),
+            await clock.now(tx, principal.partner_id),
         )
         return Response(detail, headers={"ETag": etag})
 
@@ -92,12 +93,18 @@ class CourseController(Controller):
 
     @post("/{course_id:str}/schedules", operation_id="addSchedule", summary="Add a schedule", **requires(WRITE))
     async def add_schedule(
-        self, course_id: str, data: ScheduleCreate, tx: Connection, actor: Actor, principal: Principal
+        self, course_id: str, data: ScheduleCreate, tx: Connection, actor: Actor, principal: Principal, clock: Clock
     ) -> Schedule:
         """A schedule (start, end, capacity, location or meeting link, sessions 1..n) for a webinar, offline
         or blended course. Daily hour caps, webinar capacity and session bounds are checked."""
         return await courses.add_schedule(
-            tx, actor, principal.require_partner(), course_id, data, await schemes.default_scheme(tx), wall_clock()
+            tx,
+            actor,
+            principal.require_partner(),
+            course_id,
+            data,
+            await schemes.default_scheme(tx),
+            await clock.now(tx, principal.partner_id),
         )
 
     @get("/{course_id:str}/schedules", operation_id="listSchedules", summary="List schedules", **requires(READ))

@@ -9,7 +9,7 @@ from litestar import Controller, get, post, put
 from litestar.params import Parameter
 
 from api.access import Principal, requires
-from api.clock import wall_clock
+from api.clock import Clock
 from api.dependencies import Connection
 from api.idempotency import Idempotency
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
@@ -34,6 +34,7 @@ class EnrollmentController(Controller):
         self,
         conn: Connection,
         principal: Principal,
+        clock: Clock,
         status: Literal["active", "completed", "cancelled"] | None = None,
         course_id: Annotated[str | None, Parameter(max_length=64)] = None,
         updated_since: datetime | None = None,
@@ -43,7 +44,14 @@ class EnrollmentController(Controller):
         """Your enrollments in the order they last changed (oldest first), for incremental sync: keep the
         `next_cursor`, or pass the last `updated_at` you saw as `updated_since`."""
         return await enrollments.list_for_partner(
-            conn, principal.require_partner(), status, course_id, updated_since, limit, cursor, wall_clock()
+            conn,
+            principal.require_partner(),
+            status,
+            course_id,
+            updated_since,
+            limit,
+            cursor,
+            await clock.now(conn, principal.partner_id),
         )
 
     @get(
@@ -52,10 +60,11 @@ class EnrollmentController(Controller):
         summary="Show an enrollment",
         **requires("enrollments:read"),
     )
-    async def show(self, enrollment_id: str, conn: Connection, principal: Principal) -> Enrollment:
+    async def show(self, enrollment_id: str, conn: Connection, principal: Principal, clock: Clock) -> Enrollment:
         """Progress, attendance, assessment, completion and certificate, plus `blockers` (what still stands
         between the enrollment and completion, with the earliest completion date) and `allowed_actions`."""
-        return await enrollments.get_for_partner(conn, principal.require_partner(), enrollment_id, wall_clock())
+        now = await clock.now(conn, principal.partner_id)
+        return await enrollments.get_for_partner(conn, principal.require_partner(), enrollment_id, now)
 
     @put(
         "/{enrollment_id:str}/attendance/{sequence:int}",
@@ -71,12 +80,19 @@ class EnrollmentController(Controller):
         tx: Connection,
         actor: Actor,
         principal: Principal,
+        clock: Clock,
     ) -> Enrollment:
         """Session (scheduled formats) or module (self-paced) `sequence` attended. Idempotent per sequence:
         reporting it again changes nothing (the first time stands). 422 for a sequence outside 1..n, a time
         in the future, before redemption or before the session started."""
         return await enrollments.record_attendance(
-            tx, actor, principal.require_partner(), enrollment_id, sequence, data.attended_at, wall_clock()
+            tx,
+            actor,
+            principal.require_partner(),
+            enrollment_id,
+            sequence,
+            data.attended_at,
+            await clock.now(tx, principal.partner_id),
         )
 
     @put(
@@ -86,11 +102,23 @@ class EnrollmentController(Controller):
         **requires("learning:write"),
     )
     async def assessment(
-        self, enrollment_id: str, data: AssessmentReport, tx: Connection, actor: Actor, principal: Principal
+        self,
+        enrollment_id: str,
+        data: AssessmentReport,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        clock: Clock,
     ) -> Enrollment:
         """The final assessment score (0-100); it may be corrected until the enrollment is completed."""
         return await enrollments.record_assessment(
-            tx, actor, principal.require_partner(), enrollment_id, data.score, data.assessed_at, wall_clock()
+            tx,
+            actor,
+            principal.require_partner(),
+            enrollment_id,
+            data.score,
+            data.assessed_at,
+            await clock.now(tx, principal.partner_id),
         )
 
     @post(
@@ -108,13 +136,15 @@ class EnrollmentController(Controller):
         actor: Actor,
         principal: Principal,
         idempotency: Idempotency,
+        clock: Clock,
     ) -> Enrollment:
         """Complete the enrollment: every session (or module) attended (`attendance_incomplete`), an
         assessment (`assessment_missing`), and enough calendar days since redemption for the course's hours
         at the format's daily maximum (`completion_too_early`). Emits `enrollment.completed`."""
         partner_id = principal.require_partner()
+        now = await clock.now(tx, partner_id)
         return await idempotency.run(  # type: ignore[return-value]
-            lambda: enrollments.complete(tx, actor, partner_id, enrollment_id, data.completed_at, wall_clock()),
+            lambda: enrollments.complete(tx, actor, partner_id, enrollment_id, data.completed_at, now),
             status_code=200,
         )
 
@@ -135,14 +165,16 @@ class EnrollmentController(Controller):
         idempotency: Idempotency,
         settings: Settings,
         signing_keys: SigningKeyRing,
+        clock: Clock,
     ) -> CertificateOut:
         """Issue the certificate of a completed enrollment (`not_completed` otherwise). The number is unique
         among your certificates (`certificate_number_taken`). The response carries a signed credential (JWS)
         and the public verification URL."""
         partner_id = principal.require_partner()
+        now = await clock.now(tx, partner_id)
         return await idempotency.run(  # type: ignore[return-value]
             lambda: certificates.issue(
-                tx, actor, signing_keys, settings.public_url, partner_id, enrollment_id, data, wall_clock()
+                tx, actor, signing_keys, settings.public_url, partner_id, enrollment_id, data, now
             ),
             status_code=201,
         )
@@ -155,9 +187,20 @@ class EnrollmentController(Controller):
         **requires("certificates:write"),
     )
     async def revoke_certificate(
-        self, enrollment_id: str, data: CertificateRevoke, tx: Connection, actor: Actor, principal: Principal
+        self,
+        enrollment_id: str,
+        data: CertificateRevoke,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        clock: Clock,
     ) -> CertificateOut:
         """Withdraw a certificate you issued, with a reason; public verification shows it as revoked."""
         return await certificates.revoke(
-            tx, actor, principal.require_partner(), enrollment_id, data.reason, wall_clock()
+            tx,
+            actor,
+            principal.require_partner(),
+            enrollment_id,
+            data.reason,
+            await clock.now(tx, principal.partner_id),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get, post
 
 from api.access import requires
-from api.clock import wall_clock
+from api.clock import Clock, wall_clock
 from api.dependencies import Connection
 from api.idempotency import Idempotency
 from api.national_id import NationalIdHasher
@@ -58,13 +58,14 @@ class ParticipantController(Controller):
         actor: Actor,
         codes: CodeFormat,
         idempotency: Idempotency,
+        clock: Clock,
     ) -> ProgrammeVoucher:
         """Buy a course (with a schedule for scheduled formats) from the participant's balance: the voucher
         is created and the price debited in one transaction. Refusals: `participant_frozen`,
         `participant_revoked`, `course_not_on_sale`, `course_already_purchased`, `active_training_exists`,
         `schedule_full`, `insufficient_balance`."""
         return await idempotency.run(  # type: ignore[return-value]
-            lambda: vouchers.purchase(tx, actor, codes, participant_id, data, wall_clock()), status_code=201
+            lambda: vouchers.purchase(tx, actor, codes, participant_id, data, clock), status_code=201
         )
 
     @post("/{participant_id:str}/freeze", operation_id="freezeParticipant", summary="Freeze", **requires(SCOPE))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get, post
 
 from api.access import Principal, requires
-from api.clock import wall_clock
+from api.clock import Clock
 from api.dependencies import Connection
 from api.idempotency import Idempotency
 from api.schemas.enrollments import Enrollment
@@ -20,11 +20,12 @@ class VoucherController(Controller):
     tags = ["vouchers"]
 
     @get("/{code:str}", operation_id="getVoucher", summary="Check a voucher", **requires("vouchers:read"))
-    async def show(self, code: str, conn: Connection, principal: Principal, codes: CodeFormat) -> Voucher:
+    async def show(self, code: str, conn: Connection, principal: Principal, codes: CodeFormat, clock: Clock) -> Voucher:
         """Status, course, schedule, amount, expiry, the participant's masked name, and `allowed_actions` now.
         Codes are case-insensitive and may be typed with or without hyphens; a mistyped code (wrong check
         character) is 404 without any lookup, as is a code of another partner's course."""
-        return await vouchers.get_for_partner(conn, principal.require_partner(), codes.parse(code), wall_clock())
+        now = await clock.now(conn, principal.partner_id)
+        return await vouchers.get_for_partner(conn, principal.require_partner(), codes.parse(code), now)
 
     @post(
         "/{code:str}/redeem",
@@ -42,6 +43,7 @@ class VoucherController(Controller):
         principal: Principal,
         codes: CodeFormat,
         idempotency: Idempotency,
+        clock: Clock,
     ) -> Enrollment:
         """Link the voucher to your learner account and start the enrollment (201). Exactly once: concurrent
         or retried calls produce one redemption; a retry with the same `Idempotency-Key` gets the same answer.
@@ -50,8 +52,9 @@ class VoucherController(Controller):
         `redemption_window_closed`, `learner_already_enrolled`, `participant_frozen`, `course_not_on_sale`."""
         partner_id = principal.require_partner()
         canonical = codes.parse(code)
+        now = await clock.now(tx, partner_id)
         return await idempotency.run(  # type: ignore[return-value]
-            lambda: vouchers.redeem(tx, actor, partner_id, canonical, data.learner_ref, wall_clock()),
+            lambda: vouchers.redeem(tx, actor, partner_id, canonical, data.learner_ref, now),
             status_code=201,
         )
 
@@ -63,12 +66,20 @@ class VoucherController(Controller):
         **requires("vouchers:redeem"),
     )
     async def void(
-        self, code: str, tx: Connection, actor: Actor, principal: Principal, codes: CodeFormat, idempotency: Idempotency
+        self,
+        code: str,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        codes: CodeFormat,
+        idempotency: Idempotency,
+        clock: Clock,
     ) -> Voucher:
         """Void a `sold` voucher of your course; the participant's balance is refunded at the purchase price.
         A redeemed voucher cannot be voided (`voucher_void_not_allowed`)."""
         partner_id = principal.require_partner()
         canonical = codes.parse(code)
+        now = await clock.now(tx, partner_id)
         return await idempotency.run(  # type: ignore[return-value]
-            lambda: vouchers.void(tx, actor, partner_id, canonical, wall_clock()), status_code=200
+            lambda: vouchers.void(tx, actor, partner_id, canonical, now), status_code=200
         )

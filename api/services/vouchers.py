@@ -8,10 +8,11 @@ then voucher, then the balance row. Exactly-once redemption has two walls: the v
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
+from api.clock import Clock
 from api.dependencies import Connection
 from api.identifiers import new_id
 from api.schemas.enrollments import Enrollment
@@ -94,8 +95,16 @@ CANCEL_ENROLLMENT = """
 UPDATE enrollments SET status = 'cancelled', updated_at = now() WHERE voucher_code = $1 AND status = 'active'
 """
 DUE_FOR_EXPIRY = """
-SELECT code FROM vouchers WHERE status = 'sold' AND expires_at < $1
+SELECT code, 0::bigint AS offset_seconds FROM vouchers WHERE status = 'sold' AND expires_at < $1
  ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+# In the sandbox each partner's vouchers expire by its own test clock (wall clock + offset).
+DUE_FOR_EXPIRY_BY_TEST_CLOCKS = """
+SELECT v.code, coalesce(k.offset_seconds, 0) AS offset_seconds
+  FROM vouchers v LEFT JOIN sandbox_clocks k ON k.partner_id = v.partner_id
+ WHERE v.status = 'sold' AND v.expires_at < $1::timestamptz + make_interval(secs => coalesce(k.offset_seconds, 0))
+   AND ($3::text IS NULL OR v.partner_id = $3)
+ ORDER BY v.expires_at LIMIT $2 FOR UPDATE OF v SKIP LOCKED
 """
 MAX_CODE_ATTEMPTS = 5
 
@@ -158,14 +167,19 @@ async def purchase(
     codes: CodeFormat,
     participant_id: str,
     body: PurchaseCreate,
-    now: datetime,
+    clock: Clock,
 ) -> ProgrammeVoucher:
-    """Sell a course (and a schedule, for scheduled formats) to a participant; the price is debited here."""
+    """Sell a course (and a schedule, for scheduled formats) to a participant; the price is debited here.
+
+    The sale happens at the course partner's now (its test clock in the sandbox), so expiry and windows
+    are consistent with what that partner's requests see.
+    """
     participant = await participants.lock(conn, participant_id)
     scheme = await schemes.scheme_by_code(conn, participant["scheme"])
     course = await conn.fetchrow(PURCHASE_COURSE, body.course_id)
     if course is None:
         raise NotFound("No such course.")
+    now = await clock.now(conn, course["partner_id"])
     course_format = course_rules.CourseFormat(course["format"])
     schedule = None
     if course_format in course_rules.SCHEDULED_FORMATS:
@@ -372,12 +386,29 @@ async def get_for_programme(conn: Connection, code: str, now: datetime) -> Progr
     return _programme_voucher(row, await schemes.scheme_by_code(conn, row["scheme"]), now)
 
 
-async def expire_due(conn: Connection, actor: Actor, now: datetime, batch_size: int) -> int:
+async def expire_due(
+    conn: Connection,
+    actor: Actor,
+    now: datetime,
+    batch_size: int,
+    *,
+    test_clocks: bool = False,
+    partner_id: str | None = None,
+) -> int:
     """Expire up to `batch_size` sold vouchers past their expiry (refunding each); rows another worker holds
-    are skipped, so several workers can sweep at once and each voucher expires exactly once."""
-    codes = [r["code"] for r in await conn.fetch(DUE_FOR_EXPIRY, now, batch_size)]
-    for code in codes:
-        row = await conn.fetchrow(LOCK_VOUCHER, code)
-        if row is not None and rules.is_due_to_expire(rules.VoucherStatus(row["status"]), row["expires_at"], now):
-            await _move(conn, actor, row, rules.VoucherAction.EXPIRE, now, "voucher.expired")
-    return len(codes)
+    are skipped, so several workers can sweep at once and each voucher expires exactly once.
+
+    With `test_clocks` (sandbox) each voucher is judged at its partner's test-clock time.
+    """
+    if test_clocks:
+        due = await conn.fetch(DUE_FOR_EXPIRY_BY_TEST_CLOCKS, now, batch_size, partner_id)
+    else:
+        due = await conn.fetch(DUE_FOR_EXPIRY, now, batch_size)
+    for found in due:
+        partner_now = now + timedelta(seconds=found["offset_seconds"])
+        row = await conn.fetchrow(LOCK_VOUCHER, found["code"])
+        if row is not None and rules.is_due_to_expire(
+            rules.VoucherStatus(row["status"]), row["expires_at"], partner_now
+        ):
+            await _move(conn, actor, row, rules.VoucherAction.EXPIRE, partner_now, "voucher.expired")
+    return len(due)

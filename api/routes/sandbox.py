@@ -1,0 +1,93 @@
+"""Sandbox helpers (scope sandbox:simulate). Mounted only when the deployment runs with APP_ENV=sandbox."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+
+from api.access import Principal, requires
+from api.clock import Clock
+from api.dependencies import Connection
+from api.national_id import NationalIdHasher
+from api.schemas.courses import CourseDetail
+from api.schemas.sandbox import (
+    ClockAdvance,
+    ClockState,
+    ResetReport,
+    TestParticipant,
+    TestParticipantCreate,
+    TestVoucherCreate,
+)
+from api.schemas.vouchers import ProgrammeVoucher
+from api.services import sandbox
+from api.services.audit import Actor
+from api.services.vouchers import CodeFormat
+
+SCOPE = "sandbox:simulate"
+
+
+class SandboxController(Controller):
+    path = "/v1/sandbox"
+    tags = ["sandbox"]
+
+    @post("/participants", operation_id="createTestParticipant", summary="Create a test participant", **requires(SCOPE))
+    async def participant(
+        self,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        nik_hasher: NationalIdHasher,
+        clock: Clock,
+        data: TestParticipantCreate | None = None,
+    ) -> TestParticipant:
+        """A fictitious participant with the full balance of the chosen scheme (default 2024)."""
+        scheme = data.scheme if data else "2024"
+        return await sandbox.create_test_participant(tx, actor, nik_hasher, clock, principal.require_partner(), scheme)
+
+    @post(
+        "/vouchers", operation_id="createTestVoucher", summary="Sell my course to a test participant", **requires(SCOPE)
+    )
+    async def voucher(
+        self,
+        data: TestVoucherCreate,
+        tx: Connection,
+        actor: Actor,
+        principal: Principal,
+        nik_hasher: NationalIdHasher,
+        codes: CodeFormat,
+        clock: Clock,
+    ) -> ProgrammeVoucher:
+        """Sell one of your approved courses (with `schedule_id` for scheduled formats) to one of your test
+        participants (a new one when `participant_id` is left out). The same purchase rules apply; the
+        voucher `code` (SBX-…) is what you redeem next."""
+        return await sandbox.sell_test_voucher(tx, actor, nik_hasher, codes, clock, principal.require_partner(), data)
+
+    @post(
+        "/courses/{course_id:str}/approve",
+        operation_id="selfApproveCourse",
+        summary="Approve my course instantly",
+        **requires(SCOPE),
+    )
+    async def approve(self, course_id: str, tx: Connection, actor: Actor, principal: Principal) -> CourseDetail:
+        """Curation is instant in the sandbox: a draft or rejected course is submitted (the same checks run,
+        e.g. a scheduled format needs a schedule) and approved at once."""
+        return await sandbox.self_approve(tx, actor, principal.require_partner(), course_id)
+
+    @get("/clock", operation_id="getTestClock", summary="My test clock", **requires(SCOPE))
+    async def clock(self, conn: Connection, principal: Principal, clock: Clock) -> ClockState:
+        """Your sandbox time: expiry, redemption windows and the elapsed-days rule follow it."""
+        return await sandbox.clock_state(conn, clock, principal.require_partner())
+
+    @post(
+        "/clock/advance", operation_id="advanceTestClock", summary="Make time pass", status_code=200, **requires(SCOPE)
+    )
+    async def advance(
+        self, data: ClockAdvance, tx: Connection, actor: Actor, principal: Principal, clock: Clock
+    ) -> ClockState:
+        """Move your clock forward by `seconds`. Vouchers that are now past expiry expire at once, with the
+        test participant refunded (the worker does the same on its next sweep)."""
+        return await sandbox.advance_clock(tx, actor, clock, principal.require_partner(), data.seconds)
+
+    @post("/reset", operation_id="resetSandbox", summary="Delete my sandbox data", status_code=200, **requires(SCOPE))
+    async def reset(self, tx: Connection, actor: Actor, principal: Principal) -> ResetReport:
+        """Delete your courses, their vouchers and progress, your test participants, events and clock."""
+        return await sandbox.reset(tx, actor, principal.require_partner())

@@ -1,0 +1,258 @@
+"""The partner sandbox: simulation endpoints, the test clock, reset, and where the sandbox does not exist."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from api.app import asgi_app
+from api.settings import Settings
+from tests.auth import Credentials
+from tests.conftest import settings_for
+from tests.factories import course_body, iso, schedule_body, scheduled_course_body
+from tests.integration.test_money_path import ledger_consistent
+from tests.money import key
+
+Client = AsyncTestClient[Any]
+SANDBOX_PATHS = [
+    ("POST", "/v1/sandbox/participants"),
+    ("POST", "/v1/sandbox/vouchers"),
+    ("POST", "/v1/sandbox/courses/crs_x/approve"),
+    ("GET", "/v1/sandbox/clock"),
+    ("POST", "/v1/sandbox/clock/advance"),
+    ("POST", "/v1/sandbox/reset"),
+]
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return replace(settings_for(db_url), app_env="sandbox")
+
+
+async def my_approved_course(client: Client, partner: Credentials, **overrides: Any) -> dict[str, Any]:
+    course = (await client.post("/v1/courses", json=course_body(**overrides), headers=partner.headers)).json()
+    approved = await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner.headers)
+    assert approved.status_code == 201, approved.text
+    assert approved.json()["status"] == "approved"
+    body: dict[str, Any] = approved.json()
+    return body
+
+
+async def test_sandbox_paths_do_not_exist_outside_the_sandbox(db_url: str, partner_a: Credentials) -> None:
+    for mode in ("development", "production"):
+        other = replace(settings_for(db_url), app_env=mode)  # type: ignore[arg-type]
+        async with AsyncTestClient(app=asgi_app(other)) as client:  # type: ignore[arg-type]
+            for method, path in SANDBOX_PATHS:
+                response = await client.request(method, path, headers=partner_a.headers, json={})
+                assert response.status_code == 404, (mode, path, response.status_code)
+
+
+async def test_sandbox_client_gets_404_on_programme_endpoints(client: Client, partner_a: Credentials) -> None:
+    for path in ("/v1/programme/partners", "/v1/programme/participants", "/v1/programme/courses"):
+        assert (await client.get(path, headers=partner_a.headers)).status_code == 404
+
+
+async def test_self_approval_runs_the_same_rules(client: Client, partner_a: Credentials) -> None:
+    webinar = (
+        await client.post("/v1/courses", json=scheduled_course_body("webinar"), headers=partner_a.headers)
+    ).json()
+    refused = await client.post(f"/v1/sandbox/courses/{webinar['id']}/approve", headers=partner_a.headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "course_rule_violated"
+
+
+async def test_from_test_participant_to_redeemed_voucher(client: Client, partner_a: Credentials) -> None:
+    course = await my_approved_course(client, partner_a)
+    person = (await client.post("/v1/sandbox/participants", json={"scheme": "2020"}, headers=partner_a.headers)).json()
+    assert person["balance"] == 1_000_000
+    too_dear = await client.post(
+        "/v1/sandbox/vouchers",
+        json={"course_id": course["id"], "participant_id": person["id"]},
+        headers=partner_a.headers,
+    )
+    assert too_dear.json()["code"] == "insufficient_balance"
+    sold = await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    assert sold.status_code == 201, sold.text
+    code = sold.json()["code"]
+    assert code.startswith("SBX-")
+    redeemed = await client.post(
+        f"/v1/vouchers/{code}/redeem", json={"learner_ref": "sandbox-learner"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201
+
+
+async def test_other_partners_course_or_participant_is_404(
+    client: Client, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    person = (await client.post("/v1/sandbox/participants", headers=partner_b.headers)).json()
+    assert (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_b.headers)
+    ).status_code == 404
+    assert (
+        await client.post(
+            "/v1/sandbox/vouchers",
+            json={"course_id": course["id"], "participant_id": person["id"]},
+            headers=partner_a.headers,
+        )
+    ).status_code == 404
+    assert (
+        await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_b.headers)
+    ).status_code == 404
+
+
+async def test_advancing_the_clock_expires_a_sold_voucher_and_refunds(
+    client: Client, partner_a: Credentials, partner_b: Credentials, db_url: str
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    person = (await client.post("/v1/sandbox/participants", headers=partner_a.headers)).json()
+    sold = (
+        await client.post(
+            "/v1/sandbox/vouchers",
+            json={"course_id": course["id"], "participant_id": person["id"]},
+            headers=partner_a.headers,
+        )
+    ).json()
+    before = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()
+    assert before["offset_seconds"] == 0
+    advanced = await client.post(
+        "/v1/sandbox/clock/advance", json={"seconds": 31 * 24 * 3600}, headers=partner_a.headers
+    )
+    assert advanced.status_code == 200, advanced.text
+    assert advanced.json()["expired_vouchers"] == 1
+    assert advanced.json()["offset_seconds"] == 31 * 24 * 3600
+    voucher = (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).json()
+    assert voucher["status"] == "expired"
+    conn_balance = await _balance(db_url, person["id"])
+    assert conn_balance == 3_500_000
+    other_clock = (await client.get("/v1/sandbox/clock", headers=partner_b.headers)).json()
+    assert other_clock["offset_seconds"] == 0, "each partner has its own clock"
+    await ledger_consistent(db_url)
+
+
+async def _balance(db_url: str, participant_id: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(db_url)
+    try:
+        return int(await conn.fetchval("SELECT balance FROM balances WHERE participant_id = $1", participant_id))
+    finally:
+        await conn.close()
+
+
+async def test_the_test_clock_drives_completion(client: Client, partner_a: Credentials) -> None:
+    course = await my_approved_course(client, partner_a)
+    sold = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()
+    enrollment = (
+        await client.post(
+            f"/v1/vouchers/{sold['code']}/redeem",
+            json={"learner_ref": "clocked"},
+            headers={**partner_a.headers, **key()},
+        )
+    ).json()
+    url = f"/v1/enrollments/{enrollment['id']}"
+    now = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"]
+    for sequence in range(1, 6):
+        await client.put(f"{url}/attendance/{sequence}", json={"attended_at": now}, headers=partner_a.headers)
+    await client.put(f"{url}/assessment", json={"score": 80, "assessed_at": now}, headers=partner_a.headers)
+    early = await client.post(f"{url}/completion", json={"completed_at": now}, headers={**partner_a.headers, **key()})
+    assert early.json()["code"] == "completion_too_early"
+    later = (
+        await client.post("/v1/sandbox/clock/advance", json={"seconds": 5 * 24 * 3600}, headers=partner_a.headers)
+    ).json()["now"]
+    done = await client.post(f"{url}/completion", json={"completed_at": later}, headers={**partner_a.headers, **key()})
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed"
+
+
+async def test_scheduled_redemption_window_follows_the_test_clock(client: Client, partner_a: Credentials) -> None:
+    course = (await client.post("/v1/courses", json=scheduled_course_body("webinar"), headers=partner_a.headers)).json()
+    schedule = (
+        await client.post(f"/v1/courses/{course['id']}/schedules", json=schedule_body(), headers=partner_a.headers)
+    ).json()
+    await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    sold = (
+        await client.post(
+            "/v1/sandbox/vouchers",
+            json={"course_id": course["id"], "schedule_id": schedule["id"]},
+            headers=partner_a.headers,
+        )
+    ).json()
+    shown = (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).json()
+    assert shown["allowed_actions"] == ["void"]
+    from datetime import datetime
+
+    starts = datetime.fromisoformat(schedule["starts_at"])
+    now = datetime.fromisoformat((await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"])
+    seconds = int((starts - now - timedelta(minutes=30)).total_seconds())
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": seconds}, headers=partner_a.headers)
+    shown = (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).json()
+    assert shown["allowed_actions"] == ["redeem", "void"]
+    redeemed = await client.post(
+        f"/v1/vouchers/{sold['code']}/redeem", json={"learner_ref": "on-time"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    assert iso(datetime.fromisoformat(redeemed.json()["redeemed_at"])) > iso(starts - timedelta(hours=1))
+
+
+async def test_reset_deletes_my_sandbox_data_only(
+    client: Client, partner_a: Credentials, partner_b: Credentials, db_url: str
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    kept = await my_approved_course(client, partner_b, title="B keeps this")
+    sold = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()
+    await client.post(
+        f"/v1/vouchers/{sold['code']}/redeem", json={"learner_ref": "x"}, headers={**partner_a.headers, **key()}
+    )
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
+    report = await client.post("/v1/sandbox/reset", headers=partner_a.headers)
+    assert report.status_code == 200, report.text
+    assert report.json() == {"courses": 1, "vouchers": 1, "participants": 1}
+    assert (await client.get("/v1/courses", headers=partner_a.headers)).json()["items"] == []
+    assert (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).status_code == 404
+    assert (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["offset_seconds"] == 0
+    assert [c["id"] for c in (await client.get("/v1/courses", headers=partner_b.headers)).json()["items"]] == [
+        kept["id"]
+    ]
+    await ledger_consistent(db_url)
+
+
+async def test_the_worker_sweep_honours_each_partners_test_clock(
+    client: Client, partner_a: Credentials, partner_b: Credentials, db_url: str
+) -> None:
+    import asyncpg
+
+    from api.clock import wall_clock
+    from api.worker import sweep
+
+    codes = []
+    for partner in (partner_a, partner_b):
+        course = await my_approved_course(client, partner)
+        sold = await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner.headers)
+        codes.append(sold.json()["code"])
+    conn = await asyncpg.connect(db_url)
+    try:  # only A's clock moves (as if advanced while the worker was down)
+        await conn.execute(
+            "INSERT INTO sandbox_clocks (partner_id, offset_seconds) VALUES ($1, $2)", partner_a.partner_id, 31 * 86400
+        )
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
+    try:
+        assert (await sweep(pool, wall_clock())).expired == 0, "without test clocks nothing is due"
+        assert (await sweep(pool, wall_clock(), test_clocks=True)).expired == 1
+    finally:
+        await pool.close()
+    statuses = [
+        (await client.get(f"/v1/vouchers/{code}", headers=p.headers)).json()["status"]
+        for code, p in zip(codes, (partner_a, partner_b), strict=True)
+    ]
+    assert statuses == ["expired", "sold"]
