@@ -13,6 +13,7 @@ import binascii
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from api.errors import ApiError
 from api.request_context import request_id_of
 from api.settings import Settings
 from api.signing_keys import ALGORITHM, SigningKeyRing
+from domain.errors import DomainError
 
 MAX_TOKEN_BYTES = 4096
 PROGRAMME_PREFIX = "programme:"
@@ -211,9 +213,15 @@ def _principal_from(claims: dict[str, Any]) -> Principal:
     )
 
 
-def requires(*scopes: str) -> dict[str, Any]:
-    """Route keyword arguments that protect it with a bearer token holding every one of `scopes`."""
-    return {"opt": {"scopes": tuple(scopes)}, "security": [{"oauth2": list(scopes)}]}
+def requires(*scopes: str, errors: Sequence[type[DomainError]] = ()) -> dict[str, Any]:
+    """Route keyword arguments that protect it with a bearer token holding every one of `scopes`.
+
+    `errors` are the rule violations the route can answer with; they are listed in its OpenAPI responses.
+    """
+    return {
+        "opt": {"scopes": tuple(scopes), "errors": tuple(errors)},
+        "security": [{"oauth2": list(scopes)}],
+    }
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

@@ -18,7 +18,7 @@ from api.client_secrets import SecretHasher
 from api.clock import Clock
 from api.database import create_pool
 from api.dependencies import provide_connection, provide_transaction
-from api.docs import openapi_config, openapi_json
+from api.docs import document_errors, openapi_config, openapi_json
 from api.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.idempotency import provide_idempotency
 from api.national_id import NationalIdHasher
@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> Litestar:
         return found
 
     sandbox_routes: list[type[Controller]] = [sandbox.SandboxController] if settings.app_env == "sandbox" else []
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *sandbox_routes,
             health.live,
@@ -144,6 +144,8 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
         logging_config=None,
     )
+    document_errors(app)
+    return app
 
 
 def asgi_app(settings: Settings) -> ASGIApp:

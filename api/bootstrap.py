@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
 from api.client_secrets import SecretHasher, new_client_secret
+from api.clock import wall_clock
+from api.dependencies import Connection
+from api.national_id import NationalIdHasher
+from api.schemas.courses import CourseCreate, ScheduleCreate, SessionBody
+from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
-from api.services import clients
+from api.services import clients, courses, participants, schemes
 from api.services.audit import Actor
 from api.settings import Settings
 from api.signing_keys import SigningKeyRing, key_encryption_key
@@ -85,6 +92,74 @@ async def demo_partner_credentials(settings: Settings) -> IssuedCredentials:
         async with conn.transaction():
             await conn.execute(UPSERT_DEMO_PARTNER, DEMO_PARTNER_ID)
             await conn.execute(UPSERT_DEMO_CLIENT, DEMO_CLIENT_ID, DEMO_PARTNER_ID, scopes, secret_hash)
+            if not await conn.fetchval("SELECT 1 FROM courses WHERE partner_id = $1 LIMIT 1", DEMO_PARTNER_ID):
+                await seed_demo_catalogue(conn, settings)  # type: ignore[arg-type]
     finally:
         await conn.close()
     return IssuedCredentials(DEMO_CLIENT_ID, secret)
+
+
+DEMO_COURSES: tuple[tuple[str, str, int, int | None, dict[str, Any] | None], ...] = (
+    ("self_paced", "Pemasaran Digital untuk UMKM", 15, 5, None),
+    ("webinar", "Public Speaking untuk Profesional", 15, None, {"days": 5, "hours": 3, "meeting_url": True}),
+    ("offline", "Barista Dasar: dari Biji ke Cangkir", 16, None, {"days": 2, "hours": 8, "location": True}),
+    ("blended", "Akuntansi Usaha Kecil", 15, None, {"days": 5, "hours": 3, "location": True, "meeting_url": True}),
+)
+
+
+async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
+    """One approved course of each format (scheduled ones with a schedule starting in three days) and a
+    test participant, so /docs can be tried at once. Built through the same services and rules as any other."""
+    actor = Actor.system("demo-seed")
+    scheme = await schemes.default_scheme(conn)
+    now = wall_clock()
+    start = (now + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
+    for course_format, title, hours, modules, plan in DEMO_COURSES:
+        body = CourseCreate(
+            title=title,
+            description=f"{title}: kursus demo di sandbox. Materi praktis, tugas, dan unjuk keterampilan di akhir.",
+            category="demo",
+            format=course_format,  # type: ignore[arg-type]
+            hours=hours,
+            price=1_500_000,
+            public_price=2_000_000,
+            competencies=["demo", course_format.replace("_", " ")],
+            language="id",
+            modules=modules,
+        )
+        detail, _ = await courses.create_course(conn, actor, DEMO_PARTNER_ID, body, scheme)
+        if plan is not None:
+            sessions = [
+                SessionBody(
+                    sequence=n + 1,
+                    starts_at=start + timedelta(days=n),
+                    ends_at=start + timedelta(days=n, hours=plan["hours"]),
+                )
+                for n in range(plan["days"])
+            ]
+            schedule = ScheduleCreate(
+                starts_at=sessions[0].starts_at,
+                ends_at=sessions[-1].ends_at,
+                capacity=30,
+                sessions=sessions,
+                location="Balai Latihan Kerja, Jl. Merdeka 1, Bandung" if plan.get("location") else None,
+                meeting_url="https://meet.example.com/demo-kelas" if plan.get("meeting_url") else None,
+            )
+            await courses.add_schedule(conn, actor, DEMO_PARTNER_ID, detail.id, schedule, scheme, now)
+        await courses.submit_course(conn, actor, DEMO_PARTNER_ID, detail.id)
+        await courses.curate(conn, actor, detail.id, "approve")
+    await participants.enrol(
+        conn,
+        actor,
+        NationalIdHasher(key_encryption_key(settings)),
+        ParticipantCreate(
+            programme_number="SBX-PRK-DEMO0001",
+            nik="9000000000000001",
+            name="Dewi Lestari",
+            email="dewi.lestari@sandbox.test",
+            phone="+628100000001",
+            scheme="2024",
+            accepted_at=now,
+        ),
+        sandbox_partner_id=DEMO_PARTNER_ID,
+    )

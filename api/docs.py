@@ -6,10 +6,21 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui
-from litestar import Request, get
+from litestar import Litestar, Request, get
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    Schema,
+    SecurityScheme,
+    Server,
+)
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
@@ -83,3 +94,93 @@ def openapi_json(request: Request[Any, Any, Any]) -> dict[str, object]:
     """The OpenAPI document at the root, where tools look for it first."""
     schema: dict[str, object] = request.app.openapi_schema.to_schema()
     return schema
+
+
+# --- documented errors ------------------------------------------------------------------------------------------
+
+PROBLEM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    description="RFC 9457 problem details with a stable machine `code`.",
+    required=["type", "title", "status", "code"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING, examples=["urn:prakerja:problem:voucher_already_redeemed"]),
+        "title": Schema(type=OpenAPIType.STRING, examples=["Voucher already redeemed"]),
+        "status": Schema(type=OpenAPIType.INTEGER, examples=[409]),
+        "code": Schema(type=OpenAPIType.STRING, examples=["voucher_already_redeemed"]),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "errors": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["field", "message"],
+                properties={"field": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)},
+            ),
+        ),
+    },
+)
+COMMON_CODES: dict[int, list[str]] = {500: ["internal_error"], 503: ["service_unavailable"]}
+PROTECTED_CODES: dict[int, list[str]] = {401: ["invalid_token"], 403: ["insufficient_scope"], 429: ["rate_limited"]}
+INPUT_CODES: dict[int, list[str]] = {400: ["invalid_request"], 422: ["validation_failed"]}
+IDEMPOTENT_CODES: dict[int, list[str]] = {
+    400: ["idempotency_key_required"],
+    409: ["idempotency_request_in_progress"],
+    422: ["idempotency_key_reused"],
+}
+
+
+def _merge(into: dict[int, list[str]], codes: dict[int, list[str]]) -> None:
+    for status, names in codes.items():
+        into.setdefault(status, [])
+        into[status] += [name for name in names if name not in into[status]]
+
+
+def document_errors(app: Litestar) -> None:
+    """Add every problem a route can answer to its OpenAPI operation, each `code` listed under its status.
+
+    Routes declare their rule violations with `requires(..., errors=[...])`; authentication, input,
+    idempotency and availability problems follow from the route's shape.
+    """
+    from api.errors import DOMAIN_STATUS
+
+    declared: dict[str, dict[str, Any]] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            operation_id = handler.operation_id if isinstance(handler.operation_id, str) else None
+            if operation_id:
+                declared[operation_id] = handler.opt
+    schema = app.openapi_schema
+    if schema.components.schemas is None:
+        schema.components.schemas = {}
+    schema.components.schemas["Problem"] = PROBLEM_SCHEMA
+    for path_item in (schema.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation: Operation | None = getattr(path_item, method, None)
+            if operation is None or operation.operation_id is None:
+                continue
+            opt = declared.get(operation.operation_id, {})
+            codes: dict[int, list[str]] = {}
+            if opt.get("scopes") is not None:
+                _merge(codes, PROTECTED_CODES)
+            parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
+            if any(p.param_in == "path" for p in parameters):
+                _merge(codes, {404: ["not_found"]})
+            if operation.request_body is not None or parameters:
+                _merge(codes, INPUT_CODES)
+            if any(p.name == "Idempotency-Key" for p in parameters):
+                _merge(codes, IDEMPOTENT_CODES)
+            for error in opt.get("errors", ()):
+                _merge(codes, {DOMAIN_STATUS.get(error.code, 409): [error.code]})
+            _merge(codes, COMMON_CODES)
+            # Litestar's own error responses (its 400 "Validation Exception") are not what we send.
+            responses = {k: v for k, v in (operation.responses or {}).items() if int(k) < 400}
+            for status, names in sorted(codes.items()):
+                listing = "; ".join(f"`{name}`" for name in names)
+                responses[str(status)] = OpenAPIResponse(
+                    description=f"Problem (application/problem+json) with `code`: {listing}.",
+                    content={
+                        "application/problem+json": OpenAPIMediaType(
+                            schema=Reference(ref="#/components/schemas/Problem")
+                        )
+                    },
+                )
+            operation.responses = responses

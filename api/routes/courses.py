@@ -15,6 +15,7 @@ from api.schemas.common import Page
 from api.schemas.courses import Course, CourseCreate, CourseDetail, CoursePatch, Schedule, ScheduleCreate
 from api.services import courses, schemes
 from api.services.audit import Actor
+from domain.errors import CourseRuleViolated, InvalidStateTransition, PreconditionFailed, PreconditionRequired
 
 READ = "courses:read"
 WRITE = "courses:write"
@@ -25,7 +26,12 @@ class CourseController(Controller):
     path = "/v1/courses"
     tags = ["courses"]
 
-    @post("/", operation_id="createCourse", summary="Create a draft course", **requires(WRITE))
+    @post(
+        "/",
+        operation_id="createCourse",
+        summary="Create a draft course",
+        **requires(WRITE, errors=[CourseRuleViolated]),
+    )
     async def create(
         self, data: CourseCreate, tx: Connection, actor: Actor, principal: Principal
     ) -> Response[CourseDetail]:
@@ -55,7 +61,14 @@ class CourseController(Controller):
         detail, etag = await courses.get_course(conn, principal.require_partner(), course_id)
         return Response(detail, headers={"ETag": etag})
 
-    @patch("/{course_id:str}", operation_id="updateCourse", summary="Edit my course", **requires(WRITE))
+    @patch(
+        "/{course_id:str}",
+        operation_id="updateCourse",
+        summary="Edit my course",
+        **requires(
+            WRITE, errors=[CourseRuleViolated, PreconditionFailed, PreconditionRequired, InvalidStateTransition]
+        ),
+    )
     async def update(
         self,
         course_id: str,
@@ -81,17 +94,32 @@ class CourseController(Controller):
         )
         return Response(detail, headers={"ETag": etag})
 
-    @post("/{course_id:str}/submit", operation_id="submitCourse", summary="Submit for curation", **requires(WRITE))
+    @post(
+        "/{course_id:str}/submit",
+        operation_id="submitCourse",
+        summary="Submit for curation",
+        **requires(WRITE, errors=[CourseRuleViolated, InvalidStateTransition]),
+    )
     async def submit(self, course_id: str, tx: Connection, actor: Actor, principal: Principal) -> CourseDetail:
         """`draft` or `rejected` → `submitted`. Scheduled formats need at least one schedule first."""
         return await courses.submit_course(tx, actor, principal.require_partner(), course_id)
 
-    @post("/{course_id:str}/archive", operation_id="archiveCourse", summary="Archive", **requires(WRITE))
+    @post(
+        "/{course_id:str}/archive",
+        operation_id="archiveCourse",
+        summary="Archive",
+        **requires(WRITE, errors=[InvalidStateTransition]),
+    )
     async def archive(self, course_id: str, tx: Connection, actor: Actor, principal: Principal) -> CourseDetail:
         """Retire the course from sale; vouchers already sold still complete."""
         return await courses.archive_course(tx, actor, principal.require_partner(), course_id)
 
-    @post("/{course_id:str}/schedules", operation_id="addSchedule", summary="Add a schedule", **requires(WRITE))
+    @post(
+        "/{course_id:str}/schedules",
+        operation_id="addSchedule",
+        summary="Add a schedule",
+        **requires(WRITE, errors=[CourseRuleViolated, InvalidStateTransition]),
+    )
     async def add_schedule(
         self, course_id: str, data: ScheduleCreate, tx: Connection, actor: Actor, principal: Principal, clock: Clock
     ) -> Schedule:

@@ -13,6 +13,7 @@ from api.schemas.common import Page
 from api.schemas.courses import Course, CourseDetail, CurationNote, Rejection
 from api.services import courses
 from api.services.audit import Actor
+from domain.errors import InvalidStateTransition
 
 SCOPE = "programme:curation"
 StatusFilter = Literal["draft", "submitted", "approved", "rejected", "suspended", "archived"]
@@ -30,25 +31,45 @@ class CurationController(Controller):
         courses whose new price, hours or format (`pending_revision`) await a decision."""
         return await courses.curation_queue(conn, status, limit, cursor)
 
-    @post("/{course_id:str}/approve", operation_id="approveCourse", summary="Approve", **requires(SCOPE))
+    @post(
+        "/{course_id:str}/approve",
+        operation_id="approveCourse",
+        summary="Approve",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def approve(self, course_id: str, tx: Connection, actor: Actor) -> CourseDetail:
         """Publish a submitted course, or put a pending revision's terms on sale. Emits `course.approved`."""
         return await courses.curate(tx, actor, course_id, "approve")
 
-    @post("/{course_id:str}/reject", operation_id="rejectCourse", summary="Reject", **requires(SCOPE))
+    @post(
+        "/{course_id:str}/reject",
+        operation_id="rejectCourse",
+        summary="Reject",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def reject(self, course_id: str, data: Rejection, tx: Connection, actor: Actor) -> CourseDetail:
         """Reject a submitted course (or a pending revision) with reasons the partner sees. Emits
         `course.rejected`."""
         return await courses.curate(tx, actor, course_id, "reject", tuple(data.reasons))
 
-    @post("/{course_id:str}/suspend", operation_id="suspendCourse", summary="Suspend", **requires(SCOPE))
+    @post(
+        "/{course_id:str}/suspend",
+        operation_id="suspendCourse",
+        summary="Suspend",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def suspend(
         self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
     ) -> CourseDetail:
         """Stop sales and redemptions of an approved course. Emits `course.suspended`."""
         return await courses.curate(tx, actor, course_id, "suspend", (data.reason,) if data and data.reason else ())
 
-    @post("/{course_id:str}/reinstate", operation_id="reinstateCourse", summary="Reinstate", **requires(SCOPE))
+    @post(
+        "/{course_id:str}/reinstate",
+        operation_id="reinstateCourse",
+        summary="Reinstate",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def reinstate(
         self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
     ) -> CourseDetail:

@@ -21,6 +21,14 @@ from api.services import certificates, enrollments
 from api.services.audit import Actor
 from api.settings import Settings
 from api.signing_keys import SigningKeyRing
+from domain.errors import (
+    AssessmentMissing,
+    AttendanceIncomplete,
+    CertificateNumberTaken,
+    CompletionTooEarly,
+    InvalidStateTransition,
+    NotCompleted,
+)
 
 Sequence = Annotated[int, Parameter(ge=1, le=1000, description="Session (scheduled) or module (self-paced) number.")]
 
@@ -70,7 +78,7 @@ class EnrollmentController(Controller):
         "/{enrollment_id:str}/attendance/{sequence:int}",
         operation_id="recordAttendance",
         summary="Record attendance",
-        **requires("learning:write"),
+        **requires("learning:write", errors=[InvalidStateTransition]),
     )
     async def attendance(
         self,
@@ -99,7 +107,7 @@ class EnrollmentController(Controller):
         "/{enrollment_id:str}/assessment",
         operation_id="recordAssessment",
         summary="Record the final assessment",
-        **requires("learning:write"),
+        **requires("learning:write", errors=[InvalidStateTransition]),
     )
     async def assessment(
         self,
@@ -126,7 +134,10 @@ class EnrollmentController(Controller):
         operation_id="completeEnrollment",
         summary="Complete",
         status_code=200,
-        **requires("learning:write"),
+        **requires(
+            "learning:write",
+            errors=[AttendanceIncomplete, AssessmentMissing, CompletionTooEarly, InvalidStateTransition],
+        ),
     )
     async def completion(
         self,
@@ -153,7 +164,7 @@ class EnrollmentController(Controller):
         operation_id="issueCertificate",
         summary="Issue the certificate",
         status_code=201,
-        **requires("certificates:write"),
+        **requires("certificates:write", errors=[NotCompleted, CertificateNumberTaken, InvalidStateTransition]),
     )
     async def issue_certificate(
         self,
@@ -184,7 +195,7 @@ class EnrollmentController(Controller):
         operation_id="revokeCertificate",
         summary="Revoke the certificate",
         status_code=200,
-        **requires("certificates:write"),
+        **requires("certificates:write", errors=[InvalidStateTransition]),
     )
     async def revoke_certificate(
         self,

@@ -16,6 +16,17 @@ from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate, VoucherReason
 from api.services import incentives, participants, vouchers
 from api.services.audit import Actor
 from api.services.vouchers import CodeFormat
+from domain.errors import (
+    ActiveTrainingExists,
+    CourseAlreadyPurchased,
+    CourseNotOnSale,
+    InsufficientBalance,
+    InvalidStateTransition,
+    ParticipantFrozen,
+    ParticipantRevoked,
+    ScheduleFull,
+    VoucherCancelled,
+)
 from domain.participants import ParticipantAction
 
 SCOPE = "programme:participants"
@@ -48,7 +59,19 @@ class ParticipantController(Controller):
         operation_id="purchaseCourse",
         summary="Sell a course to a participant",
         status_code=201,
-        **requires(SCOPE),
+        **requires(
+            SCOPE,
+            errors=[
+                ParticipantFrozen,
+                ParticipantRevoked,
+                CourseNotOnSale,
+                CourseAlreadyPurchased,
+                ActiveTrainingExists,
+                ScheduleFull,
+                InsufficientBalance,
+                InvalidStateTransition,
+            ],
+        ),
     )
     async def purchase(
         self,
@@ -68,12 +91,22 @@ class ParticipantController(Controller):
             lambda: vouchers.purchase(tx, actor, codes, participant_id, data, clock), status_code=201
         )
 
-    @post("/{participant_id:str}/freeze", operation_id="freezeParticipant", summary="Freeze", **requires(SCOPE))
+    @post(
+        "/{participant_id:str}/freeze",
+        operation_id="freezeParticipant",
+        summary="Freeze",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def freeze(self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor) -> ParticipantDetail:
         """Under investigation: no purchase and no redemption until unfrozen."""
         return await participants.change_status(tx, actor, participant_id, ParticipantAction.FREEZE, data.reason)
 
-    @post("/{participant_id:str}/unfreeze", operation_id="unfreezeParticipant", summary="Unfreeze", **requires(SCOPE))
+    @post(
+        "/{participant_id:str}/unfreeze",
+        operation_id="unfreezeParticipant",
+        summary="Unfreeze",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def unfreeze(
         self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor
     ) -> ParticipantDetail:
@@ -97,7 +130,12 @@ class ProgrammeVoucherController(Controller):
         """Any voucher, with its participant and partner."""
         return await vouchers.get_for_programme(conn, codes.parse(code), wall_clock())
 
-    @post("/{code:str}/cancel", operation_id="cancelVoucher", summary="Cancel a voucher", **requires(SCOPE))
+    @post(
+        "/{code:str}/cancel",
+        operation_id="cancelVoucher",
+        summary="Cancel a voucher",
+        **requires(SCOPE, errors=[InvalidStateTransition, VoucherCancelled]),
+    )
     async def cancel(
         self,
         code: str,
@@ -115,7 +153,12 @@ class ProgrammeVoucherController(Controller):
             lambda: vouchers.cancel(tx, actor, canonical, reason, wall_clock()), status_code=201
         )
 
-    @post("/{code:str}/flag-fraud", operation_id="flagVoucherFraud", summary="Flag fraud", **requires(SCOPE))
+    @post(
+        "/{code:str}/flag-fraud",
+        operation_id="flagVoucherFraud",
+        summary="Flag fraud",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def flag_fraud(
         self, code: str, data: VoucherReason, tx: Connection, actor: Actor, codes: CodeFormat
     ) -> ProgrammeVoucher:

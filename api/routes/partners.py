@@ -16,6 +16,7 @@ from api.schemas.partners import Client, ClientCreate, ClientWithSecret, Partner
 from api.services import clients, partners
 from api.services.audit import Actor
 from api.settings import Settings
+from domain.errors import InvalidStateTransition, PartnerSuspended
 
 SCOPE = "programme:partners"
 
@@ -36,10 +37,15 @@ class PartnerController(Controller):
 
     @get("/{partner_id:str}", operation_id="getPartner", summary="Show a partner", **requires(SCOPE))
     async def show(self, partner_id: str, conn: Connection) -> Partner:
-        """One partner."""
+        """One partner with its status (a suspended partner's clients get no tokens)."""
         return await partners.get_partner(conn, partner_id)
 
-    @post("/{partner_id:str}/suspend", operation_id="suspendPartner", summary="Suspend", **requires(SCOPE))
+    @post(
+        "/{partner_id:str}/suspend",
+        operation_id="suspendPartner",
+        summary="Suspend",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def suspend(
         self,
         partner_id: str,
@@ -54,7 +60,12 @@ class PartnerController(Controller):
         revocations.partner_suspended(partner_id)
         return partner
 
-    @post("/{partner_id:str}/reinstate", operation_id="reinstatePartner", summary="Reinstate", **requires(SCOPE))
+    @post(
+        "/{partner_id:str}/reinstate",
+        operation_id="reinstatePartner",
+        summary="Reinstate",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def reinstate(
         self,
         partner_id: str,
@@ -68,7 +79,12 @@ class PartnerController(Controller):
         revocations.partner_reinstated(partner_id)
         return partner
 
-    @post("/{partner_id:str}/clients", operation_id="createClient", summary="Issue a client", **requires(SCOPE))
+    @post(
+        "/{partner_id:str}/clients",
+        operation_id="createClient",
+        summary="Issue a client",
+        **requires(SCOPE, errors=[PartnerSuspended]),
+    )
     async def create_client(
         self,
         partner_id: str,
@@ -98,7 +114,12 @@ class ClientController(Controller):
         """OAuth clients (never their secrets), optionally of one partner."""
         return await clients.list_clients(conn, partner_id, limit, cursor)
 
-    @post("/{client_id:str}/rotate-secret", operation_id="rotateClientSecret", summary="Rotate", **requires(SCOPE))
+    @post(
+        "/{client_id:str}/rotate-secret",
+        operation_id="rotateClientSecret",
+        summary="Rotate",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def rotate_secret(
         self, client_id: str, tx: Connection, actor: Actor, hasher: SecretHasher, settings: Settings
     ) -> ClientWithSecret:
@@ -107,7 +128,12 @@ class ClientController(Controller):
         grace = timedelta(seconds=settings.secret_rotation_grace_seconds)
         return await clients.rotate_secret(tx, actor, hasher, client_id, now=datetime.now(UTC), grace=grace)
 
-    @post("/{client_id:str}/disable", operation_id="disableClient", summary="Disable", **requires(SCOPE))
+    @post(
+        "/{client_id:str}/disable",
+        operation_id="disableClient",
+        summary="Disable",
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def disable(
         self,
         client_id: str,

@@ -21,6 +21,17 @@ from api.schemas.vouchers import ProgrammeVoucher
 from api.services import sandbox
 from api.services.audit import Actor
 from api.services.vouchers import CodeFormat
+from domain.errors import (
+    ActiveTrainingExists,
+    CourseAlreadyPurchased,
+    CourseNotOnSale,
+    CourseRuleViolated,
+    InsufficientBalance,
+    InvalidStateTransition,
+    ParticipantFrozen,
+    ParticipantRevoked,
+    ScheduleFull,
+)
 
 SCOPE = "sandbox:simulate"
 
@@ -44,7 +55,21 @@ class SandboxController(Controller):
         return await sandbox.create_test_participant(tx, actor, nik_hasher, clock, principal.require_partner(), scheme)
 
     @post(
-        "/vouchers", operation_id="createTestVoucher", summary="Sell my course to a test participant", **requires(SCOPE)
+        "/vouchers",
+        operation_id="createTestVoucher",
+        summary="Sell my course to a test participant",
+        **requires(
+            SCOPE,
+            errors=[
+                ParticipantFrozen,
+                ParticipantRevoked,
+                CourseNotOnSale,
+                CourseAlreadyPurchased,
+                ActiveTrainingExists,
+                ScheduleFull,
+                InsufficientBalance,
+            ],
+        ),
     )
     async def voucher(
         self,
@@ -65,7 +90,7 @@ class SandboxController(Controller):
         "/courses/{course_id:str}/approve",
         operation_id="selfApproveCourse",
         summary="Approve my course instantly",
-        **requires(SCOPE),
+        **requires(SCOPE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
     async def approve(self, course_id: str, tx: Connection, actor: Actor, principal: Principal) -> CourseDetail:
         """Curation is instant in the sandbox: a draft or rejected course is submitted (the same checks run,
@@ -87,7 +112,13 @@ class SandboxController(Controller):
         test participant refunded (the worker does the same on its next sweep)."""
         return await sandbox.advance_clock(tx, actor, clock, principal.require_partner(), data.seconds)
 
-    @post("/reset", operation_id="resetSandbox", summary="Delete my sandbox data", status_code=200, **requires(SCOPE))
+    @post(
+        "/reset",
+        operation_id="resetSandbox",
+        summary="Delete my sandbox data",
+        status_code=200,
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
     async def reset(self, tx: Connection, actor: Actor, principal: Principal) -> ResetReport:
         """Delete your courses, their vouchers and progress, your test participants, events and clock."""
         return await sandbox.reset(tx, actor, principal.require_partner())

@@ -13,6 +13,17 @@ from api.schemas.vouchers import Redeem, Voucher
 from api.services import vouchers
 from api.services.audit import Actor
 from api.services.vouchers import CodeFormat
+from domain.errors import (
+    CourseNotOnSale,
+    LearnerAlreadyEnrolled,
+    ParticipantFrozen,
+    ParticipantRevoked,
+    RedemptionWindowClosed,
+    VoucherAlreadyRedeemed,
+    VoucherCancelled,
+    VoucherExpired,
+    VoucherVoidNotAllowed,
+)
 
 
 class VoucherController(Controller):
@@ -32,7 +43,19 @@ class VoucherController(Controller):
         operation_id="redeemVoucher",
         summary="Redeem a voucher",
         status_code=201,
-        **requires("vouchers:redeem"),
+        **requires(
+            "vouchers:redeem",
+            errors=[
+                VoucherAlreadyRedeemed,
+                VoucherExpired,
+                VoucherCancelled,
+                RedemptionWindowClosed,
+                LearnerAlreadyEnrolled,
+                ParticipantFrozen,
+                ParticipantRevoked,
+                CourseNotOnSale,
+            ],
+        ),
     )
     async def redeem(
         self,
@@ -63,7 +86,7 @@ class VoucherController(Controller):
         operation_id="voidVoucher",
         summary="Void an unredeemed voucher",
         status_code=200,
-        **requires("vouchers:redeem"),
+        **requires("vouchers:redeem", errors=[VoucherVoidNotAllowed]),
     )
     async def void(
         self,

@@ -1,0 +1,97 @@
+"""The docs teach: every operation explains itself, names its scopes and lists the problems it can answer."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from api.__main__ import openapi_document
+
+API_ERROR_CODES = [
+    "invalid_request", "validation_failed", "not_found", "invalid_token", "insufficient_scope", "rate_limited",
+    "precondition_failed", "precondition_required", "idempotency_key_required", "idempotency_key_reused",
+    "idempotency_request_in_progress", "invalid_state_transition", "course_rule_violated",
+    "voucher_already_redeemed", "voucher_expired", "voucher_cancelled", "voucher_void_not_allowed",
+    "redemption_window_closed", "learner_already_enrolled", "participant_frozen", "participant_revoked",
+    "insufficient_balance", "active_training_exists", "course_already_purchased", "course_not_on_sale",
+    "schedule_full", "attendance_incomplete", "assessment_missing", "completion_too_early", "not_completed",
+    "certificate_number_taken", "partner_suspended", "service_unavailable",
+]  # fmt: skip
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def test_every_operation_explains_itself() -> None:
+    for path, method, operation in operations(openapi_document()):
+        where = f"{method.upper()} {path}"
+        assert operation.get("operationId"), where
+        assert operation.get("summary"), where
+        assert len(operation.get("description", "")) > 20, where
+
+
+def test_protected_operations_name_their_scopes_and_auth_problems() -> None:
+    for path, method, operation in operations(openapi_document()):
+        if not operation.get("security"):
+            continue
+        where = f"{method.upper()} {path}"
+        assert "oauth2" in operation["security"][0], where
+        assert "invalid_token" in operation["responses"]["401"]["description"], where
+        assert "insufficient_scope" in operation["responses"]["403"]["description"], where
+
+
+def test_every_problem_response_is_problem_json() -> None:
+    for path, method, operation in operations(openapi_document()):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                content = response["content"]["application/problem+json"]["schema"]
+                assert content == {"$ref": "#/components/schemas/Problem"}, (path, method, status)
+
+
+def test_every_error_code_of_the_contract_is_documented() -> None:
+    text = " ".join(
+        response["description"]
+        for _, _, operation in operations(openapi_document())
+        for response in operation["responses"].values()
+    )
+    documented = set(re.findall(r"`([a-z_]+)`", text))
+    assert set(API_ERROR_CODES) - documented == set()
+
+
+def test_money_operations_document_their_rule_violations() -> None:
+    spec = openapi_document()
+    redeem = spec["paths"]["/v1/vouchers/{code}/redeem"]["post"]["responses"]["409"]["description"]
+    for code in ("voucher_already_redeemed", "redemption_window_closed", "learner_already_enrolled"):
+        assert code in redeem
+    headers = [p["name"] for p in spec["paths"]["/v1/vouchers/{code}/redeem"]["post"]["parameters"]]
+    assert "Idempotency-Key" in headers
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")
+def test_docs_render_in_a_real_browser_without_internet(live_url: str) -> None:
+    assert CHROMIUM is not None
+    result = subprocess.run(  # noqa: S603
+        [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--virtual-time-budget=15000", "--dump-dom", f"{live_url}/docs",
+        ],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    dom = result.stdout
+    assert "swagger-ui" in dom, result.stderr[-2000:]
+    for operation in ("redeemVoucher", "issueToken", "searchCatalogue"):
+        assert operation in dom, operation
