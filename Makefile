@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck format openapi install migrate clean bench bench-auth bench-catalogue
+.PHONY: run test lint typecheck format openapi install migrate clean bench bench-auth bench-catalogue bench-redeem
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,13 @@ run: install
 	APP_ENV=$${APP_ENV:-sandbox} RUN_WORKER=$${RUN_WORKER:-1} $(PY) -m api serve
 
 lint: install
-	$(PY) -m ruff check api domain tests bench
-	$(PY) -m ruff format --check api domain tests bench
+	$(PY) -m ruff check api domain tests bench examples
+	$(PY) -m ruff format --check api domain tests bench examples
 	$(PY) -m mypy
 
 format: install
-	$(PY) -m ruff format api domain tests bench
-	$(PY) -m ruff check --fix api domain tests bench
+	$(PY) -m ruff format api domain tests bench examples
+	$(PY) -m ruff check --fix api domain tests bench examples
 
 test: lint
 	$(PY) -m pytest
@@ -46,6 +46,9 @@ bench-auth: install
 
 bench-catalogue: install
 	$(PY) bench/run.py catalogue
+
+bench-redeem: install
+	$(PY) bench/run.py redeem
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
