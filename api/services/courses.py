@@ -331,6 +331,19 @@ async def update_course(
     )
     queued_at = (row["revision_submitted_at"] if revision == pending else now) if revision else None
     live = plan.live
+    updated = await _write_content(conn, course_id, live, revision, queued_at)
+    await audit.record(conn, actor, "course.updated", "course", course_id, before=_course(row), after=_course(updated))
+    return await _detail(conn, updated), etag(updated)
+
+
+async def _write_content(
+    conn: Connection,
+    course_id: str,
+    live: rules.CourseContent,
+    revision: dict[str, Any] | None,
+    queued_at: datetime | None,
+) -> asyncpg.Record:
+    """Store the content on sale and the pending revision (if any); bumps the version (the ETag)."""
     updated = await conn.fetchrow(
         UPDATE_CONTENT,
         course_id,
@@ -348,8 +361,7 @@ async def update_course(
         queued_at,
     )
     assert updated is not None
-    await audit.record(conn, actor, "course.updated", "course", course_id, before=_course(row), after=_course(updated))
-    return await _detail(conn, updated), etag(updated)
+    return updated
 
 
 async def _move(
@@ -512,23 +524,7 @@ async def _decide_revision(
             price=pending["price"],
             modules=pending["modules"],
         ).applied_to(live)
-    updated = await conn.fetchrow(
-        UPDATE_CONTENT,
-        row["id"],
-        live.title,
-        live.description,
-        live.category,
-        live.format.value,
-        live.hours,
-        live.price,
-        live.public_price,
-        list(live.competencies),
-        live.language,
-        live.modules,
-        None,
-        None,
-    )
-    assert updated is not None
+    updated = await _write_content(conn, row["id"], live, None, None)
     cleaned = rules.rejection_reasons(reasons) if action == "reject" else ()
     return await _move(conn, actor, updated, f"{action}_revision", rules.CourseStatus(row["status"]), cleaned, pending)
 

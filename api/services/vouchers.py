@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -120,17 +121,27 @@ class CodeFormat:
         return voucher_codes.parse(text, sandbox=self.sandbox)
 
 
+def _redemption_facts(row: asyncpg.Record, scheme: Scheme, now: datetime) -> dict[str, Any]:
+    """The facts the voucher rules read, from a row of VOUCHER_COLUMNS."""
+    return {
+        "voucher_status": rules.VoucherStatus(row["status"]),
+        "course_format": row["course_format"],
+        "expires_at": row["expires_at"],
+        "schedule_starts_at": row["schedule_starts_at"],
+        "participant_status": ParticipantStatus(row["participant_status"]),
+        "scheme": scheme,
+        "now": now,
+    }
+
+
+def _course_redeemable(row: asyncpg.Record) -> bool:
+    """A suspended course's vouchers wait; an archived course's still complete (PROGRAMME.md, Courses)."""
+    return course_rules.accepts_redemptions(course_rules.CourseStatus(row["course_status"]))
+
+
 def _allowed(row: asyncpg.Record, scheme: Scheme, now: datetime) -> list[str]:
-    actions = rules.allowed_actions(
-        voucher_status=rules.VoucherStatus(row["status"]),
-        course_format=row["course_format"],
-        expires_at=row["expires_at"],
-        schedule_starts_at=row["schedule_starts_at"],
-        participant_status=ParticipantStatus(row["participant_status"]),
-        scheme=scheme,
-        now=now,
-    )
-    if not course_rules.accepts_redemptions(course_rules.CourseStatus(row["course_status"])):
+    actions = rules.allowed_actions(**_redemption_facts(row, scheme, now))
+    if not _course_redeemable(row):
         actions = [a for a in actions if a != rules.VoucherAction.REDEEM]
     return actions
 
@@ -272,16 +283,8 @@ async def redeem(
     if row is None:
         raise NotFound("No voucher has this code.")
     scheme = await schemes.scheme_by_code(conn, row["scheme"])
-    rules.check_redemption(
-        voucher_status=rules.VoucherStatus(row["status"]),
-        course_format=row["course_format"],
-        expires_at=row["expires_at"],
-        schedule_starts_at=row["schedule_starts_at"],
-        participant_status=ParticipantStatus(row["participant_status"]),
-        scheme=scheme,
-        now=now,
-    )
-    if not course_rules.accepts_redemptions(course_rules.CourseStatus(row["course_status"])):
+    rules.check_redemption(**_redemption_facts(row, scheme, now))
+    if not _course_redeemable(row):
         raise CourseNotOnSale("The course is suspended; its vouchers cannot be redeemed now.")
     enrollment_id = new_id("enr")
     try:
