@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +38,7 @@ class Actor:
 def _json(value: Any) -> str | None:
     if value is None:
         return None
-    return json.dumps(msgspec.to_builtins(value), default=str)
+    return msgspec.json.encode(value, enc_hook=str).decode()
 
 
 async def record(

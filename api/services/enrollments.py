@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -23,6 +22,7 @@ from domain import enrollments as rules
 from domain import vouchers as voucher_rules
 from domain.errors import NotFound
 from domain.participants import mask_name
+from domain.schemes import Scheme
 
 ENROLLMENT_COLUMNS = """
 e.id, e.status, e.voucher_code, e.course_id, e.schedule_id, e.learner_ref, e.redeemed_at, e.completed_at,
@@ -107,7 +107,7 @@ def _certificate(row: asyncpg.Record) -> CertificateSummary | None:
     )
 
 
-def view(row: asyncpg.Record, attendance: list[Attendance], scheme: Any, now: datetime) -> Enrollment:
+def view(row: asyncpg.Record, attendance: list[Attendance], scheme: Scheme, now: datetime) -> Enrollment:
     """An enrollment as its partner sees it: progress, what blocks completion, and what can be done now."""
     facts = facts_of(row, attendance)
     assessment = (
@@ -152,13 +152,18 @@ async def _row(conn: Connection, partner_id: str, enrollment_id: str, *, lock: b
     return row
 
 
-async def _view_of(conn: Connection, row: asyncpg.Record, now: datetime) -> Enrollment:
-    return view(row, await _attendance(conn, row["id"]), await schemes.scheme_by_code(conn, row["scheme"]), now)
+async def _view_of(conn: Connection, row: asyncpg.Record, now: datetime, scheme: Scheme | None = None) -> Enrollment:
+    if scheme is None:
+        scheme = await schemes.scheme_by_code(conn, row["scheme"])
+    return view(row, await _attendance(conn, row["id"]), scheme, now)
 
 
-async def get_for_partner(conn: Connection, partner_id: str, enrollment_id: str, now: datetime) -> Enrollment:
-    """One of the partner's enrollments; another partner's does not exist (404)."""
-    return await _view_of(conn, await _row(conn, partner_id, enrollment_id, lock=False), now)
+async def get_for_partner(
+    conn: Connection, partner_id: str, enrollment_id: str, now: datetime, *, scheme: Scheme | None = None
+) -> Enrollment:
+    """One of the partner's enrollments; another partner's does not exist (404). `scheme`, when the caller
+    already holds the participant's, saves reading it again."""
+    return await _view_of(conn, await _row(conn, partner_id, enrollment_id, lock=False), now, scheme)
 
 
 async def list_for_partner(
@@ -188,7 +193,7 @@ async def list_for_partner(
     attendance: dict[str, list[Attendance]] = {r["id"]: [] for r in page}
     for a in await conn.fetch(SELECT_ATTENDANCE_FOR, list(attendance)):
         attendance[a["enrollment_id"]].append(Attendance(sequence=a["sequence"], attended_at=a["attended_at"]))
-    scheme_cache: dict[str, Any] = {}
+    scheme_cache: dict[str, Scheme] = {}
     items = []
     for r in page:
         if r["scheme"] not in scheme_cache:

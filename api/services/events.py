@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import msgspec
@@ -18,6 +17,5 @@ async def emit(
     conn: Connection, partner_id: str | None, event_type: str, entity_type: str, entity_id: str, data: Any
 ) -> None:
     """Record `event_type` with the resource after the change, in the caller's transaction."""
-    await conn.execute(
-        INSERT_EVENT, partner_id, event_type, entity_type, entity_id, json.dumps(msgspec.to_builtins(data), default=str)
-    )
+    payload = msgspec.json.encode(data, enc_hook=str).decode()
+    await conn.execute(INSERT_EVENT, partner_id, event_type, entity_type, entity_id, payload)

@@ -7,6 +7,7 @@ then voucher, then the balance row. Exactly-once redemption has two walls: the v
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,6 +109,8 @@ SELECT v.code, coalesce(k.offset_seconds, 0) AS offset_seconds
  ORDER BY v.expires_at LIMIT $2 FOR UPDATE OF v SKIP LOCKED
 """
 MAX_CODE_ATTEMPTS = 5
+Row = asyncpg.Record | Mapping[str, Any]
+"""A row of VOUCHER_COLUMNS, or one with a few values replaced after an update."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ class CodeFormat:
         return voucher_codes.parse(text, sandbox=self.sandbox)
 
 
-def _redemption_facts(row: asyncpg.Record, scheme: Scheme, now: datetime) -> dict[str, Any]:
+def _redemption_facts(row: Row, scheme: Scheme, now: datetime) -> dict[str, Any]:
     """The facts the voucher rules read, from a row of VOUCHER_COLUMNS."""
     return {
         "voucher_status": rules.VoucherStatus(row["status"]),
@@ -134,19 +137,19 @@ def _redemption_facts(row: asyncpg.Record, scheme: Scheme, now: datetime) -> dic
     }
 
 
-def _course_redeemable(row: asyncpg.Record) -> bool:
+def _course_redeemable(row: Row) -> bool:
     """A suspended course's vouchers wait; an archived course's still complete (PROGRAMME.md, Courses)."""
     return course_rules.accepts_redemptions(course_rules.CourseStatus(row["course_status"]))
 
 
-def _allowed(row: asyncpg.Record, scheme: Scheme, now: datetime) -> list[str]:
+def _allowed(row: Row, scheme: Scheme, now: datetime) -> list[str]:
     actions = rules.allowed_actions(**_redemption_facts(row, scheme, now))
     if not _course_redeemable(row):
         actions = [a for a in actions if a != rules.VoucherAction.REDEEM]
     return actions
 
 
-def _voucher(row: asyncpg.Record, scheme: Scheme, now: datetime) -> Voucher:
+def _voucher(row: Row, scheme: Scheme, now: datetime) -> Voucher:
     return Voucher(
         code=row["code"],
         status=row["status"],
@@ -287,19 +290,19 @@ async def redeem(
     if not _course_redeemable(row):
         raise CourseNotOnSale("The course is suspended; its vouchers cannot be redeemed now.")
     enrollment_id = new_id("enr")
+    # No savepoint of its own: a violation aborts the caller's (idempotency) savepoint, which rolls back.
     try:
-        async with conn.transaction():
-            await conn.execute(
-                INSERT_ENROLLMENT,
-                enrollment_id,
-                code,
-                partner_id,
-                row["course_id"],
-                row["schedule_id"],
-                row["participant_id"],
-                learner_ref,
-                now,
-            )
+        await conn.execute(
+            INSERT_ENROLLMENT,
+            enrollment_id,
+            code,
+            partner_id,
+            row["course_id"],
+            row["schedule_id"],
+            row["participant_id"],
+            learner_ref,
+            now,
+        )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "enrollments_learner_course_idx":
             raise LearnerAlreadyEnrolled("This learner account already redeemed this course.") from exc
@@ -307,12 +310,10 @@ async def redeem(
     redeemed_status = rules.next_voucher_status(rules.VoucherStatus(row["status"]), rules.VoucherAction.REDEEM)
     await conn.execute(SET_STATUS, code, redeemed_status.value, now)
     await conn.execute(INSERT_SETTLEMENT_LINE, partner_id, code, row["amount"], now.strftime("%Y-%m"))
-    redeemed = await conn.fetchrow(SELECT_VOUCHER, code)
-    assert redeemed is not None
-    view = _voucher(redeemed, scheme, now)
+    view = _voucher({**dict(row), "status": redeemed_status.value, "redeemed_at": now}, scheme, now)
     await audit.record(conn, actor, "voucher.redeemed", "voucher", code, before={"status": row["status"]}, after=view)
     await events.emit(conn, partner_id, "voucher.redeemed", "voucher", code, view)
-    return await enrollments.get_for_partner(conn, partner_id, enrollment_id, now)
+    return await enrollments.get_for_partner(conn, partner_id, enrollment_id, now, scheme=scheme)
 
 
 async def _move(
