@@ -2,7 +2,8 @@
 
 Routes declare their scopes with `**requires("courses:read")`; one app-level guard verifies the bearer token
 (signature with a cached public key, no database round trip), checks the claims, the per-process revocation
-list (refreshed every few seconds from PostgreSQL), and the scopes, then leaves a `Principal` on the request.
+list (refreshed every few seconds from PostgreSQL), the client's request quota (api/rate_limits.py: spent in
+memory, leased from PostgreSQL in chunks) and the scopes, then leaves a `Principal` on the request.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from api.errors import ApiError
+from api.rate_limits import RateLimiter
 from api.request_context import request_id_of
 from api.settings import Settings
 from api.signing_keys import ALGORITHM, SigningKeyRing
@@ -233,7 +235,10 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app-wide guard: public routes pass; protected ones need a valid token with the declared scopes."""
+    """The app-wide guard: public routes pass; protected ones need a valid token with the declared scopes.
+
+    Every request with a valid token spends one request of its client's quota (429 `rate_limited` when none is left).
+    """
     required: tuple[str, ...] | None = handler.opt.get("scopes")
     if required is None:
         return
@@ -242,6 +247,8 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     state = connection.scope["state"]
     state["principal"] = principal
     state["client_id"] = principal.client_id
+    limiter: RateLimiter = connection.app.state.rate_limiter
+    await limiter.admit(connection.scope, principal.client_id)
     if principal.partner_id is not None and any(scope.startswith(PROGRAMME_PREFIX) for scope in required):
         # The programme's endpoints do not exist for a partner (API.md: never 403 for what is not theirs).
         raise ApiError(404, "not_found", "No such resource.")

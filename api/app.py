@@ -22,6 +22,7 @@ from api.docs import document_errors, openapi_config, openapi_json
 from api.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.idempotency import provide_idempotency
 from api.national_id import NationalIdHasher
+from api.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
 from api.request_context import RequestContext, configure_logging
 from api.routes import (
     catalogue,
@@ -64,6 +65,11 @@ def create_app(settings: Settings) -> Litestar:
         app.state.pool = pool
         app.state.signing_keys = keys
         app.state.token_verifier = TokenVerifier(settings=settings, keys=keys, revocations=revocations, pool=pool)
+        limits_pool = await create_pool(settings, min_size=0, max_size=POOL_SIZE)
+        api_policy = Policy(API_POLICY, default_quota=settings.rate_limit_per_minute, per_client=True)
+        token_policy = Policy(TOKEN_POLICY, default_quota=settings.token_rate_limit_per_minute, per_client=False)
+        app.state.rate_limiter = RateLimiter(limits_pool, api_policy)
+        app.state.token_rate_limiter = RateLimiter(limits_pool, token_policy)
         try:
             async with pool.acquire() as conn:
                 await keys.ensure_loaded(conn)
@@ -83,6 +89,7 @@ def create_app(settings: Settings) -> Litestar:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await limits_pool.close()
             await pool.close()
 
     def constant(value: object) -> Provide:
@@ -90,6 +97,10 @@ def create_app(settings: Settings) -> Litestar:
 
     def verifier(state: State) -> TokenVerifier:
         found: TokenVerifier = state.token_verifier
+        return found
+
+    def token_rate_limiter(state: State) -> RateLimiter:
+        found: RateLimiter = state.token_rate_limiter
         return found
 
     def nik_hasher(state: State) -> NationalIdHasher:
@@ -122,6 +133,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database_pool],
         guards=[authorize],
+        before_send=[add_rate_limit_headers],
         dependencies={
             "tx": Provide(provide_transaction),
             "conn": Provide(provide_connection),
@@ -130,6 +142,7 @@ def create_app(settings: Settings) -> Litestar:
             "authenticator": constant(authenticator),
             "revocations": constant(revocations),
             "verifier": Provide(verifier, sync_to_thread=False),
+            "token_rate_limiter": Provide(token_rate_limiter, sync_to_thread=False),
             "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
             "codes": constant(CodeFormat(sandbox=not settings.is_production)),
             "signing_keys": constant(keys),

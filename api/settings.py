@@ -14,6 +14,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_TOKEN_TTL_SECONDS = 900
+MAX_RATE_LIMIT_PER_MINUTE = 1_000_000  # also the largest `rate_limit_per_minute` a client may be given
 SecretHashProfile = Literal["standard", "fast"]
 
 
@@ -43,6 +44,8 @@ class Settings:
     auth_cache_ttl_seconds: float = 5.0
     auth_failure_limit: int = 10
     auth_failure_window_seconds: int = 60
+    rate_limit_per_minute: int = 6000
+    token_rate_limit_per_minute: int = 60
     run_worker: bool = False
     worker_interval_seconds: float = 5.0
 
@@ -104,12 +107,18 @@ class Settings:
             auth_cache_ttl_seconds=float(_int(env, "AUTH_CACHE_TTL_SECONDS", 5, minimum=1)),
             auth_failure_limit=_int(env, "AUTH_FAILURE_LIMIT", 10, minimum=1),
             auth_failure_window_seconds=_int(env, "AUTH_FAILURE_WINDOW_SECONDS", 60, minimum=1),
+            rate_limit_per_minute=_int(
+                env, "RATE_LIMIT_PER_MINUTE", 6000, minimum=1, maximum=MAX_RATE_LIMIT_PER_MINUTE
+            ),
+            token_rate_limit_per_minute=_int(
+                env, "TOKEN_RATE_LIMIT_PER_MINUTE", 60, minimum=1, maximum=MAX_RATE_LIMIT_PER_MINUTE
+            ),
             run_worker=env.get("RUN_WORKER", "0").lower() in ("1", "true", "yes"),
             worker_interval_seconds=float(_int(env, "WORKER_INTERVAL_SECONDS", 5, minimum=1)),
         )
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -119,4 +128,6 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, not {value}")
     return value

@@ -15,6 +15,7 @@ import asyncpg
 
 from api.clock import wall_clock
 from api.idempotency import delete_expired
+from api.rate_limits import delete_old_windows
 from api.services import participants, schemes, vouchers
 from api.services.audit import Actor
 from domain.schemes import Scheme
@@ -38,6 +39,7 @@ class SweepReport:
     revoked: int = 0
     lapsed: int = 0
     idempotency_keys_deleted: int = 0
+    rate_limit_windows_deleted: int = 0
 
 
 async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
@@ -79,6 +81,11 @@ async def sweep(
     if include_lapse:
         report.lapsed = await lapse_balances(pool, now, batch_size)
     report.idempotency_keys_deleted = await _batches(pool, forget_keys, batch_size)
+
+    async def forget_windows(conn: asyncpg.Connection) -> int:
+        return await delete_old_windows(conn, limit=batch_size)
+
+    report.rate_limit_windows_deleted = await _batches(pool, forget_windows, batch_size)
     return report
 
 

@@ -13,7 +13,8 @@ from litestar.params import Body
 from api.access import TokenVerifier, request_id
 from api.dependencies import Connection
 from api.errors import PROBLEM_MEDIA_TYPE
-from api.oauth_server import PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
+from api.oauth_server import MAX_CLIENT_ID_LENGTH, PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
+from api.rate_limits import RateLimiter
 from api.services import oauth
 from api.services.oauth import ClientAuthenticator, OAuthResponse
 from api.settings import Settings
@@ -95,17 +96,22 @@ async def token(
     data: Annotated[TokenForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     tx: Connection,
     authenticator: ClientAuthenticator,
+    token_rate_limiter: RateLimiter,
 ) -> Response[Any]:
     """Exchange client credentials for an RFC 9068 JWT access token (at most 900 s, never a refresh token).
 
     Authenticate with `client_secret_basic` (HTTP Basic), `client_secret_post` (form fields) or
     `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client). `scope` is an
     optional space-separated subset of the client's scopes; without it the token carries all of them.
-    Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body; repeated failed
-    authentication for one client id is answered 429 with `Retry-After`.
+    Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body. Token requests per
+    client id are limited per minute (`RateLimit` headers tell how many are left), and repeated failed
+    authentication for one client id is throttled: both are answered 429 `rate_limited` with `Retry-After`.
     """
     form = _form(data)
     presented = presented_credentials(form, request.headers.get("authorization"))
+    if presented.client_id is not None and len(presented.client_id) <= MAX_CLIENT_ID_LENGTH:
+        # Counted per presented id before any secret is hashed, so a flood costs no Argon2 work.
+        await token_rate_limiter.admit(request.scope, presented.client_id)
     _, _, answer = await authenticator.authenticate(
         tx, presented, str(request.url), form, _headers(request), request_id(request), issue_token=True
     )

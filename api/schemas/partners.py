@@ -8,8 +8,17 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from api.schemas.common import Email, Name, RequestBody
+from api.settings import MAX_RATE_LIMIT_PER_MINUTE
 
 ScopeName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+RateLimitPerMinute = Annotated[
+    int,
+    msgspec.Meta(
+        ge=1,
+        le=MAX_RATE_LIMIT_PER_MINUTE,
+        description="Requests per minute this client may make; null: the deployment's default.",
+    ),
+]
 
 
 class PartnerCreate(RequestBody):
@@ -33,6 +42,7 @@ class ClientCreate(RequestBody):
     environment: Literal["sandbox", "production"]
     scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=32)]
     jwks: dict[str, Any] | None = None
+    rate_limit_per_minute: RateLimitPerMinute | None = None
 
 
 class Client(msgspec.Struct, kw_only=True):
@@ -43,6 +53,7 @@ class Client(msgspec.Struct, kw_only=True):
     scopes: list[str]
     status: str
     token_endpoint_auth_methods: list[str]
+    rate_limit_per_minute: RateLimitPerMinute | None
     previous_secret_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -24,12 +24,12 @@ from domain import clients as rules
 from domain.errors import FieldProblem, NotFound, PartnerSuspended, ValidationFailed
 
 CLIENT_COLUMNS = """
-client_id, partner_id, name, environment, scopes, status, previous_secret_expires_at, created_at, updated_at,
-jwks IS NOT NULL AS has_jwks
+client_id, partner_id, name, environment, scopes, status, rate_limit_per_minute, previous_secret_expires_at,
+created_at, updated_at, jwks IS NOT NULL AS has_jwks
 """
 INSERT_CLIENT = f"""
-INSERT INTO oauth_clients (client_id, partner_id, name, environment, scopes, secret_hash, jwks)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+INSERT INTO oauth_clients (client_id, partner_id, name, environment, scopes, secret_hash, jwks, rate_limit_per_minute)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
 RETURNING {CLIENT_COLUMNS}
 """
 SELECT_PARTNER_STATUS_FOR_SHARE = "SELECT status FROM partners WHERE id = $1 FOR SHARE"
@@ -144,6 +144,7 @@ async def create_client(
         list(scopes),
         await hasher.hash(secret),
         json.dumps(jwks) if jwks else None,
+        body.rate_limit_per_minute,
     )
     assert row is not None
     client = _client(row)
