@@ -8,7 +8,6 @@ memory, leased from PostgreSQL in chunks) and the scopes, then leaves a `Princip
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -29,6 +28,7 @@ from api.rate_limits import RateLimiter
 from api.request_context import request_id_of
 from api.settings import Settings
 from api.signing_keys import ALGORITHM, SigningKeyRing
+from api.single_flight import SingleFlight
 from domain.errors import DomainError
 
 MAX_TOKEN_BYTES = 4096
@@ -84,19 +84,18 @@ class RevocationList:
     suspended_partners: set[str] = field(default_factory=set)
     revoked_tokens: set[str] = field(default_factory=set)
     loaded_at: float = float("-inf")
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _refresh: SingleFlight = field(default_factory=SingleFlight)
 
     async def refresh_if_stale(self, pool: asyncpg.Pool) -> None:
-        if time.monotonic() - self.loaded_at < self.ttl_seconds:
-            return
-        async with self._lock:
-            if time.monotonic() - self.loaded_at < self.ttl_seconds:
-                return
-            rows = await pool.fetch(SELECT_REVOCATIONS)
-            self.disabled_clients = {r["id"] for r in rows if r["kind"] == "client"}
-            self.suspended_partners = {r["id"] for r in rows if r["kind"] == "partner"}
-            self.revoked_tokens = {r["id"] for r in rows if r["kind"] == "token"}
-            self.loaded_at = time.monotonic()
+        if time.monotonic() - self.loaded_at >= self.ttl_seconds:
+            await self._refresh.run(lambda: self._load(pool))
+
+    async def _load(self, pool: asyncpg.Pool) -> None:
+        rows = await pool.fetch(SELECT_REVOCATIONS)
+        self.disabled_clients = {r["id"] for r in rows if r["kind"] == "client"}
+        self.suspended_partners = {r["id"] for r in rows if r["kind"] == "partner"}
+        self.revoked_tokens = {r["id"] for r in rows if r["kind"] == "token"}
+        self.loaded_at = time.monotonic()
 
     def client_disabled(self, client_id: str) -> None:
         """Take effect in this process now; other processes see it at their next refresh."""

@@ -51,22 +51,56 @@ def resolve_database_url(settings: Settings) -> Settings:
     return settings.with_database_url(embedded_server_url(settings.data_dir))
 
 
+# How long a request may wait on the database before it is answered 503 `service_unavailable` (api/errors.py,
+# DATABASE_UNAVAILABLE), so that a database that is down, restarting, cut off by the network, or too busy never
+# leaves a client hanging. The worst case, a connection that stops answering mid-transaction, costs one command
+# timeout for the statement and one more for asyncpg's cancel attempt before it drops the connection: under 20 s.
+CONNECT_TIMEOUT_SECONDS = 5.0  # opening one connection (TCP, TLS, authentication)
+ACQUIRE_TIMEOUT_SECONDS = 8.0  # getting a pooled connection: waiting for a free one, or opening a new one
+RELEASE_TIMEOUT_SECONDS = 2.0  # handing it back (its reset); a connection that cannot be reset is dropped
+STATEMENT_TIMEOUT_MS = 8_000  # the server cancels a longer statement (QueryCanceledError)...
+LOCK_TIMEOUT_MS = 5_000  # ...or a longer lock wait (LockNotAvailableError)
+COMMAND_TIMEOUT_SECONDS = 9.0  # the client gives up on a server that does not answer at all (TimeoutError)
+
+
+class BoundedPool(asyncpg.Pool):
+    """An asyncpg pool whose `acquire()` and release never wait longer than the limits above (asyncpg's default
+    is to wait forever for a free connection)."""
+
+    def acquire(self, *, timeout: float | None = None) -> asyncpg.pool.PoolAcquireContext:
+        return super().acquire(timeout=ACQUIRE_TIMEOUT_SECONDS if timeout is None else timeout)
+
+    async def release(
+        self,
+        connection: asyncpg.pool.PoolConnectionProxy,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - asyncpg's own signature
+    ) -> None:
+        await super().release(connection, timeout=RELEASE_TIMEOUT_SECONDS if timeout is None else timeout)
+
+
 async def create_pool(settings: Settings, **overrides: Any) -> asyncpg.Pool:
-    """A connection pool with the session settings every request relies on."""
+    """A connection pool with the session settings and time limits every request relies on."""
     assert settings.database_url is not None, "resolve_database_url() first"
     options: dict[str, Any] = {
         "min_size": settings.pool_min_size,
         "max_size": settings.pool_max_size,
-        "command_timeout": 30,
+        "max_queries": 50_000,
+        "max_inactive_connection_lifetime": 300.0,
+        "loop": None,
+        "connection_class": asyncpg.Connection,
+        "record_class": asyncpg.Record,
+        "timeout": CONNECT_TIMEOUT_SECONDS,
+        "command_timeout": COMMAND_TIMEOUT_SECONDS,
         "server_settings": {
             "application_name": "prakerja-api",
             "timezone": "UTC",
-            # A request never waits forever: long statements and lock waits fail fast and are mapped to 503/409.
-            "statement_timeout": "15000",
-            "lock_timeout": "5000",
+            "statement_timeout": str(STATEMENT_TIMEOUT_MS),
+            "lock_timeout": str(LOCK_TIMEOUT_MS),
             "idle_in_transaction_session_timeout": "60000",
         },
     }
     options.update(overrides)
-    pool: asyncpg.Pool = await asyncpg.create_pool(settings.database_url, **options)
+    pool = BoundedPool(settings.database_url, **options)
+    await pool  # connects min_size connections
     return pool

@@ -80,12 +80,35 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    # The client's protocol state broke: a pooled connection the server had just dropped (pg_terminate_backend, a
+    # restart) was handed out before asyncpg saw it close. The connection is discarded; a retry gets a fresh one.
+    asyncpg.InternalClientError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.QueryCanceledError,
     asyncpg.LockNotAvailableError,
 )
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means the database cannot serve us right now.
+
+    Also when it comes grouped: Litestar gathers what a dependency's cleanup raised into an ExceptionGroup (a
+    connection that timed out mid-request also fails its ROLLBACK or its release to the pool).
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        return all(database_unavailable(inner) for inner in exc.exceptions)
+    return isinstance(exc, DATABASE_UNAVAILABLE)
+
+
+# Text PostgreSQL cannot store (U+0000 in text or JSON): the client's input is invalid, not our failure.
+UNSTORABLE_TEXT: tuple[type[Exception], ...] = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+)
+UNSTORABLE_TEXT_DETAIL = "Text may not contain the NUL character (U+0000)."
+OUT_OF_RANGE_DETAIL = "A value is outside the range this API can store."
 
 
 class ProblemField(msgspec.Struct, kw_only=True):
@@ -169,7 +192,7 @@ def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[Probl
 
 
 _AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
-_NAMED_FIELD = re.compile(r"(?:missing required field|unknown field) `([^`]+)`")
+_NAMED_FIELD = re.compile(r"(?:missing required field|unknown field|time field) `([^`]+)`")
 
 
 def _field_of(key: str, message: str) -> tuple[str, str]:
@@ -216,9 +239,25 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return problem_response(status, code, title, detail, headers=dict(exc.headers or {}))
 
 
+def handle_data_error(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Problem]:
+    """A value the database cannot take: the client's when it is text with NUL or a number or time that the
+    driver cannot encode (asyncpg raises OverflowError for those); any other data error is ours."""
+    if isinstance(exc, UNSTORABLE_TEXT):
+        return problem_response(422, "validation_failed", "Validation failed", UNSTORABLE_TEXT_DETAIL)
+    if isinstance(exc.__cause__, OverflowError):
+        return problem_response(422, "validation_failed", "Validation failed", OUT_OF_RANGE_DETAIL)
+    return handle_unexpected(request, exc)
+
+
+def _names(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return ", ".join(_names(inner) for inner in exc.exceptions)
+    return type(exc).__name__
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    if isinstance(exc, DATABASE_UNAVAILABLE):
-        log.warning("database unavailable: %s", type(exc).__name__)
+    if database_unavailable(exc):
+        log.warning("database unavailable: %s", _names(exc))
         return problem_response(
             503,
             "service_unavailable",
@@ -239,5 +278,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain_error,
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
+    asyncpg.DataError: handle_data_error,
     Exception: handle_unexpected,
 }

@@ -22,7 +22,6 @@ what no process had leased when it last asked.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ import asyncpg
 from litestar.types import Message, Scope
 
 from api.errors import ApiError
+from api.single_flight import SingleFlight
 
 WINDOW_SECONDS = 60
 MIN_LEASE = 10
@@ -81,7 +81,7 @@ class Allowance:
     left: int = 0  # leased by this process, not yet spent
     unleased: int = 0  # the quota no process had leased when this one last asked
     exhausted: bool = False  # the whole quota is leased out: refuse without asking the database again
-    leasing: asyncio.Task[None] | None = None  # the lease in flight, shared by every request waiting for it
+    leasing: SingleFlight = field(default_factory=SingleFlight)  # the lease in flight, shared by its waiters
 
     def seconds_to_reset(self, now: float) -> int:
         return max(1, math.ceil((self.window + 1) * WINDOW_SECONDS - now))
@@ -115,10 +115,8 @@ class RateLimiter:
         while allowance.left == 0 and not allowance.exhausted:
             # One lease at a time per client, and every request waiting meanwhile shares its outcome: they spend
             # what it brought, or all fail with it at once (a database that does not answer costs each request one
-            # timeout, not one per request queued ahead of it). Shielded: a request that goes away leaves it running.
-            if allowance.leasing is None:
-                allowance.leasing = asyncio.create_task(self._lease(client_id, allowance))
-            await asyncio.shield(allowance.leasing)
+            # timeout, not one per request queued ahead of it).
+            await allowance.leasing.run(lambda: self._lease(client_id, allowance))
         if allowance.left > 0:
             allowance.left -= 1
             return allowance
@@ -126,13 +124,10 @@ class RateLimiter:
 
     async def _lease(self, client_id: str, allowance: Allowance) -> None:
         window_start = datetime.fromtimestamp(allowance.window * WINDOW_SECONDS, UTC)
-        try:
-            async with self.pool.acquire() as conn:
-                row = await conn.fetchrow(
-                    LEASE, client_id, self.policy.name, window_start, self.policy.default_quota, self.policy.per_client
-                )
-        finally:
-            allowance.leasing = None
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                LEASE, client_id, self.policy.name, window_start, self.policy.default_quota, self.policy.per_client
+            )
         assert row is not None
         allowance.quota = row["quota"]
         allowance.left += row["last_lease"]

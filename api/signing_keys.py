@@ -7,7 +7,6 @@ or as soon as a token names a `kid` this process has not seen.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -22,6 +21,7 @@ from joserfc import jwk
 
 from api.dependencies import Connection
 from api.settings import Settings
+from api.single_flight import SingleFlight
 
 ALGORITHM = "ES256"
 KEY_REFRESH_SECONDS = 60.0
@@ -76,7 +76,7 @@ class SigningKeyRing:
     active: jwk.ECKey | None = None
     loaded_at: float = 0.0
     last_unknown_kid_fetch: float = 0.0
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _reload: SingleFlight = field(default_factory=SingleFlight)
 
     def _decrypt(self, kid: str, blob: bytes) -> jwk.ECKey:
         nonce, ciphertext = blob[:12], blob[12:]
@@ -128,11 +128,7 @@ class SigningKeyRing:
     async def refresh_if_stale(self, pool_acquire: Any) -> None:
         if time.monotonic() - self.loaded_at < KEY_REFRESH_SECONDS:
             return
-        async with self._lock:
-            if time.monotonic() - self.loaded_at < KEY_REFRESH_SECONDS:
-                return
-            async with pool_acquire() as conn:
-                await self.load(conn)
+        await self._reload.run(lambda: self._load_from(pool_acquire))
 
     async def public_key(self, kid: str, pool_acquire: Any) -> jwk.ECKey | None:
         """The public key named `kid`, fetching the keys again (rarely) when it is unknown here."""
@@ -142,11 +138,13 @@ class SigningKeyRing:
         now = time.monotonic()
         if now - self.last_unknown_kid_fetch < UNKNOWN_KID_REFETCH_SECONDS:
             return None
-        async with self._lock:
-            self.last_unknown_kid_fetch = time.monotonic()
-            async with pool_acquire() as conn:
-                await self.load(conn)
+        self.last_unknown_kid_fetch = now
+        await self._reload.run(lambda: self._load_from(pool_acquire))
         return self.public_keys.get(kid)
+
+    async def _load_from(self, pool_acquire: Any) -> None:
+        async with pool_acquire() as conn:
+            await self.load(conn)
 
     def signing_key_set(self) -> jwk.KeySet:
         """The key set holding only the active private key (joserfc puts its kid into the JWS header)."""

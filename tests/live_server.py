@@ -1,17 +1,26 @@
-"""Serve the app with a real Uvicorn in a background thread, for tests that need truly concurrent requests."""
+"""Serve the app for tests that need truly concurrent requests: Uvicorn in a thread, or `python -m api serve`."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import uvicorn
 
 from api.app import asgi_app
 from api.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -39,3 +48,80 @@ def serving(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def server_environment(settings: Settings) -> dict[str, str]:
+    """The environment under which `python -m api serve` runs the app `settings` describe (tokens stay valid)."""
+    assert settings.database_url is not None
+    environment = {
+        "DATABASE_URL": settings.database_url,
+        "APP_ENV": settings.app_env,
+        "PUBLIC_URL": settings.public_url,
+        "SECRET_HASH_PROFILE": settings.secret_hash_profile,
+        "DB_POOL_MIN": str(settings.pool_min_size),
+        "DB_POOL_MAX": str(settings.pool_max_size),
+        "RUN_WORKER": "1" if settings.run_worker else "0",
+    }
+    if settings.key_encryption_key is not None:
+        environment["KEY_ENCRYPTION_KEY"] = settings.key_encryption_key
+    return environment
+
+
+@dataclass
+class ServerProcess:
+    """One `python -m api serve` process: its base URL, the process, and where its output goes."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def terminate(self) -> None:
+        """SIGTERM: what a process manager sends to stop it (gracefully)."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def serving_process(settings: Settings, log: Path, *, startup_timeout: float = 30) -> Iterator[ServerProcess]:
+    """`python -m api serve --no-migrate --workers 1` for `settings` on a free port, until the block ends.
+
+    Returns once /health/ready answers 200; stops the process (SIGTERM, then SIGKILL) if it still runs at the end.
+    """
+    port = free_port()
+    command = ["-m", "api", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, *command],
+            cwd=REPO_ROOT,
+            env={**os.environ, **server_environment(settings)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = ServerProcess(f"http://127.0.0.1:{port}", process, log)
+    try:
+        _wait_until_ready(server, startup_timeout)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def _wait_until_ready(server: ServerProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the API process exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(f"{server.url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the API process did not become ready in {timeout} s:\n{server.output()}")
