@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck format openapi install migrate clean bench bench-auth bench-catalogue bench-redeem
+.PHONY: run test lint typecheck format openapi install migrate clean fuzz bench bench-auth bench-catalogue bench-redeem
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint
 
 openapi: install
 	$(PY) -m api openapi --output openapi/openapi.json
+
+# The generated API tests of `make test`, long and random: SCHEMATHESIS_EXAMPLES examples per operation.
+fuzz: install
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-500} $(PY) -m pytest -q tests/integration/test_schemathesis.py
 
 bench: install
 	$(PY) bench/run.py

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import swagger_ui
 from litestar import Litestar, Request, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
@@ -17,6 +19,7 @@ from litestar.openapi.spec import (
     Operation,
     Parameter,
     Reference,
+    RequestBody,
     Schema,
     SecurityScheme,
     Server,
@@ -108,6 +111,12 @@ PROBLEM_SCHEMA = Schema(
         "status": Schema(type=OpenAPIType.INTEGER, examples=[409]),
         "code": Schema(type=OpenAPIType.STRING, examples=["voucher_already_redeemed"]),
         "detail": Schema(type=OpenAPIType.STRING),
+        "error": Schema(
+            type=OpenAPIType.STRING, description="The OAuth endpoints only: the RFC 6749 error (= `code`)."
+        ),
+        "error_description": Schema(
+            type=OpenAPIType.STRING, description="The OAuth endpoints only: the RFC 6749 description (= `detail`)."
+        ),
         "errors": Schema(
             type=OpenAPIType.ARRAY,
             items=Schema(
@@ -118,9 +127,28 @@ PROBLEM_SCHEMA = Schema(
         ),
     },
 )
+IDEMPOTENCY_KEY = "Idempotency-Key"
+# JSON Schema keywords of a list item msgspec enforces, and the `Schema` attribute each one is.
+ITEM_CONSTRAINTS = {
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+    "minimum": "minimum",
+    "maximum": "maximum",
+}
 COMMON_CODES: dict[int, list[str]] = {500: ["internal_error"], 503: ["service_unavailable"]}
 PROTECTED_CODES: dict[int, list[str]] = {401: ["invalid_token"], 403: ["insufficient_scope"], 429: ["rate_limited"]}
 INPUT_CODES: dict[int, list[str]] = {400: ["invalid_request"], 422: ["validation_failed"]}
+# The OAuth endpoints answer RFC 6749 errors (the `error` is the `code`) and throttle failed client authentication.
+OAUTH_CLIENT_CODES: dict[int, list[str]] = {401: ["invalid_client"], 429: ["rate_limited"]}
+OAUTH_CODES: dict[str, dict[int, list[str]]] = {
+    "issueToken": {
+        400: ["invalid_request", "unsupported_grant_type", "invalid_scope", "unauthorized_client"],
+        **OAUTH_CLIENT_CODES,
+    },
+    "introspectToken": {400: ["invalid_request"], **OAUTH_CLIENT_CODES},
+    "revokeToken": {400: ["invalid_request"], **OAUTH_CLIENT_CODES},
+}
 IDEMPOTENT_CODES: dict[int, list[str]] = {
     400: ["idempotency_key_required"],
     409: ["idempotency_request_in_progress"],
@@ -134,8 +162,58 @@ def _merge(into: dict[int, list[str]], codes: dict[int, list[str]]) -> None:
         into[status] += [name for name in names if name not in into[status]]
 
 
+def _handlers(app: Litestar) -> list[HTTPRouteHandler]:
+    return [
+        handler
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if isinstance(handler, HTTPRouteHandler)
+    ]
+
+
+def _describe_request_bodies(app: Litestar, components: dict[str, Schema]) -> None:
+    """Say what msgspec enforces on request bodies and Litestar's generated schemas leave out: a Struct with
+    `forbid_unknown_fields` refuses fields it does not know (a 422), and the constraints of list items
+    (`list[Annotated[str, Meta(min_length=1)]]`) hold for every item."""
+    bodies = [
+        handler.parsed_fn_signature.parameters["data"].annotation
+        for handler in _handlers(app)
+        if "data" in handler.parsed_fn_signature.parameters
+    ]
+    _, decoded = msgspec.json.schema_components(bodies)
+    for name, decoded_schema in decoded.items():
+        component = components.get(name)
+        if component is None:
+            continue
+        if decoded_schema.get("additionalProperties") is False:
+            component.additional_properties = False
+        for field, decoded_property in decoded_schema.get("properties", {}).items():
+            generated = (component.properties or {}).get(field)
+            items = decoded_property.get("items")
+            if isinstance(generated, Schema) and isinstance(generated.items, Schema) and isinstance(items, dict):
+                for keyword, attribute in ITEM_CONSTRAINTS.items():
+                    if keyword in items and getattr(generated.items, attribute) is None:
+                        setattr(generated.items, attribute, items[keyword])
+
+
+def _require_headers(parameters: list[Parameter], *, precondition: bool) -> None:
+    """The routes read these headers as optional so that a missing one is answered with our own problem (400
+    `idempotency_key_required`, 428 `precondition_required`); to a client they are required all the same."""
+    for parameter in parameters:
+        if parameter.param_in != "header":
+            continue
+        if parameter.name == IDEMPOTENCY_KEY:
+            parameter.required = True
+            parameter.schema = Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")
+        elif parameter.name == "If-Match" and precondition:
+            parameter.required = True
+            parameter.schema = Schema(type=OpenAPIType.STRING, min_length=1)
+
+
 def document_errors(app: Litestar) -> None:
-    """Add every problem a route can answer to its OpenAPI operation, each `code` listed under its status.
+    """Complete the generated OpenAPI document: every problem a route can answer is added to its operation,
+    each `code` listed under its status; optional bodies are marked optional; request schemas say what the
+    decoder refuses.
 
     Routes declare their rule violations with `requires(..., errors=[...])`; authentication, input,
     idempotency and availability problems follow from the route's shape.
@@ -143,14 +221,18 @@ def document_errors(app: Litestar) -> None:
     from api.errors import DOMAIN_STATUS
 
     declared: dict[str, dict[str, Any]] = {}
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            operation_id = handler.operation_id if isinstance(handler.operation_id, str) else None
-            if operation_id:
-                declared[operation_id] = handler.opt
+    optional_body: set[str] = set()
+    for handler in _handlers(app):
+        operation_id = handler.operation_id if isinstance(handler.operation_id, str) else None
+        if operation_id:
+            declared[operation_id] = handler.opt
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None and data.is_optional:
+                optional_body.add(operation_id)
     schema = app.openapi_schema
     if schema.components.schemas is None:
         schema.components.schemas = {}
+    _describe_request_bodies(app, schema.components.schemas)
     schema.components.schemas["Problem"] = PROBLEM_SCHEMA
     for path_item in (schema.paths or {}).values():
         for method in ("get", "put", "post", "delete", "patch"):
@@ -158,6 +240,9 @@ def document_errors(app: Litestar) -> None:
             if operation is None or operation.operation_id is None:
                 continue
             opt = declared.get(operation.operation_id, {})
+            if operation.operation_id in optional_body and isinstance(operation.request_body, RequestBody):
+                # Litestar marks every body required; `data: X | None = None` means it may be left out.
+                operation.request_body.required = False
             codes: dict[int, list[str]] = {}
             if opt.get("scopes") is not None:
                 _merge(codes, PROTECTED_CODES)
@@ -166,11 +251,13 @@ def document_errors(app: Litestar) -> None:
                 _merge(codes, {404: ["not_found"]})
             if operation.request_body is not None or parameters:
                 _merge(codes, INPUT_CODES)
-            if any(p.name == "Idempotency-Key" for p in parameters):
+            if any(p.name == IDEMPOTENCY_KEY for p in parameters):
                 _merge(codes, IDEMPOTENT_CODES)
+            _merge(codes, OAUTH_CODES.get(operation.operation_id, {}))
             for error in opt.get("errors", ()):
                 _merge(codes, {DOMAIN_STATUS.get(error.code, 409): [error.code]})
             _merge(codes, COMMON_CODES)
+            _require_headers(parameters, precondition=428 in codes)
             # Litestar's own error responses (its 400 "Validation Exception") are not what we send.
             responses = {k: v for k, v in (operation.responses or {}).items() if int(k) < 400}
             for status, names in sorted(codes.items()):

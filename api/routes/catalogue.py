@@ -11,7 +11,7 @@ from api.clock import wall_clock
 from api.dependencies import Connection
 from api.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
-from api.schemas.courses import CatalogueCourse, CatalogueCourseDetail
+from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail
 from api.services import courses
 
 
@@ -26,7 +26,7 @@ class CatalogueController(Controller):
         q: Annotated[str | None, Parameter(max_length=200, description="Full-text query (web search syntax).")] = None,
         format: Literal["self_paced", "webinar", "offline", "blended"] | None = None,  # noqa: A002
         category: Annotated[str | None, Parameter(max_length=100)] = None,
-        max_price: Annotated[int | None, Parameter(ge=1, description="Integer rupiah.")] = None,
+        max_price: Annotated[int | None, Parameter(ge=1, le=MAX_RUPIAH, description="Integer rupiah.")] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[CatalogueCourse]:

@@ -28,6 +28,7 @@ from domain.errors import (
     CourseRuleViolated,
     InsufficientBalance,
     InvalidStateTransition,
+    NotFound,
     ParticipantFrozen,
     ParticipantRevoked,
     ScheduleFull,
@@ -61,6 +62,7 @@ class SandboxController(Controller):
         **requires(
             SCOPE,
             errors=[
+                NotFound,
                 ParticipantFrozen,
                 ParticipantRevoked,
                 CourseNotOnSale,

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas.common import RequestBody
+from api.schemas.common import Instant, RequestBody
 
 
 class CertificateIssue(RequestBody):
     number: Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="Unique among your certificates.")]
-    issued_at: datetime
+    issued_at: Instant
     url: Annotated[str, msgspec.Meta(pattern=r"^https://\S+$", max_length=2000)] | None = None
 
 

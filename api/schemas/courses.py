@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from api.schemas.common import RequestBody
+from api.schemas.common import Instant, RequestBody, check_instants
 
 Format = Literal["self_paced", "webinar", "offline", "blended"]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -16,7 +16,8 @@ Description = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 Category = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Language = Annotated[str, msgspec.Meta(min_length=2, max_length=35, examples=["id", "en"])]
 Hours = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
-Rupiah = Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000, description="Integer rupiah.")]
+MAX_RUPIAH = 1_000_000_000  # the dearest price a course may have
+Rupiah = Annotated[int, msgspec.Meta(ge=1, le=MAX_RUPIAH, description="Integer rupiah.")]
 Competency = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Competencies = Annotated[list[Competency], msgspec.Meta(max_length=50)]
 Modules = Annotated[int, msgspec.Meta(ge=1, le=1000)]
@@ -96,13 +97,16 @@ class CourseDetail(Course, kw_only=True):
 
 class SessionBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sequence: Annotated[int, msgspec.Meta(ge=1, le=1000)]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
+
+    def __post_init__(self) -> None:
+        check_instants(self)
 
 
 class ScheduleCreate(RequestBody):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
     capacity: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
     sessions: Annotated[list[SessionBody], msgspec.Meta(min_length=1, max_length=200)]
     location: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
 
-from api.schemas.common import RequestBody
+from api.schemas.common import Instant, RequestBody
 
 
 class AttendanceReport(RequestBody):
-    attended_at: datetime
+    attended_at: Instant
 
 
 class AssessmentReport(RequestBody):
     score: Annotated[int, msgspec.Meta(ge=0, le=100)]
-    assessed_at: datetime
+    assessed_at: Instant
 
 
 class CompletionReport(RequestBody):
-    completed_at: datetime
+    completed_at: Instant

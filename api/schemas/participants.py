@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from api.schemas.common import Email, Name, RequestBody
+from api.schemas.common import Email, Instant, Name, RequestBody
 
 Nik = Annotated[
     str, msgspec.Meta(pattern=r"^\d{16}$", description="16-digit national ID; stored only as a keyed hash.")
@@ -24,7 +24,7 @@ class ParticipantCreate(RequestBody):
     email: Email
     phone: Phone
     scheme: Literal["2024", "2020"]
-    accepted_at: datetime
+    accepted_at: Instant
 
 
 class LedgerLine(msgspec.Struct, kw_only=True):
