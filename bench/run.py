@@ -1,6 +1,6 @@
 """The benchmark command: starts the API as production would, drives it with wrk, prints one table.
 
-    python bench/run.py [auth] [--duration 10] [--connections 64] [--workers N]
+    python bench/run.py [auth] [catalogue] [redeem] [--duration 10] [--connections 64] [--workers N]
 
 Figures are ratios measured side by side in one run on one machine, so they mean something on any
 machine; absolute numbers are printed too. Results also go to bench/results.json (flat keys).
@@ -18,11 +18,14 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -37,28 +40,42 @@ from api.bootstrap import create_programme_client  # noqa: E402
 from api.database import embedded_server_url  # noqa: E402
 from api.migrations import migrate  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from domain import voucher_codes  # noqa: E402
 
 BENCH_DATABASE = "prakerja_bench"
 RESULTS = ROOT / "bench" / "results.json"
+DB_POOL_MAX = 20  # connections per API worker process: the server's total pool is workers * DB_POOL_MAX
 
 
-def bench_database_url() -> str:
-    """A database of its own on the configured server (or the embedded one), so runs never touch dev data."""
+def server_admin_url() -> str:
+    """The configured server (or the embedded one), connected to a database that is not a bench database."""
+    return os.environ.get("DATABASE_URL") or embedded_server_url(ROOT / ".data", "postgres")
+
+
+def bench_database_url(name: str = BENCH_DATABASE, *, fresh: bool = False) -> str:
+    """A database of its own on the configured server (or the embedded one), so runs never touch dev data.
+
+    `fresh` drops it first, for a measurement that needs an exact starting size.
+    """
     configured = os.environ.get("DATABASE_URL")
-    if not configured:
-        return embedded_server_url(ROOT / ".data", BENCH_DATABASE)
-    parts = urlsplit(configured)
+    if not configured and not fresh:
+        return embedded_server_url(ROOT / ".data", name)
+    admin = server_admin_url()
 
     async def ensure() -> None:
-        conn = await asyncpg.connect(configured)
+        conn = await asyncpg.connect(admin)
         try:
-            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", BENCH_DATABASE):
-                await conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+            if fresh:
+                await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f"CREATE DATABASE {name}")
         finally:
             await conn.close()
 
     asyncio.run(ensure())
-    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+    if not configured:
+        return embedded_server_url(ROOT / ".data", name)
+    return urlunsplit(urlsplit(configured)._replace(path=f"/{name}"))
 
 
 def free_port() -> int:
@@ -68,8 +85,40 @@ def free_port() -> int:
         return port
 
 
+# The peak resident memory (MiB) of every API worker process the bench started, read as each server stops.
+worker_peaks_mb: list[float] = []
+
+
+def peak_rss_mb_of_workers(server_pid: int) -> list[float]:
+    """Peak resident set size (VmHWM) of the server's worker processes, or of the server itself when it forks
+    none; Linux only (an empty list elsewhere)."""
+    proc = Path("/proc")
+    if not proc.exists():
+        return []
+
+    def peak_mb(pid: int) -> float | None:
+        with suppress(OSError):
+            for line in (proc / str(pid) / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        return None
+
+    children = []
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                stat = (entry / "stat").read_text()
+                parent = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state is the ppid
+                # Uvicorn starts its workers with multiprocessing's spawn (not, say, its resource tracker).
+                if parent == server_pid and b"spawn_main" in (entry / "cmdline").read_bytes():
+                    children.append(int(entry.name))
+    peaks = [peak for pid in children if (peak := peak_mb(pid)) is not None]
+    own = peak_mb(server_pid)
+    return peaks or ([own] if own is not None else [])
+
+
 @contextmanager
-def running_server(database_url: str, workers: int, port: int) -> Iterator[str]:
+def running_server(database_url: str, workers: int, port: int, log_name: str = "bench-server.log") -> Iterator[str]:
     """The API under `python -m api serve`, its production entry point, until the block ends."""
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -79,9 +128,9 @@ def running_server(database_url: str, workers: int, port: int) -> Iterator[str]:
         "PUBLIC_URL": base,
         "LOG_LEVEL": "INFO",
         "KEY_ENCRYPTION_KEY": base64.b64encode(b"b" * 32).decode(),
-        "DB_POOL_MAX": "20",
+        "DB_POOL_MAX": str(DB_POOL_MAX),
     }
-    log = (ROOT / ".data" / "bench-server.log").open("w")
+    log = (ROOT / ".data" / log_name).open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", "--no-migrate", "--workers", str(workers), "--port", str(port)],
         cwd=ROOT,
@@ -100,9 +149,10 @@ def running_server(database_url: str, workers: int, port: int) -> Iterator[str]:
                 pass
             time.sleep(0.3)
         else:
-            raise RuntimeError("the server did not become ready; see .data/bench-server.log")
+            raise RuntimeError(f"the server did not become ready; see .data/{log_name}")
         yield base
     finally:
+        worker_peaks_mb.extend(peak_rss_mb_of_workers(process.pid))
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
@@ -124,31 +174,66 @@ def ensure_wrk() -> str:
     return found
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 def _ms(value: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s)", value.strip())
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value.strip())
     assert match is not None, value
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def wrk(url: str, *, duration: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
-    """Requests per second and p50/p99 latency (ms) of GETs to `url`; non-2xx responses fail the run."""
-    command = [ensure_wrk(), "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+WRK_THREADS = 2
+
+
+def run_wrk(
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
+) -> str:
+    """wrk's output for `duration` seconds of load on `url` (GETs, or whatever `script` sends)."""
+    command = [ensure_wrk(), f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    if "Non-2xx" in output:
-        raise RuntimeError(f"non-2xx responses from {url}:\n{output}")
+    if script is not None:
+        command += ["-s", str(script)]
+    command.append(url)
+    if script_args:
+        command += ["--", *script_args]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def wrk_figures(output: str) -> dict[str, float]:
+    """Requests per second and p50/p99 latency (ms) from wrk's output."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99}
 
 
-def partner_token(base: str, database_url: str) -> str:
-    """A partner access token obtained the way an integration would."""
+def wrk(url: str, *, duration: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """Requests per second and p50/p99 latency (ms) of GETs to `url`; non-2xx responses fail the run."""
+    output = run_wrk(url, duration=duration, connections=connections, headers=headers)
+    if "Non-2xx" in output:
+        raise RuntimeError(f"non-2xx responses from {url}:\n{output}")
+    return wrk_figures(output)
+
+
+def partner_token(
+    base: str,
+    database_url: str,
+    *,
+    partner_id: str | None = None,
+    scopes: tuple[str, ...] = ("courses:read", "vouchers:read"),
+) -> tuple[str, str]:
+    """A partner access token obtained the way an integration would, and its client id.
+
+    A new partner is created through the API unless `partner_id` names one that exists already.
+    """
     settings = Settings(database_url=database_url, app_env="development")
     portal = asyncio.run(create_programme_client(settings, "Bench portal", None))
     with httpx.Client(base_url=base, timeout=30) as http:
@@ -156,27 +241,39 @@ def partner_token(base: str, database_url: str) -> str:
             "/oauth/token", data={"grant_type": "client_credentials"}, auth=(portal.client_id, portal.client_secret)
         ).json()["access_token"]
         bearer = {"Authorization": f"Bearer {programme}"}
-        partner = http.post(
-            "/v1/programme/partners",
-            json={"name": "Bench partner", "kind": "platform", "contact_email": "bench@example.com"},
+        if partner_id is None:
+            partner = http.post(
+                "/v1/programme/partners",
+                json={"name": "Bench partner", "kind": "platform", "contact_email": "bench@example.com"},
+                headers=bearer,
+            )
+            partner.raise_for_status()
+            partner_id = partner.json()["id"]
+        created = http.post(
+            f"/v1/programme/partners/{partner_id}/clients",
+            # The highest per-client quota: the load runs through the rate limiter without being refused by it.
+            json={
+                "name": "bench",
+                "environment": "sandbox",
+                "scopes": list(scopes),
+                "rate_limit_per_minute": 1_000_000,
+            },
             headers=bearer,
-        ).json()
-        client = http.post(
-            f"/v1/programme/partners/{partner['id']}/clients",
-            json={"name": "bench", "environment": "sandbox", "scopes": ["courses:read", "vouchers:read"]},
-            headers=bearer,
-        ).json()
-        token: str = http.post(
+        )
+        created.raise_for_status()
+        client = created.json()
+        issued = http.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},
             auth=(client["client_id"], client["client_secret"]),
-        ).json()["access_token"]
-        return token
+        )
+        issued.raise_for_status()
+        return issued.json()["access_token"], client["client_id"]
 
 
 def bench_auth(base: str, database_url: str, duration: int, connections: int) -> dict[str, Any]:
     """Throughput of an authenticated endpoint (`/v1/me`) against an unauthenticated one, side by side."""
-    token = partner_token(base, database_url)
+    token, _ = partner_token(base, database_url)
     bearer = {"Authorization": f"Bearer {token}"}
     wrk(f"{base}/health/live", duration=2, connections=connections)  # warm up both paths
     wrk(f"{base}/v1/me", duration=2, connections=connections, headers=bearer)
@@ -269,29 +366,496 @@ def bench_catalogue(base: str, database_url: str, duration: int, connections: in
     }
 
 
+# --- redeem: exactly-once redemption through the API next to pgbench running its SQL ------------------------
+
+REDEEM_PARTNER = "prt_bench"
+REDEEM_COURSE = "crs_bench_redeem"
+REDEEM_PRICE = 1_000_000
+REDEEM_SCRIPT = ROOT / "bench" / "redeem.lua"
+REDEEM_SCOPES = ("vouchers:read", "vouchers:redeem")
+SMALL_DATABASE = "prakerja_bench_10k"
+SMALL_VOUCHERS = 10_000
+WARMUP_SECONDS = 2
+# Latency at 10 thousand vs millions of vouchers: a paced low load (each of LATENCY_CONNECTIONS connections waits
+# LATENCY_PAUSE_MS after a response), a short warm-up, then LATENCY_ROUNDS alternating rounds on the two tables.
+LATENCY_CONNECTIONS = 4
+LATENCY_PAUSE_MS = 10
+LATENCY_WARMUP_SECONDS = 1
+LATENCY_SECONDS = 5
+LATENCY_ROUNDS = 3
+LATENCY_MAX_RATE = LATENCY_CONNECTIONS * 1000 // LATENCY_PAUSE_MS  # redemptions/s the pacing allows at most
+# Codes handed to a full-load run (API or pgbench) per second of it, so that no voucher is redeemed twice; a run
+# that uses them all up fails loudly (raise this if redemptions ever get that fast).
+MAX_REDEMPTIONS_PER_SECOND = 10_000
+
+ENSURE_REDEEM_PARTNER = """
+INSERT INTO partners (id, name, kind, contact_email) VALUES ($1, 'Bench Academy', 'provider', 'bench@example.com')
+ON CONFLICT DO NOTHING
+"""
+ENSURE_REDEEM_COURSE = """
+INSERT INTO courses (id, partner_id, status, title, description, category, format, hours, price, public_price,
+                     competencies, language, approved_at, submitted_at)
+VALUES ($1, $2, 'approved', 'Bench redemption course', 'The self-paced course whose vouchers the benchmark redeems.',
+        'technology', 'self_paced', 20, $3, 3500000, ARRAY['benchmarking'], 'id', now(), now())
+ON CONFLICT (id) DO NOTHING
+"""
+COUNT_VOUCHERS = """
+SELECT count(*) AS in_table, count(*) FILTER (WHERE course_id = $1 AND status = 'sold') AS sold FROM vouchers
+"""
+LAST_BENCH_PARTICIPANT = (
+    "SELECT coalesce(max(substr(id, 11)::int), 0) FROM participants WHERE id ~ '^ptc_bench_[0-9]+$'"
+)
+SEED_PARTICIPANTS = """
+INSERT INTO participants (id, programme_number, nik_hash, name, email, phone, scheme, accepted_at)
+SELECT 'ptc_bench_' || n, 'BENCH' || lpad(n::text, 10, '0'), sha256(convert_to('bench-participant-' || n, 'UTF8')),
+       'Peserta Bench ' || n, 'peserta' || n || '@bench.example.com', '+6281' || lpad(n::text, 9, '0'),
+       (SELECT code FROM schemes WHERE is_default), now() - interval '1 day'
+  FROM bench_seed
+"""
+SEED_BALANCES = """
+INSERT INTO balances (participant_id, balance) SELECT 'ptc_bench_' || n, 3500000 - $1 FROM bench_seed
+"""
+SEED_VOUCHERS = """
+INSERT INTO vouchers (code, partner_id, course_id, participant_id, amount, sold_at, expires_at)
+SELECT code, $1, $2, 'ptc_bench_' || n, $3, now(), now() + interval '10 years' FROM bench_seed
+ON CONFLICT (code) DO NOTHING
+"""
+SOLD_CODES = "SELECT code FROM vouchers WHERE course_id = $1 AND status = 'sold' ORDER BY random() LIMIT $2"
+
+
+async def seed_vouchers(database_url: str, at_least: int, sold_needed: int) -> int:
+    """At least `at_least` vouchers in the table and `sold_needed` sold ones of the bench course; returns the total.
+
+    Incremental: a rerun adds only what is missing (one participant, balance and sold voucher each): codes drawn
+    in Python are COPYed into a temporary table, then set-based INSERTs, all in one transaction; VACUUM ANALYZE
+    after, so the measurements do not run next to autovacuum's pass over the new rows.
+    """
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(ENSURE_REDEEM_PARTNER, REDEEM_PARTNER)
+        await conn.execute(ENSURE_REDEEM_COURSE, REDEEM_COURSE, REDEEM_PARTNER, REDEEM_PRICE)
+        counts = await conn.fetchrow(COUNT_VOUCHERS, REDEEM_COURSE)
+        assert counts is not None
+        missing = max(at_least - counts["in_table"], sold_needed - counts["sold"], 0)
+        if not missing:
+            return int(counts["in_table"])
+        started = time.monotonic()
+        codes: set[str] = set()
+        while len(codes) < missing:
+            codes.add(voucher_codes.generate(sandbox=True))
+        first = await conn.fetchval(LAST_BENCH_PARTICIPANT) + 1
+        drawn = time.monotonic()
+        async with conn.transaction():
+            await conn.execute("CREATE TEMP TABLE bench_seed (n integer, code text) ON COMMIT DROP")
+            await conn.copy_records_to_table(
+                "bench_seed", records=((first + i, code) for i, code in enumerate(codes)), columns=["n", "code"]
+            )
+            await conn.execute(SEED_PARTICIPANTS)
+            await conn.execute(SEED_BALANCES, REDEEM_PRICE)
+            await conn.execute(SEED_VOUCHERS, REDEEM_PARTNER, REDEEM_COURSE, REDEEM_PRICE)
+        inserted = time.monotonic()
+        await conn.execute("VACUUM (ANALYZE) participants, balances, vouchers")
+        with suppress(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("CHECKPOINT")  # the seeding's dirty pages are written now, not during a measurement
+        print(
+            f"  seeded {missing:,} sold vouchers in {time.monotonic() - started:.1f} s (codes {drawn - started:.1f} s,"
+            f" inserts {inserted - drawn:.1f} s, vacuum and checkpoint {time.monotonic() - inserted:.1f} s)",
+            flush=True,
+        )
+        return int(await conn.fetchval("SELECT count(*) FROM vouchers"))
+    finally:
+        await conn.close()
+
+
+async def sold_codes(database_url: str, count: int) -> list[str]:
+    """`count` sold vouchers of the bench course, drawn at random from the whole table, in random order."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        codes = [row["code"] for row in await conn.fetch(SOLD_CODES, REDEEM_COURSE, count)]
+    finally:
+        await conn.close()
+    if len(codes) < count:
+        raise RuntimeError(f"only {len(codes)} sold bench vouchers, {count} needed")
+    return codes
+
+
+class Codes:
+    """Sold voucher codes handed out in slices, so that no two load runs ever get the same voucher."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self._codes = codes
+        self._next = 0
+
+    def take(self, count: int) -> list[str]:
+        taken = self._codes[self._next : self._next + count]
+        if len(taken) < count:
+            raise RuntimeError(f"{count} codes wanted, {len(taken)} left")
+        self._next += count
+        return taken
+
+
+def wrk_redeem(
+    base: str, token: str, codes: list[str], *, duration: int, connections: int, pause_ms: int = 0
+) -> dict[str, float]:
+    """Redemptions per second (201s only) and p50/p99 latency (ms), each request redeeming one of `codes`.
+
+    Any other response, a socket error, or running out of codes fails the section with what wrk saw.
+    """
+    codes_file = ROOT / ".data" / "bench-redeem.codes"
+    codes_file.write_text("\n".join(codes) + "\n")
+    run = f"bench-{time.time_ns():x}"  # learner_ref and Idempotency-Key prefix, unique across runs
+    output = run_wrk(
+        base,
+        duration=duration,
+        connections=connections,
+        headers={"Authorization": f"Bearer {token}"},
+        script=REDEEM_SCRIPT,
+        script_args=(str(codes_file), run, str(WRK_THREADS), str(pause_ms)),
+    )
+    threads = [
+        {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", line)}
+        for line in re.findall(r"^REDEEM thread=.*$", output, re.MULTILINE)
+    ]
+    if len(threads) != WRK_THREADS:
+        raise RuntimeError(f"the redeem script reported {len(threads)} threads, not {WRK_THREADS}:\n{output}")
+    created = sum(t["created"] for t in threads)
+    refused = sum(t["refused"] for t in threads)
+    exhausted = sum(t["exhausted"] for t in threads)
+    socket_errors = re.search(r"Socket errors:.*", output)
+    if refused or exhausted or socket_errors or created == 0:
+        problems = [f"{created} redeemed (201)", f"{refused} other responses (first one below)"]
+        if exhausted:
+            problems.append(f"{exhausted} requests after the {len(codes)} codes ran out")
+        if socket_errors:
+            problems.append(f"{socket_errors.group(0)} (did the server stop?)")
+        raise RuntimeError(f"redemption run failed: {', '.join(problems)}\n{server_notes()}\n{output}")
+    runtime = _ms(re.search(r"requests in ([\d.]+\w+),", output).group(1)) / 1000  # type: ignore[union-attr]
+    figures = wrk_figures(output)
+    figures["rps"] = round(created / runtime, 2)
+    figures["redeemed"] = created
+    return figures
+
+
+def server_notes() -> str:
+    """What the bench servers logged besides requests (start, stop, signals, errors), for a failure message."""
+    notes = []
+    for log in sorted((ROOT / ".data").glob("bench-server*.log")):
+        lines = [line for line in log.read_text(errors="replace").splitlines() if '"api.request"' not in line]
+        interesting = [
+            line for line in lines if re.search(r'SIGTERM|Shutting down|Traceback|"level": "(warn|error|crit)', line)
+        ]
+        notes += [f"{log.name}: {line[:300]}" for line in interesting[-8:]]
+    return "\n".join(notes) or "(the servers logged nothing unusual: see .data/bench-server*.log)"
+
+
+def latency_at_two_sizes(
+    small: tuple[str, str, Codes], large: tuple[str, str, Codes]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median p50 and p99 (ms) of paced low-load redemption rounds on two servers, run alternately so that
+    whatever else the machine does hits both tables alike."""
+    paced = {"connections": LATENCY_CONNECTIONS, "pause_ms": LATENCY_PAUSE_MS}
+    per_round = LATENCY_MAX_RATE * LATENCY_SECONDS
+    for base, token, codes in (small, large):
+        warmup = codes.take(LATENCY_MAX_RATE * LATENCY_WARMUP_SECONDS)
+        wrk_redeem(base, token, warmup, duration=LATENCY_WARMUP_SECONDS, **paced)
+    rounds: list[list[dict[str, float]]] = [[], []]
+    for _ in range(LATENCY_ROUNDS):
+        for side, (base, token, codes) in enumerate((small, large)):
+            rounds[side].append(wrk_redeem(base, token, codes.take(per_round), duration=LATENCY_SECONDS, **paced))
+    small_figures, large_figures = (
+        {key: statistics.median(r[key] for r in side) for key in ("p50_ms", "p99_ms", "rps")} for side in rounds
+    )
+    return small_figures, large_figures
+
+
+def pgbench_binary() -> str:
+    """pgbench of the embedded server's build, or the machine's one for a configured server."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pgbench"
+    found = shutil.which("pgbench") if os.environ.get("DATABASE_URL") else None
+    if found:
+        return found
+    if not bundled.exists():
+        raise RuntimeError("no pgbench: install PostgreSQL's client programs (Debian: postgresql-client)")
+    return str(bundled)
+
+
+def _pgbench_sql(sql: str, *values: str) -> str:
+    """A statement of the API on one line, its $1..$n replaced by pgbench variables (or literals)."""
+    return re.sub(r"\$(\d+)", lambda m: values[int(m.group(1)) - 1], " ".join(sql.split()))
+
+
+def pgbench_redeem_script(*, writes_only: bool = False) -> str:
+    """One redemption transaction as the API runs it, statement for statement, as a pgbench script.
+
+    The statements are the API's own SQL constants, in the order one `POST /v1/vouchers/{code}/redeem` sends them
+    inside its request transaction (api/idempotency.py around api/services/vouchers.redeem; checked against a
+    log_statement trace): advisory lock on the idempotency key, stored-response lookup, savepoint, voucher locked
+    with its joins, enrollment insert read back with its joins, status update, settlement line, audit row, event
+    row, release, stored response (the scheme is read once per process, not per request). Update the list when
+    redeem() changes what it sends. `writes_only` keeps the voucher lock and the writes alone.
+
+    Variables come from `-D` (constants of the run, payloads the API stored) and from a lookup of this
+    transaction's voucher in bench_voucher_ids, numbered first .. first + size - 1 and visited in a random order
+    (`permute`), each once.
+    """
+    from api.idempotency import INSERT_STORED_RESPONSE, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
+    from api.services.audit import INSERT_AUDIT
+    from api.services.enrollments import INSERT_ENROLLMENT
+    from api.services.events import INSERT_EVENT
+    from api.services.vouchers import INSERT_SETTLEMENT_LINE, LOCK_VOUCHER_FOR_REDEMPTION, SET_STATUS
+
+    reads = not writes_only
+    enrollment = (
+        ":enrollment_id",
+        ":code",
+        ":partner",
+        ":v_course_id",
+        "NULL",  # the self-paced course has no schedule, and pgbench's gset turns a NULL into ''
+        ":v_participant_id",
+        ":learner_ref",
+        ":now",
+    )
+    audit = (":actor_type", ":client", ":partner", ":action", ":entity_type", ":code", ":before", ":after", ":request")
+    stored = (
+        ":client",
+        ":learner_ref",
+        ":fingerprint",
+        ":method",
+        ":path",
+        ":status_code",
+        ":content_type",
+        ":response",
+    )
+    steps = [
+        ("BEGIN", True),
+        (_pgbench_sql(TRY_LOCK_KEY, ":lock"), reads),
+        (_pgbench_sql(SELECT_STORED_RESPONSE, ":client", ":learner_ref"), reads),
+        ("SAVEPOINT bench_1", reads),
+        (_pgbench_sql(LOCK_VOUCHER_FOR_REDEMPTION, ":code", ":partner") + " \\gset v_", True),
+        (_pgbench_sql(INSERT_ENROLLMENT, *enrollment), True),
+        (_pgbench_sql(SET_STATUS, ":code", ":redeemed", ":now"), True),
+        (_pgbench_sql(INSERT_SETTLEMENT_LINE, ":partner", ":code", ":v_amount", ":period"), True),
+        (_pgbench_sql(INSERT_AUDIT, *audit), True),
+        (_pgbench_sql(INSERT_EVENT, ":partner", ":action", ":entity_type", ":code", ":event"), True),
+        ("RELEASE SAVEPOINT bench_1", reads),
+        (_pgbench_sql(INSERT_STORED_RESPONSE, *stored), True),
+        ("COMMIT", True),
+    ]
+    header = [
+        "-- generated by bench/run.py from the API's SQL constants: one redemption per transaction",
+        "\\set k :client_id + :clients * :i",
+        "\\set i :i + 1",
+        "\\if :k >= :size",
+        "SELECT 'this pgbench run was handed too few vouchers (bench_voucher_ids)'::integer;",
+        "\\endif",
+        "\\set n :first + permute(:k, :size)",
+        "\\set lock hash(:n, :run)",
+        "SELECT code, 'enr_pgbench_' || :run::text || '_' || n AS enrollment_id,"
+        " 'pgbench-' || :run::text || '-' || n AS learner_ref, '/v1/vouchers/' || code || '/redeem' AS path"
+        " FROM bench_voucher_ids WHERE n = :n \\gset",
+    ]
+    body = [sql if sql.endswith("\\gset v_") else sql + ";" for sql, wanted in steps if wanted]
+    return "\n".join(header + body) + "\n"
+
+
+async def pgbench_variables(database_url: str, client_id: str) -> dict[str, str]:
+    """The `-D` constants of the pgbench script; the payloads are those the API stored for one of its redemptions."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        stored = await conn.fetchrow(
+            "SELECT request_fingerprint, response_body FROM idempotency_keys"
+            " WHERE client_id = $1 AND status_code = 201 LIMIT 1",
+            client_id,
+        )
+        if stored is None:
+            raise RuntimeError(f"no stored redemption of client {client_id}")
+        enrollment = json.loads(stored["response_body"])
+        audit = await conn.fetchrow(
+            "SELECT before::text, after::text, request_id FROM audit_log"
+            " WHERE entity_type = 'voucher' AND entity_id = $1 AND action = 'voucher.redeemed'",
+            enrollment["voucher_code"],
+        )
+        event = await conn.fetchval(
+            "SELECT data::text FROM events WHERE partner_id = $1 AND type = 'voucher.redeemed'"
+            " ORDER BY id DESC LIMIT 1",
+            REDEEM_PARTNER,
+        )
+    finally:
+        await conn.close()
+    assert audit is not None
+    assert event is not None
+    now = datetime.now(UTC)
+    return {
+        "i": "0",
+        "partner": REDEEM_PARTNER,
+        "client": client_id,
+        "now": now.isoformat(),
+        "period": now.strftime("%Y-%m"),
+        "redeemed": "redeemed",
+        "actor_type": "partner_client",
+        "action": "voucher.redeemed",
+        "entity_type": "voucher",
+        "before": audit["before"],
+        "after": audit["after"],
+        "request": audit["request_id"],
+        "event": event,
+        "fingerprint": stored["request_fingerprint"],
+        "method": "POST",
+        "status_code": "201",
+        "content_type": "application/json",
+        "response": "\\x" + bytes(stored["response_body"]).hex(),
+    }
+
+
+async def fill_bench_voucher_ids(database_url: str, codes: list[str]) -> None:
+    """The helper table pgbench maps its random integers through: n (from 0) -> a sold voucher's code."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("CREATE TABLE IF NOT EXISTS bench_voucher_ids (n integer PRIMARY KEY, code text NOT NULL)")
+        await conn.execute("TRUNCATE bench_voucher_ids")
+        await conn.copy_records_to_table("bench_voucher_ids", records=list(enumerate(codes)))
+        await conn.execute("ANALYZE bench_voucher_ids")
+    finally:
+        await conn.close()
+
+
+def run_pgbench(
+    database_url: str, script: Path, *, clients: int, duration: int, first: int, size: int, variables: dict[str, str]
+) -> dict[str, float]:
+    """Transactions per second and average latency (ms) of `script`; any failed or aborted transaction fails."""
+    run = str(time.time_ns() // 1000 % 2**62)
+    threads = min(clients, os.cpu_count() or 1)
+    command = [pgbench_binary(), "-n", "-M", "prepared", "-c", str(clients), "-j", str(threads), "-T", str(duration)]
+    defined = {**variables, "clients": str(clients), "first": str(first), "size": str(size), "run": run}
+    for name, value in defined.items():
+        command += ["-D", f"{name}={value}"]
+    result = subprocess.run([*command, "-f", str(script), database_url], capture_output=True, text=True, check=False)
+    output = result.stdout + result.stderr
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    if result.returncode != 0 or "aborted" in output or failed is None or int(failed.group(1)):
+        raise RuntimeError(f"pgbench failed (exit {result.returncode}):\n{output}")
+    tps = float(re.search(r"tps = ([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latency = float(re.search(r"latency average = ([\d.]+) ms", output).group(1))  # type: ignore[union-attr]
+    return {"tps": round(tps, 2), "latency_avg_ms": latency}
+
+
+def bench_redeem(database_url: str, duration: int, connections: int, workers: int, vouchers: int) -> dict[str, Any]:
+    """Redemptions through the API next to pgbench running the same SQL, and latency at 10 thousand vs millions.
+
+    1. A fresh database with 10 thousand sold vouchers and the bench database grown to at least `vouchers`
+       vouchers, each with a server of its own: paced low-load latency rounds, alternating between the two.
+    2. Redemptions through the API at `connections` connections for `duration` seconds (201 only, each request
+       a different voucher).
+    3. With the servers stopped, pgbench on the same database, as many clients as the API's whole pool, over
+       other sold vouchers.
+    """
+    started = time.monotonic()
+    pgbench_clients = workers * DB_POOL_MAX
+    latency_codes = LATENCY_MAX_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_ROUNDS * LATENCY_SECONDS)
+    api_codes = MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + duration)
+    pgbench_runs = (("warm-up", False, WARMUP_SECONDS), ("full", False, duration), ("writes only", True, duration))
+    pgbench_codes = MAX_REDEMPTIONS_PER_SECOND * sum(seconds for _, _, seconds in pgbench_runs)
+    needed = latency_codes + api_codes + pgbench_codes
+    if latency_codes > SMALL_VOUCHERS:
+        raise RuntimeError("the latency rounds would need more vouchers than the small table holds")
+
+    print(f"redeem: {SMALL_VOUCHERS:,} sold vouchers in a fresh {SMALL_DATABASE}...", flush=True)
+    small_url = bench_database_url(SMALL_DATABASE, fresh=True)
+    asyncio.run(migrate(small_url))
+    asyncio.run(seed_vouchers(small_url, SMALL_VOUCHERS, SMALL_VOUCHERS))
+    small_codes = Codes(asyncio.run(sold_codes(small_url, latency_codes)))
+    print(f"redeem: at least {vouchers:,} vouchers, {needed:,} of them sold, in {BENCH_DATABASE}...", flush=True)
+    in_table = asyncio.run(seed_vouchers(database_url, vouchers, needed))
+    codes = Codes(asyncio.run(sold_codes(database_url, needed)))
+
+    with running_server(database_url, workers, free_port(), log_name="bench-server-redeem.log") as base:
+        token, client_id = partner_token(base, database_url, partner_id=REDEEM_PARTNER, scopes=REDEEM_SCOPES)
+        with running_server(small_url, workers, free_port(), log_name="bench-server-10k.log") as small_base:
+            small_token, _ = partner_token(small_base, small_url, partner_id=REDEEM_PARTNER, scopes=REDEEM_SCOPES)
+            print(f"redeem: latency, {SMALL_VOUCHERS:,} vs {in_table:,} vouchers in the table...", flush=True)
+            at_10k, at_1m = latency_at_two_sizes(
+                (small_base, small_token, small_codes), (base, token, Codes(codes.take(latency_codes)))
+            )
+        print(f"redeem: {connections} connections for {duration} s through the API...", flush=True)
+        for seconds in (WARMUP_SECONDS, duration):
+            load = codes.take(MAX_REDEMPTIONS_PER_SECOND * seconds)
+            api = wrk_redeem(base, token, load, duration=seconds, connections=connections)
+
+    print(f"redeem: pgbench, {pgbench_clients} clients for {duration} s...", flush=True)
+    asyncio.run(fill_bench_voucher_ids(database_url, codes.take(pgbench_codes)))
+    variables = asyncio.run(pgbench_variables(database_url, client_id))
+    measured: dict[str, dict[str, float]] = {}
+    first = 0
+    for name, writes_only, seconds in pgbench_runs:
+        script = ROOT / ".data" / f"bench-redeem-pgbench{'-writes' if writes_only else ''}.sql"
+        script.write_text(pgbench_redeem_script(writes_only=writes_only))
+        size = MAX_REDEMPTIONS_PER_SECOND * seconds
+        measured[name] = run_pgbench(
+            database_url, script, clients=pgbench_clients, duration=seconds, first=first, size=size, variables=variables
+        )
+        first += size
+    print(f"redeem: done in {time.monotonic() - started:.0f} s", flush=True)
+    return {
+        "vouchers_in_table": in_table,
+        "redeem_rps": api["rps"],
+        "redeem_p50_ms": api["p50_ms"],
+        "redeem_p99_ms": api["p99_ms"],
+        "pgbench_clients": pgbench_clients,
+        "pgbench_redeem_tps": measured["full"]["tps"],
+        "pgbench_redeem_latency_avg_ms": measured["full"]["latency_avg_ms"],
+        "pgbench_redeem_writes_only_tps": measured["writes only"]["tps"],
+        "redeem_vs_pgbench_ratio": round(api["rps"] / measured["full"]["tps"], 3),
+        "redeem_latency_load_rps": round(at_1m["rps"], 1),
+        "redeem_p50_ms_at_10k": round(at_10k["p50_ms"], 2),
+        "redeem_p99_ms_at_10k": round(at_10k["p99_ms"], 2),
+        "redeem_p50_ms_at_1m": round(at_1m["p50_ms"], 2),
+        "redeem_p99_ms_at_1m": round(at_1m["p99_ms"], 2),
+        "redeem_scale_ratio": round(at_1m["p50_ms"] / at_10k["p50_ms"], 3),
+    }
+
+
 def machine() -> dict[str, Any]:
     cores = os.cpu_count()
-    return {"machine": f"{platform.system()} {platform.machine()}, {cores} cores, Python {platform.python_version()}"}
+    return {
+        "machine": f"{platform.system()} {platform.machine()}, {cores} cores, Python {platform.python_version()}",
+        # Other work on the machine skews every figure; a load average near the core count means it was busy.
+        "load_average_at_start": round(os.getloadavg()[0], 2),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sections", nargs="*", default=["auth", "catalogue"], choices=["auth", "catalogue"])
+    sections = ["auth", "catalogue", "redeem"]
+    # Checked below, not with `choices`: argparse checks an empty list against `choices` too, and refuses it.
+    parser.add_argument("sections", nargs="*", help=f"any of {', '.join(sections)} (default: all)")
     parser.add_argument("--courses", type=int, default=50_000, help="approved courses to seed for the catalogue")
+    parser.add_argument("--vouchers", type=int, default=1_000_000, help="vouchers in the table for redeem")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per measurement")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="API worker processes")
     args = parser.parse_args()
+    if unknown := set(args.sections) - set(sections):
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    args.sections = args.sections or sections
 
     (ROOT / ".data").mkdir(exist_ok=True)
     database_url = bench_database_url()
     asyncio.run(migrate(database_url))
     results: dict[str, Any] = {**machine(), "workers": args.workers, "connections": args.connections}
-    with running_server(database_url, args.workers, free_port()) as base:
-        if "auth" in args.sections:
-            results.update(bench_auth(base, database_url, args.duration, args.connections))
-        if "catalogue" in args.sections:
-            results.update(bench_catalogue(base, database_url, args.duration, args.connections, args.courses))
+    if {"auth", "catalogue"} & set(args.sections):
+        with running_server(database_url, args.workers, free_port()) as base:
+            if "auth" in args.sections:
+                results.update(bench_auth(base, database_url, args.duration, args.connections))
+            if "catalogue" in args.sections:
+                results.update(bench_catalogue(base, database_url, args.duration, args.connections, args.courses))
+    if "redeem" in args.sections:  # starts and stops servers of its own: pgbench runs with none
+        results.update(bench_redeem(database_url, args.duration, args.connections, args.workers, args.vouchers))
+    results["peak_rss_mb_per_worker"] = max(worker_peaks_mb, default=None)
+    results["load_average_at_end"] = round(os.getloadavg()[0], 2)
 
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in results)

@@ -39,6 +39,16 @@ LEFT JOIN schedules s ON s.id = e.schedule_id
 LEFT JOIN certificates cert ON cert.enrollment_id = e.id
 """
 SELECT_PARTNER_ENROLLMENT = f"SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM} WHERE e.id = $1 AND e.partner_id = $2"
+# Redemption creates the enrollment and reads it back as GET shows it, in one statement (no attendance yet).
+INSERT_ENROLLMENT = f"""
+WITH e AS (
+    INSERT INTO enrollments (id, voucher_code, partner_id, course_id, schedule_id, participant_id, learner_ref,
+                             redeemed_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    RETURNING *
+)
+SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM.replace("FROM enrollments e", "FROM e", 1)}
+"""
 LOCK_PARTNER_ENROLLMENT = f"{SELECT_PARTNER_ENROLLMENT} FOR UPDATE OF e"
 SELECT_ATTENDANCE = "SELECT sequence, attended_at FROM attendance WHERE enrollment_id = $1 ORDER BY sequence"
 LIST_ENROLLMENTS = f"""
@@ -105,6 +115,31 @@ def _certificate(row: asyncpg.Record) -> CertificateSummary | None:
         status=row["certificate_status"],
         verification_url=row["verification_url"],
     )
+
+
+async def create(
+    conn: Connection,
+    enrollment_id: str,
+    voucher: asyncpg.Record,
+    learner_ref: str,
+    scheme: Scheme,
+    now: datetime,
+) -> Enrollment:
+    """The enrollment a redemption of `voucher` creates, as its partner sees it (asyncpg.UniqueViolationError
+    when the voucher or the learner's course is taken)."""
+    row = await conn.fetchrow(
+        INSERT_ENROLLMENT,
+        enrollment_id,
+        voucher["code"],
+        voucher["partner_id"],
+        voucher["course_id"],
+        voucher["schedule_id"],
+        voucher["participant_id"],
+        learner_ref,
+        now,
+    )
+    assert row is not None
+    return view(row, [], scheme, now)
 
 
 def view(row: asyncpg.Record, attendance: list[Attendance], scheme: Scheme, now: datetime) -> Enrollment:

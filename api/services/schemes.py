@@ -22,8 +22,18 @@ async def default_scheme(conn: Connection) -> Scheme:
     return Scheme(**dict(row))
 
 
+# Schemes this process has read, by code. A scheme's parameters never change (the database refuses it:
+# migrations/0009_immutable_schemes.sql), so a remembered one is never stale, in this process or any other.
+_known: dict[str, Scheme] = {}
+
+
 async def scheme_by_code(conn: Connection, code: str) -> Scheme:
+    """The scheme named `code`: read once per process, then remembered (a round trip saved on the money path)."""
+    known = _known.get(code)
+    if known is not None:
+        return known
     row = await conn.fetchrow(SELECT_SCHEME, code)
     if row is None:
         raise InvalidRequest(f"Unknown scheme {code!r}.")
-    return Scheme(**dict(row))
+    scheme = _known[code] = Scheme(**dict(row))
+    return scheme

@@ -82,10 +82,6 @@ UPDATE vouchers SET status = $2, updated_at = now(),
        closed_at = CASE WHEN $2 IN ('expired', 'cancelled', 'fraudulent', 'completed') THEN $3 ELSE closed_at END
  WHERE code = $1
 """
-INSERT_ENROLLMENT = """
-INSERT INTO enrollments (id, voucher_code, partner_id, course_id, schedule_id, participant_id, learner_ref, redeemed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-"""
 INSERT_SETTLEMENT_LINE = """
 INSERT INTO settlement_lines (partner_id, voucher_code, amount, period) VALUES ($1, $2, $3, $4)
 """
@@ -292,17 +288,7 @@ async def redeem(
     enrollment_id = new_id("enr")
     # No savepoint of its own: a violation aborts the caller's (idempotency) savepoint, which rolls back.
     try:
-        await conn.execute(
-            INSERT_ENROLLMENT,
-            enrollment_id,
-            code,
-            partner_id,
-            row["course_id"],
-            row["schedule_id"],
-            row["participant_id"],
-            learner_ref,
-            now,
-        )
+        enrollment = await enrollments.create(conn, enrollment_id, row, learner_ref, scheme, now)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "enrollments_learner_course_idx":
             raise LearnerAlreadyEnrolled("This learner account already redeemed this course.") from exc
@@ -313,7 +299,7 @@ async def redeem(
     view = _voucher({**dict(row), "status": redeemed_status.value, "redeemed_at": now}, scheme, now)
     await audit.record(conn, actor, "voucher.redeemed", "voucher", code, before={"status": row["status"]}, after=view)
     await events.emit(conn, partner_id, "voucher.redeemed", "voucher", code, view)
-    return await enrollments.get_for_partner(conn, partner_id, enrollment_id, now, scheme=scheme)
+    return enrollment
 
 
 async def _move(

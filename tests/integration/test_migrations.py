@@ -1,4 +1,5 @@
-"""Migrations: forward-only, checksummed, serialized by an advisory lock; the audit log is append-only."""
+"""Migrations: forward-only, checksummed, serialized by an advisory lock; the audit log is append-only, schemes
+immutable."""
 
 from __future__ import annotations
 
@@ -65,5 +66,24 @@ async def test_audit_log_is_append_only(db_url: str) -> None:
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                 await conn.execute(statement)
         assert await conn.fetchval("SELECT action FROM audit_log") == "test"
+    finally:
+        await conn.close()
+
+
+async def test_a_published_scheme_never_changes_and_only_the_default_moves(db_url: str) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        for statement in (
+            "UPDATE schemes SET training_balance = training_balance + 1 WHERE code = '2024'",
+            "UPDATE schemes SET code = '2025' WHERE code = '2024'",
+            "DELETE FROM schemes WHERE code = '2020'",
+        ):
+            with pytest.raises(asyncpg.RestrictViolationError):
+                await conn.execute(statement)
+        async with conn.transaction():
+            await conn.execute("UPDATE schemes SET is_default = false WHERE code = '2024'")
+            await conn.execute("UPDATE schemes SET is_default = true WHERE code = '2020'")
+        assert await conn.fetchval("SELECT code FROM schemes WHERE is_default") == "2020"
+        assert await conn.fetchval("SELECT training_balance FROM schemes WHERE code = '2024'") == 3_500_000
     finally:
         await conn.close()

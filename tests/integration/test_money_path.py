@@ -283,6 +283,9 @@ async def test_redeem_creates_the_enrollment_and_the_partner_is_owed(
     shown = (await client.get(f"/v1/vouchers/{voucher['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "redeemed"
     assert shown["allowed_actions"] == []
+    # The enrollment redemption answers (built from the insert itself) is the one GET shows.
+    read = await client.get(f"/v1/enrollments/{enrollment['id']}", headers=partner_a.headers)
+    assert read.json() == enrollment
 
 
 async def test_one_learner_account_cannot_redeem_a_course_twice(
