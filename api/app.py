@@ -56,6 +56,8 @@ def create_app(settings: Settings) -> Litestar:
     keys = SigningKeyRing()
     revocations = RevocationList(ttl_seconds=settings.auth_cache_ttl_seconds)
     authenticator = ClientAuthenticator(settings=settings, hasher=hasher, keys=keys)
+    codes = CodeFormat(sandbox=not settings.is_production)
+    clock = Clock(sandbox=settings.app_env == "sandbox")
 
     @asynccontextmanager
     async def database_pool(app: Litestar) -> AsyncGenerator[None, None]:
@@ -63,6 +65,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.nik_hasher = NationalIdHasher(keys.kek)
         pool = await create_pool(settings)
         app.state.pool = pool
+        app.state.codes, app.state.clock = codes, clock  # also for handlers that skip dependency injection
         app.state.signing_keys = keys
         app.state.token_verifier = TokenVerifier(settings=settings, keys=keys, revocations=revocations, pool=pool)
         limits_pool = await create_pool(settings, min_size=0, max_size=POOL_SIZE)
@@ -144,9 +147,9 @@ def create_app(settings: Settings) -> Litestar:
             "verifier": Provide(verifier, sync_to_thread=False),
             "token_rate_limiter": Provide(token_rate_limiter, sync_to_thread=False),
             "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
-            "codes": constant(CodeFormat(sandbox=not settings.is_production)),
+            "codes": constant(codes),
             "signing_keys": constant(keys),
-            "clock": constant(Clock(sandbox=settings.app_env == "sandbox")),
+            "clock": constant(clock),
             "idempotency": Provide(provide_idempotency),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "actor": Provide(_provide_actor, sync_to_thread=False),

@@ -31,7 +31,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
-from api.access import Principal
+from api.access import provide_principal
 from api.dependencies import Connection
 from api.errors import PROBLEM_MEDIA_TYPE, ApiError, domain_problem
 from domain.errors import DomainError
@@ -180,7 +180,6 @@ def _replay(stored: StoredResponse, fingerprint: str) -> Response[bytes]:
 async def provide_idempotency(
     request: Request[Any, Any, Any],
     tx: Connection,
-    principal: Principal,
     idempotency_key: Annotated[
         str | None,
         HeaderParameter(
@@ -190,8 +189,13 @@ async def provide_idempotency(
         ),
     ] = None,
 ) -> Idempotency:
-    """The idempotency guard of a keyed mutation; declares the header so it shows in OpenAPI."""
-    return Idempotency(request, tx, principal.client_id, idempotency_key)
+    """The idempotency guard of a keyed mutation; declares the header so it shows in OpenAPI.
+
+    It depends on `tx` alone (the caller comes from the request the guard verified), so that a handler asking
+    for `tx` and `idempotency` only has its dependencies resolved one after the other: Litestar resolves each
+    batch of independent dependencies in an anyio task group, which costs the hottest endpoints ~10% of their CPU.
+    """
+    return Idempotency(request, tx, provide_principal(request).client_id, idempotency_key)
 
 
 async def delete_expired(

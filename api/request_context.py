@@ -6,7 +6,6 @@ It wraps the whole Litestar app (not a route middleware) so that even routing er
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -14,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,7 +97,7 @@ class JsonLogFormatter(logging.Formatter):
             entry.update(fields)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return msgspec.json.encode(entry, enc_hook=str).decode()  # several times faster than json.dumps
 
 
 def configure_logging(level: str) -> None:

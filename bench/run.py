@@ -423,12 +423,20 @@ ON CONFLICT (code) DO NOTHING
 SOLD_CODES = "SELECT code FROM vouchers WHERE course_id = $1 AND status = 'sold' ORDER BY random() LIMIT $2"
 
 
+async def vacuum_and_checkpoint(conn: asyncpg.Connection) -> None:
+    """Dead rows vacuumed, statistics fresh and dirty pages written, so that neither autovacuum nor a checkpoint
+    runs during a measurement."""
+    await conn.execute("VACUUM (ANALYZE) participants, balances, vouchers, enrollments, settlement_lines")
+    with suppress(asyncpg.InsufficientPrivilegeError):
+        await conn.execute("CHECKPOINT")
+
+
 async def seed_vouchers(database_url: str, at_least: int, sold_needed: int) -> int:
     """At least `at_least` vouchers in the table and `sold_needed` sold ones of the bench course; returns the total.
 
     Incremental: a rerun adds only what is missing (one participant, balance and sold voucher each): codes drawn
     in Python are COPYed into a temporary table, then set-based INSERTs, all in one transaction; VACUUM ANALYZE
-    after, so the measurements do not run next to autovacuum's pass over the new rows.
+    after (also when nothing was missing), so the measurements do not run next to autovacuum.
     """
     conn = await asyncpg.connect(database_url)
     try:
@@ -438,6 +446,8 @@ async def seed_vouchers(database_url: str, at_least: int, sold_needed: int) -> i
         assert counts is not None
         missing = max(at_least - counts["in_table"], sold_needed - counts["sold"], 0)
         if not missing:
+            # Earlier runs left redeemed (updated) rows behind: clean them now, not during a measurement.
+            await vacuum_and_checkpoint(conn)
             return int(counts["in_table"])
         started = time.monotonic()
         codes: set[str] = set()
@@ -454,9 +464,7 @@ async def seed_vouchers(database_url: str, at_least: int, sold_needed: int) -> i
             await conn.execute(SEED_BALANCES, REDEEM_PRICE)
             await conn.execute(SEED_VOUCHERS, REDEEM_PARTNER, REDEEM_COURSE, REDEEM_PRICE)
         inserted = time.monotonic()
-        await conn.execute("VACUUM (ANALYZE) participants, balances, vouchers")
-        with suppress(asyncpg.InsufficientPrivilegeError):
-            await conn.execute("CHECKPOINT")  # the seeding's dirty pages are written now, not during a measurement
+        await vacuum_and_checkpoint(conn)
         print(
             f"  seeded {missing:,} sold vouchers in {time.monotonic() - started:.1f} s (codes {drawn - started:.1f} s,"
             f" inserts {inserted - drawn:.1f} s, vacuum and checkpoint {time.monotonic() - inserted:.1f} s)",
@@ -594,19 +602,18 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     The statements are the API's own SQL constants, in the order one `POST /v1/vouchers/{code}/redeem` sends them
     inside its request transaction (api/idempotency.py around api/services/vouchers.redeem; checked against a
     log_statement trace): advisory lock on the idempotency key, stored-response lookup, savepoint, voucher locked
-    with its joins, enrollment insert read back with its joins, status update, settlement line, audit row, event
-    row, release, stored response (the scheme is read once per process, not per request). Update the list when
-    redeem() changes what it sends. `writes_only` keeps the voucher lock and the writes alone.
+    with its joins, enrollment insert read back with its joins, one statement for the status update, settlement
+    line, audit row and event row, release, stored response (the scheme is read once per process, not per
+    request). Update the list when redeem() changes what it sends. `writes_only` keeps the voucher lock and the
+    writes alone.
 
     Variables come from `-D` (constants of the run, payloads the API stored) and from a lookup of this
     transaction's voucher in bench_voucher_ids, numbered first .. first + size - 1 and visited in a random order
     (`permute`), each once.
     """
     from api.idempotency import INSERT_STORED_RESPONSE, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
-    from api.services.audit import INSERT_AUDIT
     from api.services.enrollments import INSERT_ENROLLMENT
-    from api.services.events import INSERT_EVENT
-    from api.services.vouchers import INSERT_SETTLEMENT_LINE, LOCK_VOUCHER_FOR_REDEMPTION, SET_STATUS
+    from api.services.vouchers import LOCK_VOUCHER_FOR_REDEMPTION, REDEEM_WRITES
 
     reads = not writes_only
     enrollment = (
@@ -619,6 +626,9 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
         ":learner_ref",
         ":now",
     )
+    status = (":code", ":redeemed", ":now")
+    settlement = (":partner", ":code", ":v_amount", ":period")
+    event = (":partner", ":action", ":entity_type", ":code", ":event")
     audit = (":actor_type", ":client", ":partner", ":action", ":entity_type", ":code", ":before", ":after", ":request")
     stored = (
         ":client",
@@ -637,10 +647,7 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
         ("SAVEPOINT bench_1", reads),
         (_pgbench_sql(LOCK_VOUCHER_FOR_REDEMPTION, ":code", ":partner") + " \\gset v_", True),
         (_pgbench_sql(INSERT_ENROLLMENT, *enrollment), True),
-        (_pgbench_sql(SET_STATUS, ":code", ":redeemed", ":now"), True),
-        (_pgbench_sql(INSERT_SETTLEMENT_LINE, ":partner", ":code", ":v_amount", ":period"), True),
-        (_pgbench_sql(INSERT_AUDIT, *audit), True),
-        (_pgbench_sql(INSERT_EVENT, ":partner", ":action", ":entity_type", ":code", ":event"), True),
+        (_pgbench_sql(REDEEM_WRITES, *status, *settlement, *audit, *event), True),
         ("RELEASE SAVEPOINT bench_1", reads),
         (_pgbench_sql(INSERT_STORED_RESPONSE, *stored), True),
         ("COMMIT", True),

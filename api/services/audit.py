@@ -41,6 +41,23 @@ def _json(value: Any) -> str | None:
     return msgspec.json.encode(value, enc_hook=str).decode()
 
 
+def arguments(
+    actor: Actor, action: str, entity_type: str, entity_id: str, *, before: Any = None, after: Any = None
+) -> tuple[Any, ...]:
+    """The arguments of INSERT_AUDIT for one row; never pass secrets or tokens in `before`/`after`."""
+    return (
+        actor.type,
+        actor.id,
+        actor.partner_id,
+        action,
+        entity_type,
+        entity_id,
+        _json(before),
+        _json(after),
+        actor.request_id,
+    )
+
+
 async def record(
     conn: Connection,
     actor: Actor,
@@ -52,15 +69,4 @@ async def record(
     after: Any = None,
 ) -> None:
     """Append one audit row; never pass secrets or tokens in `before`/`after`."""
-    await conn.execute(
-        INSERT_AUDIT,
-        actor.type,
-        actor.id,
-        actor.partner_id,
-        action,
-        entity_type,
-        entity_id,
-        _json(before),
-        _json(after),
-        actor.request_id,
-    )
+    await conn.execute(INSERT_AUDIT, *arguments(actor, action, entity_type, entity_id, before=before, after=after))

@@ -21,6 +21,7 @@ from api.schemas.enrollments import Enrollment
 from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, Voucher
 from api.services import audit, enrollments, events, ledger, participants, schemes
 from api.services.audit import Actor
+from api.sql import together
 from domain import courses as course_rules
 from domain import ledger as money
 from domain import voucher_codes
@@ -85,6 +86,8 @@ UPDATE vouchers SET status = $2, updated_at = now(),
 INSERT_SETTLEMENT_LINE = """
 INSERT INTO settlement_lines (partner_id, voucher_code, amount, period) VALUES ($1, $2, $3, $4)
 """
+# A redemption's writes after its enrollment, in one round trip: status, settlement line, audit row, event.
+REDEEM_WRITES = together(SET_STATUS, INSERT_SETTLEMENT_LINE, audit.INSERT_AUDIT, events.INSERT_EVENT)
 CLAW_BACK = """
 UPDATE settlement_lines SET status = 'clawed_back', updated_at = now()
  WHERE voucher_code = $1 AND status IN ('payable', 'paid')
@@ -294,11 +297,14 @@ async def redeem(
             raise LearnerAlreadyEnrolled("This learner account already redeemed this course.") from exc
         raise VoucherAlreadyRedeemed("The voucher is already redeemed.") from exc
     redeemed_status = rules.next_voucher_status(rules.VoucherStatus(row["status"]), rules.VoucherAction.REDEEM)
-    await conn.execute(SET_STATUS, code, redeemed_status.value, now)
-    await conn.execute(INSERT_SETTLEMENT_LINE, partner_id, code, row["amount"], now.strftime("%Y-%m"))
     view = _voucher({**dict(row), "status": redeemed_status.value, "redeemed_at": now}, scheme, now)
-    await audit.record(conn, actor, "voucher.redeemed", "voucher", code, before={"status": row["status"]}, after=view)
-    await events.emit(conn, partner_id, "voucher.redeemed", "voucher", code, view)
+    await conn.execute(
+        REDEEM_WRITES,
+        *(code, redeemed_status.value, now),
+        *(partner_id, code, row["amount"], now.strftime("%Y-%m")),
+        *audit.arguments(actor, "voucher.redeemed", "voucher", code, before={"status": row["status"]}, after=view),
+        *events.arguments(partner_id, "voucher.redeemed", "voucher", code, view),
+    )
     return enrollment
 
 

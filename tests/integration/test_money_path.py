@@ -283,6 +283,29 @@ async def test_redeem_creates_the_enrollment_and_the_partner_is_owed(
     shown = (await client.get(f"/v1/vouchers/{voucher['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "redeemed"
     assert shown["allowed_actions"] == []
+    # One statement wrote the status, the settlement line, the audit row and the event (api/sql.py together()).
+    audit_rows = await fetch(
+        db_url,
+        "SELECT actor_type, actor_id, partner_id, before, after, request_id FROM audit_log "
+        "WHERE action = 'voucher.redeemed' AND entity_id = $1",
+        voucher["code"],
+    )
+    assert [(r["actor_type"], r["actor_id"], r["partner_id"]) for r in audit_rows] == [
+        ("partner_client", partner_a.client_id, partner_a.partner_id)
+    ]
+    assert json.loads(audit_rows[0]["before"]) == {"status": "sold"}
+    assert json.loads(audit_rows[0]["after"])["status"] == "redeemed"
+    assert audit_rows[0]["request_id"] == first.headers["x-request-id"]
+    event_rows = await fetch(
+        db_url,
+        "SELECT partner_id, data FROM events WHERE type = 'voucher.redeemed' AND entity_id = $1",
+        voucher["code"],
+    )
+    assert [r["partner_id"] for r in event_rows] == [partner_a.partner_id]
+    assert json.loads(event_rows[0]["data"]) == json.loads(audit_rows[0]["after"])
+    stored = await fetch(db_url, "SELECT status, redeemed_at FROM vouchers WHERE code = $1", voucher["code"])
+    assert stored[0]["status"] == "redeemed"
+    assert stored[0]["redeemed_at"] is not None
     # The enrollment redemption answers (built from the insert itself) is the one GET shows.
     read = await client.get(f"/v1/enrollments/{enrollment['id']}", headers=partner_a.headers)
     assert read.json() == enrollment
