@@ -10,7 +10,8 @@ What a partner relies on, shown against real servers (an in-thread Uvicorn, or `
 - SIGTERM drains: requests already being served finish with a full response, then the process exits 0;
 - two processes on one database still redeem a voucher once, and one key still acts once.
 
-A last, strict-xfail test pins a defect found on the way (requests queue behind a failing cache refresh).
+A last test pins a defect found on the way and fixed (requests queued behind a failing cache refresh, each waiting
+one more database timeout than the one before it; api/single_flight.py now shares the refresh in flight).
 
 Faults are injected by a TCP proxy between the API and PostgreSQL (`DatabaseProxy`), which works the same for the
 embedded server (a unix socket) and for an external one (DATABASE_URL, TCP).
