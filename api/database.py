@@ -95,6 +95,7 @@ async def create_pool(settings: Settings, **overrides: Any) -> asyncpg.Pool:
     options: dict[str, Any] = {
         "min_size": settings.pool_min_size,
         "max_size": settings.pool_max_size,
+        # asyncpg.create_pool() fills these in; its Pool class, constructed directly here, has no defaults.
         "max_queries": 50_000,
         "max_inactive_connection_lifetime": 300.0,
         "loop": None,

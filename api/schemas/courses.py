@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from api.schemas.common import Instant, RequestBody, check_instants
+from api.schemas.common import Instant, RequestBody
 
 Format = Literal["self_paced", "webinar", "offline", "blended"]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -95,13 +95,10 @@ class CourseDetail(Course, kw_only=True):
     curation_history: list[CurationStep]
 
 
-class SessionBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class SessionBody(RequestBody):
     sequence: Annotated[int, msgspec.Meta(ge=1, le=1000)]
     starts_at: Instant
     ends_at: Instant
-
-    def __post_init__(self) -> None:
-        check_instants(self)
 
 
 class ScheduleCreate(RequestBody):

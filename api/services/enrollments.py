@@ -13,6 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from api.dependencies import Connection
+from api.identifiers import new_id
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Page
 from api.schemas.enrollments import Assessment, Attendance, Blocker, CertificateSummary, Enrollment
@@ -118,18 +119,13 @@ def _certificate(row: asyncpg.Record) -> CertificateSummary | None:
 
 
 async def create(
-    conn: Connection,
-    enrollment_id: str,
-    voucher: asyncpg.Record,
-    learner_ref: str,
-    scheme: Scheme,
-    now: datetime,
+    conn: Connection, voucher: asyncpg.Record, learner_ref: str, scheme: Scheme, now: datetime
 ) -> Enrollment:
     """The enrollment a redemption of `voucher` creates, as its partner sees it (asyncpg.UniqueViolationError
     when the voucher or the learner's course is taken)."""
     row = await conn.fetchrow(
         INSERT_ENROLLMENT,
-        enrollment_id,
+        new_id("enr"),
         voucher["code"],
         voucher["partner_id"],
         voucher["course_id"],
@@ -187,18 +183,14 @@ async def _row(conn: Connection, partner_id: str, enrollment_id: str, *, lock: b
     return row
 
 
-async def _view_of(conn: Connection, row: asyncpg.Record, now: datetime, scheme: Scheme | None = None) -> Enrollment:
-    if scheme is None:
-        scheme = await schemes.scheme_by_code(conn, row["scheme"])
+async def _view_of(conn: Connection, row: asyncpg.Record, now: datetime) -> Enrollment:
+    scheme = await schemes.scheme_by_code(conn, row["scheme"])
     return view(row, await _attendance(conn, row["id"]), scheme, now)
 
 
-async def get_for_partner(
-    conn: Connection, partner_id: str, enrollment_id: str, now: datetime, *, scheme: Scheme | None = None
-) -> Enrollment:
-    """One of the partner's enrollments; another partner's does not exist (404). `scheme`, when the caller
-    already holds the participant's, saves reading it again."""
-    return await _view_of(conn, await _row(conn, partner_id, enrollment_id, lock=False), now, scheme)
+async def get_for_partner(conn: Connection, partner_id: str, enrollment_id: str, now: datetime) -> Enrollment:
+    """One of the partner's enrollments; another partner's does not exist (404)."""
+    return await _view_of(conn, await _row(conn, partner_id, enrollment_id, lock=False), now)
 
 
 async def list_for_partner(
@@ -228,12 +220,7 @@ async def list_for_partner(
     attendance: dict[str, list[Attendance]] = {r["id"]: [] for r in page}
     for a in await conn.fetch(SELECT_ATTENDANCE_FOR, list(attendance)):
         attendance[a["enrollment_id"]].append(Attendance(sequence=a["sequence"], attended_at=a["attended_at"]))
-    scheme_cache: dict[str, Scheme] = {}
-    items = []
-    for r in page:
-        if r["scheme"] not in scheme_cache:
-            scheme_cache[r["scheme"]] = await schemes.scheme_by_code(conn, r["scheme"])
-        items.append(view(r, attendance[r["id"]], scheme_cache[r["scheme"]], now))
+    items = [view(r, attendance[r["id"]], await schemes.scheme_by_code(conn, r["scheme"]), now) for r in page]
     last = rows[limit - 1] if len(rows) > limit else None
     return Page(items=items, next_cursor=encode_cursor(last["updated_at"], last["id"]) if last else None)
 

@@ -16,7 +16,6 @@ import asyncpg
 
 from api.clock import Clock
 from api.dependencies import Connection
-from api.identifiers import new_id
 from api.schemas.enrollments import Enrollment
 from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, Voucher
 from api.services import audit, enrollments, events, ledger, participants, schemes
@@ -288,10 +287,9 @@ async def redeem(
     rules.check_redemption(**_redemption_facts(row, scheme, now))
     if not _course_redeemable(row):
         raise CourseNotOnSale("The course is suspended; its vouchers cannot be redeemed now.")
-    enrollment_id = new_id("enr")
     # No savepoint of its own: a violation aborts the caller's (idempotency) savepoint, which rolls back.
     try:
-        enrollment = await enrollments.create(conn, enrollment_id, row, learner_ref, scheme, now)
+        enrollment = await enrollments.create(conn, row, learner_ref, scheme, now)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "enrollments_learner_course_idx":
             raise LearnerAlreadyEnrolled("This learner account already redeemed this course.") from exc

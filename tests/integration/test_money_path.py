@@ -257,6 +257,10 @@ async def test_a_mistyped_code_is_404(client: Client, partner_a: Credentials) ->
     for code in ("SBX-AAAA-AAAA-AAAB", "not-a-code", "SBX-" + "Z" * 12, "A" * 300):
         response = await client.get(f"/v1/vouchers/{code}", headers=partner_a.headers)
         assert response.status_code == 404, code
+        redeemed = await client.post(
+            f"/v1/vouchers/{code}/redeem", json={"learner_ref": "lms-1"}, headers={**partner_a.headers, **key()}
+        )
+        assert (redeemed.status_code, redeemed.json()["code"]) == (404, "not_found"), code
 
 
 async def test_redeem_creates_the_enrollment_and_the_partner_is_owed(

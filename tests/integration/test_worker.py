@@ -104,3 +104,20 @@ async def test_balances_lapse_after_the_scheme_deadline(
     assert shown["ledger"][0] == {**shown["ledger"][0], "kind": "lapse", "amount": 3_500_000}
     assert (await sweep(pool, datetime(2026, 12, 17, tzinfo=UTC))).lapsed == 0
     await ledger_consistent(db_url)
+
+
+async def test_the_sweep_forgets_rate_limit_windows_ten_minutes_after_they_end(db_url: str, pool: asyncpg.Pool) -> None:
+    insert = """
+    INSERT INTO rate_limit_windows (client_id, policy, window_start, quota, granted, last_lease)
+    VALUES ($1, 'per-client', date_trunc('minute', now()) - $2::interval, 60, 10, 10)
+    """
+    conn = await asyncpg.connect(db_url)
+    try:
+        for client_id, minutes in (("cli_old", 12), ("cli_recent", 5), ("cli_now", 0)):
+            await conn.execute(insert, client_id, timedelta(minutes=minutes))
+        report = await sweep(pool, datetime.now(UTC), batch_size=1)
+        assert report.rate_limit_windows_deleted == 1
+        kept = await conn.fetch("SELECT client_id FROM rate_limit_windows ORDER BY client_id")
+        assert [r["client_id"] for r in kept] == ["cli_now", "cli_recent"]
+    finally:
+        await conn.close()
