@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from api.database import resolve_database_url
-from api.migrations import MigrationError, migrate
-from api.request_context import configure_logging
+from api.db.migrations import MigrationError, migrate
+from api.db.pool import resolve_database_url
+from api.http.request_context import configure_logging
 from api.settings import Settings, SettingsError
 from domain.errors import DomainError
 
@@ -44,13 +44,13 @@ def _migrate(settings: Settings, *, quiet: bool = False) -> Settings:
 
 
 async def _work(settings: Settings, *, once: bool) -> None:
-    from api.database import create_pool
-    from api.worker import run_forever, sweep
+    from api.db.pool import create_pool
+    from api.jobs.worker import run_forever, sweep
 
     pool = await create_pool(settings)
     try:
         if once:
-            from api.clock import wall_clock
+            from api.services.clock import wall_clock
 
             print(json.dumps(vars(await sweep(pool, wall_clock(), test_clocks=settings.app_env == "sandbox"))))
         else:
@@ -70,7 +70,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     settings = _migrate(settings) if not args.no_migrate else resolve_database_url(settings)
     assert settings.database_url is not None
     if not settings.is_production:
-        from api.bootstrap import demo_partner_credentials
+        from api.jobs.bootstrap import demo_partner_credentials
 
         demo = asyncio.run(demo_partner_credentials(settings))
         print(
@@ -138,13 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "worker":
             asyncio.run(_work(resolve_database_url(settings), once=args.once))
         elif args.command == "clients":
-            from api.bootstrap import create_programme_client
+            from api.jobs.bootstrap import create_programme_client
 
             settings = _migrate(settings, quiet=True)
             issued = asyncio.run(create_programme_client(settings, args.name, args.scopes))
             print(json.dumps({"client_id": issued.client_id, "client_secret": issued.client_secret}))
         elif args.command == "keys":
-            from api.bootstrap import rotate_signing_key
+            from api.jobs.bootstrap import rotate_signing_key
 
             settings = _migrate(settings, quiet=True)
             print(json.dumps({"kid": asyncio.run(rotate_signing_key(settings))}))

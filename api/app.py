@@ -13,17 +13,18 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.types import ASGIApp
 
-from api.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
-from api.client_secrets import SecretHasher
-from api.clock import Clock
-from api.database import create_pool
-from api.dependencies import provide_connection, provide_transaction
-from api.docs import document_errors, openapi_config, openapi_json
-from api.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
-from api.idempotency import provide_idempotency
-from api.national_id import NationalIdHasher
-from api.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
-from api.request_context import RequestContext, configure_logging
+from api.auth.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
+from api.auth.client_secrets import SecretHasher
+from api.auth.national_id import NationalIdHasher
+from api.auth.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
+from api.auth.signing_keys import SigningKeyRing, key_encryption_key
+from api.db.pool import create_pool
+from api.http.dependencies import provide_connection, provide_transaction
+from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
+from api.http.idempotency import provide_idempotency
+from api.http.openapi import document_errors, openapi_config, openapi_json
+from api.http.request_context import RequestContext, configure_logging
+from api.jobs.worker import run_forever
 from api.routes import (
     catalogue,
     certificates,
@@ -39,11 +40,10 @@ from api.routes import (
     vouchers,
 )
 from api.services.audit import Actor
+from api.services.clock import Clock
 from api.services.oauth import ClientAuthenticator
 from api.services.vouchers import CodeFormat
 from api.settings import MAX_BODY_BYTES, Settings
-from api.signing_keys import SigningKeyRing, key_encryption_key
-from api.worker import run_forever
 
 
 def _provide_actor(request: Request[Any, Any, Any], principal: Principal) -> Actor:

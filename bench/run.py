@@ -36,9 +36,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.bootstrap import create_programme_client  # noqa: E402
-from api.database import embedded_server_url  # noqa: E402
-from api.migrations import migrate  # noqa: E402
+from api.db.migrations import migrate  # noqa: E402
+from api.db.pool import embedded_server_url  # noqa: E402
+from api.jobs.bootstrap import create_programme_client  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from domain import voucher_codes  # noqa: E402
 
@@ -610,7 +610,7 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     """One redemption transaction as the API runs it, statement for statement, as a pgbench script.
 
     The statements are the API's own SQL constants, in the order one `POST /v1/vouchers/{code}/redeem` sends them
-    inside its request transaction (api/idempotency.py around api/services/vouchers.redeem; checked against a
+    inside its request transaction (api/http/idempotency.py around api/services/vouchers.redeem; checked against a
     log_statement trace): advisory lock on the idempotency key, stored-response lookup, savepoint, voucher locked
     with its joins, enrollment insert read back with its joins, one statement for the status update, settlement
     line, audit row and event row, release, stored response (the scheme is read once per process, not per
@@ -621,7 +621,7 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     transaction's voucher in bench_voucher_ids, numbered first .. first + size - 1 and visited in a random order
     (`permute`), each once.
     """
-    from api.idempotency import INSERT_STORED_RESPONSE, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
+    from api.http.idempotency import INSERT_STORED_RESPONSE, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
     from api.services.enrollments import INSERT_ENROLLMENT
     from api.services.vouchers import LOCK_VOUCHER_FOR_REDEMPTION, REDEEM_WRITES
 

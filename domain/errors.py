@@ -1,6 +1,6 @@
 """Named domain errors, each carrying the stable machine `code` of API.md.
 
-The domain raises these; `api/errors.py` maps every code to an HTTP status. A rule violation
+The domain raises these; `api/http/errors.py` maps every code to an HTTP status. A rule violation
 never becomes a bare ValueError: a partner must be able to branch on the code.
 """
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from api.bootstrap import create_programme_client
+from api.jobs.bootstrap import create_programme_client
 from api.settings import Settings
 from domain.clients import PARTNER_SCOPES
 

@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from api.request_context import RequestContext
+from api.http.request_context import RequestContext
 from api.settings import Settings
 from tests.auth import Credentials, onboard_partner, programme_credentials
 from tests.database import create_database, create_template, database_url, drop_database, server_admin_url

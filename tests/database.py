@@ -14,8 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from api.database import embedded_server_url
-from api.migrations import migrate
+from api.db.migrations import migrate
+from api.db.pool import embedded_server_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from api.clock import wall_clock
-from api.dependencies import Connection
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.dependencies import Connection
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail
 from api.services import courses
+from api.services.clock import wall_clock
 
 
 class CatalogueController(Controller):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import get
 
-from api.dependencies import Connection
+from api.http.dependencies import Connection
 from api.schemas.certificates import Verification
 from api.services import certificates
 

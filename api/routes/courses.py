@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 from litestar import Controller, Response, get, patch, post
 from litestar.params import HeaderParameter
 
-from api.access import Principal, requires
-from api.clock import Clock
-from api.dependencies import Connection
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.auth.access import Principal, requires
+from api.http.dependencies import Connection
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.courses import Course, CourseCreate, CourseDetail, CoursePatch, Schedule, ScheduleCreate
 from api.services import courses, schemes
 from api.services.audit import Actor
+from api.services.clock import Clock
 from domain.errors import CourseRuleViolated, InvalidStateTransition, PreconditionFailed, PreconditionRequired
 
 READ = "courses:read"

@@ -6,9 +6,9 @@ from typing import Literal
 
 from litestar import Controller, get, post
 
-from api.access import requires
-from api.dependencies import Connection
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.auth.access import requires
+from api.http.dependencies import Connection
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.courses import Course, CourseDetail, CurationNote, Rejection
 from api.services import courses

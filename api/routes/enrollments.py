@@ -8,19 +8,19 @@ from typing import Annotated, Literal
 from litestar import Controller, get, post, put
 from litestar.params import Parameter
 
-from api.access import Principal, requires
-from api.clock import Clock
-from api.dependencies import Connection
-from api.idempotency import Idempotency
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.auth.access import Principal, requires
+from api.auth.signing_keys import SigningKeyRing
+from api.http.dependencies import Connection
+from api.http.idempotency import Idempotency
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.certificates import CertificateIssue, CertificateOut, CertificateRevoke
 from api.schemas.common import Page
 from api.schemas.enrollments import Enrollment
 from api.schemas.learning import AssessmentReport, AttendanceReport, CompletionReport
 from api.services import certificates, enrollments
 from api.services.audit import Actor
+from api.services.clock import Clock
 from api.settings import Settings
-from api.signing_keys import SigningKeyRing
 from domain.errors import (
     AssessmentMissing,
     AttendanceIncomplete,

@@ -7,7 +7,7 @@ import msgspec
 from litestar import get
 from litestar.datastructures import State
 
-from api.errors import RETRY_AFTER_SECONDS, ApiError
+from api.http.errors import RETRY_AFTER_SECONDS, ApiError
 
 READINESS_TIMEOUT_SECONDS = 2.0
 

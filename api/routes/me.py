@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 from litestar import get
 
-from api.access import Principal, requires
+from api.auth.access import Principal, requires
 
 
 class Me(msgspec.Struct, kw_only=True):

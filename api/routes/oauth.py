@@ -10,11 +10,11 @@ from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from api.access import TokenVerifier, request_id
-from api.dependencies import Connection
-from api.errors import PROBLEM_MEDIA_TYPE
-from api.oauth_server import MAX_CLIENT_ID_LENGTH, PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
-from api.rate_limits import RateLimiter
+from api.auth.access import TokenVerifier, request_id
+from api.auth.oauth_server import MAX_CLIENT_ID_LENGTH, PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
+from api.auth.rate_limits import RateLimiter
+from api.http.dependencies import Connection
+from api.http.errors import PROBLEM_MEDIA_TYPE
 from api.services import oauth
 from api.services.oauth import ClientAuthenticator, OAuthResponse
 from api.settings import Settings

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 
-from api.access import requires
-from api.clock import Clock, wall_clock
-from api.dependencies import Connection
-from api.idempotency import Idempotency
-from api.national_id import NationalIdHasher
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.auth.access import requires
+from api.auth.national_id import NationalIdHasher
+from api.http.dependencies import Connection
+from api.http.idempotency import Idempotency
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.participants import Participant, ParticipantCreate, ParticipantDetail, StatusReason
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate, VoucherReason
 from api.services import incentives, participants, vouchers
 from api.services.audit import Actor
+from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
 from domain.errors import (
     ActiveTrainingExists,

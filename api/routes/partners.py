@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from api.access import RevocationList, requires
-from api.client_secrets import SecretHasher
-from api.dependencies import Connection
-from api.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.auth.access import RevocationList, requires
+from api.auth.client_secrets import SecretHasher
+from api.http.dependencies import Connection
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.partners import Client, ClientCreate, ClientWithSecret, Partner, PartnerCreate, StatusChange
 from api.services import clients, partners

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 
-from api.access import Principal, requires
-from api.clock import Clock
-from api.dependencies import Connection
-from api.national_id import NationalIdHasher
+from api.auth.access import Principal, requires
+from api.auth.national_id import NationalIdHasher
+from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
 from api.schemas.sandbox import (
     ClockAdvance,
@@ -20,6 +19,7 @@ from api.schemas.sandbox import (
 from api.schemas.vouchers import ProgrammeVoucher
 from api.services import sandbox
 from api.services.audit import Actor
+from api.services.clock import Clock
 from api.services.vouchers import CodeFormat
 from domain.errors import (
     ActiveTrainingExists,

@@ -6,14 +6,14 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 
-from api.access import Principal, provide_principal, request_id, requires
-from api.clock import Clock
-from api.dependencies import Connection
-from api.idempotency import Idempotency
+from api.auth.access import Principal, provide_principal, request_id, requires
+from api.http.dependencies import Connection
+from api.http.idempotency import Idempotency
 from api.schemas.enrollments import Enrollment
 from api.schemas.vouchers import Redeem, Voucher
 from api.services import vouchers
 from api.services.audit import Actor
+from api.services.clock import Clock
 from api.services.vouchers import CodeFormat
 from domain.errors import (
     CourseNotOnSale,
@@ -68,7 +68,7 @@ class VoucherController(Controller):
         schedule starts. Refusals: `voucher_already_redeemed`, `voucher_expired`, `voucher_cancelled`,
         `redemption_window_closed`, `learner_already_enrolled`, `participant_frozen`, `course_not_on_sale`."""
         # The busiest write: it takes its caller, codes and clock straight from the request and the app rather
-        # than as injected dependencies (see api/idempotency.py provide_idempotency for why).
+        # than as injected dependencies (see api/http/idempotency.py provide_idempotency for why).
         principal = provide_principal(request)
         actor = Actor.of(principal, request_id(request))
         partner_id = principal.require_partner()

@@ -7,8 +7,8 @@ from typing import Any
 
 import msgspec
 
-from api.access import Principal
-from api.dependencies import Connection
+from api.auth.access import Principal
+from api.http.dependencies import Connection
 
 INSERT_AUDIT = """
 INSERT INTO audit_log (actor_type, actor_id, partner_id, action, entity_type, entity_id, before, after, request_id)

@@ -10,11 +10,11 @@ from typing import Any
 import asyncpg
 from joserfc import jwt
 
-from api.dependencies import Connection
+from api.auth.signing_keys import ALGORITHM, SigningKeyRing
+from api.http.dependencies import Connection
 from api.schemas.certificates import CertificateIssue, CertificateOut, Verification
 from api.services import audit, events, incentives
 from api.services.audit import Actor
-from api.signing_keys import ALGORITHM, SigningKeyRing
 from domain import certificates as rules
 from domain.enrollments import EnrollmentStatus
 from domain.errors import CertificateNumberTaken, NotFound

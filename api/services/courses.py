@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from api.dependencies import Connection
-from api.identifiers import new_id
-from api.pagination import decode_cursor, encode_cursor
+from api.db.identifiers import new_id
+from api.http.dependencies import Connection
+from api.http.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Page
 from api.schemas.courses import (
     CatalogueCourse,

@@ -12,9 +12,9 @@ from datetime import datetime
 
 import asyncpg
 
-from api.dependencies import Connection
-from api.identifiers import new_id
-from api.pagination import decode_cursor, encode_cursor
+from api.db.identifiers import new_id
+from api.http.dependencies import Connection
+from api.http.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Page
 from api.schemas.enrollments import Assessment, Attendance, Blocker, CertificateSummary, Enrollment
 from api.services import audit, events, schemes

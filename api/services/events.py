@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from api.dependencies import Connection
+from api.http.dependencies import Connection
 
 INSERT_EVENT = """
 INSERT INTO events (partner_id, type, entity_type, entity_id, data) VALUES ($1, $2, $3, $4, $5::jsonb)

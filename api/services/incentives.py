@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.dependencies import Connection
+from api.http.dependencies import Connection
 from api.services import audit, events, schemes
 from api.services.audit import Actor
 from domain import incentives as rules

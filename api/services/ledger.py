@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from api.dependencies import Connection
+from api.http.dependencies import Connection
 from domain.errors import InsufficientBalance
 from domain.ledger import LedgerEntry
 

@@ -9,11 +9,10 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
 
-from api.access import Principal, TokenVerifier
-from api.client_secrets import SecretHasher
-from api.dependencies import Connection
-from api.errors import ApiError
-from api.oauth_server import (
+from api.auth import credentials
+from api.auth.access import Principal, TokenVerifier
+from api.auth.client_secrets import SecretHasher
+from api.auth.oauth_server import (
     MAX_CLIENT_ID_LENGTH,
     SECRET_METHODS,
     PresentedCredentials,
@@ -21,10 +20,12 @@ from api.oauth_server import (
     TokenServer,
     oauth_request,
 )
-from api.services import audit, clients
+from api.auth.signing_keys import SigningKeyRing
+from api.http.dependencies import Connection
+from api.http.errors import ApiError
+from api.services import audit
 from api.services.audit import Actor
 from api.settings import Settings
-from api.signing_keys import SigningKeyRing
 from domain import clients as rules
 
 SELECT_FAILURES = "SELECT failures, window_started_at FROM client_auth_failures WHERE client_id = $1"
@@ -97,7 +98,7 @@ class ClientAuthenticator:
     ) -> ReadyClient | None:
         """Load the presented client and check a presented secret (current, or previous within its grace)."""
         assert presented.client_id is not None
-        found = await clients.credentials(conn, presented.client_id)
+        found = await credentials.credentials(conn, presented.client_id)
         verified = False
         if presented.secret is not None:
             verified = await self.hasher.matches(found.secret_hash if found else None, presented.secret)

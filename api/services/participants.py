@@ -7,10 +7,10 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from api.dependencies import Connection
-from api.identifiers import new_id
-from api.national_id import NationalIdHasher
-from api.pagination import decode_cursor, encode_cursor
+from api.auth.national_id import NationalIdHasher
+from api.db.identifiers import new_id
+from api.http.dependencies import Connection
+from api.http.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Page
 from api.schemas.participants import LedgerLine, Participant, ParticipantCreate, ParticipantDetail
 from api.services import audit, ledger, schemes

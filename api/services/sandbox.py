@@ -10,15 +10,15 @@ import secrets
 
 import msgspec
 
-from api.clock import Clock, wall_clock
-from api.dependencies import Connection
-from api.national_id import NationalIdHasher
+from api.auth.national_id import NationalIdHasher
+from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
 from api.schemas.participants import ParticipantCreate
 from api.schemas.sandbox import ClockState, ResetReport, TestParticipant, TestVoucherCreate
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
 from api.services import audit, courses, participants, vouchers
 from api.services.audit import Actor
+from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
 from domain import courses as course_rules
 from domain.errors import InvalidStateTransition, NotFound

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from api.dependencies import Connection
+from api.http.dependencies import Connection
 from domain.errors import InvalidRequest
 from domain.schemes import Scheme
 

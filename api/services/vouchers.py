@@ -14,13 +14,13 @@ from typing import Any
 
 import asyncpg
 
-from api.clock import Clock
-from api.dependencies import Connection
+from api.db.sql import together
+from api.http.dependencies import Connection
 from api.schemas.enrollments import Enrollment
 from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, Voucher
 from api.services import audit, enrollments, events, ledger, participants, schemes
 from api.services.audit import Actor
-from api.sql import together
+from api.services.clock import Clock
 from domain import courses as course_rules
 from domain import ledger as money
 from domain import voucher_codes

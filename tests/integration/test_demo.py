@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from api.bootstrap import demo_partner_credentials
+from api.jobs.bootstrap import demo_partner_credentials
 from api.settings import Settings
 from tests.auth import token_for
 

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
 from api.app import asgi_app, create_app
-from api.request_context import RequestContext
+from api.http.request_context import RequestContext
 from api.settings import MAX_BODY_BYTES, Settings
 
 Client = AsyncTestClient[Any]
@@ -108,7 +108,7 @@ async def test_body_over_64_kib_is_413(probe_client: Client) -> None:
 async def test_unexpected_error_is_500_without_internals(
     probe_client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="api.errors"):
+    with caplog.at_level(logging.ERROR, logger="api.http.errors"):
         response = await probe_client.post("/probe/boom")
     body = assert_problem(response, 500, "internal_error")
     assert "SELECT" not in response.text

@@ -19,12 +19,12 @@ import pytest
 from litestar import Litestar, Response, post
 from litestar.testing import AsyncTestClient, TestClient
 
-from api.access import Principal, requires
 from api.app import create_app
-from api.dependencies import Connection
-from api.errors import ApiError
-from api.idempotency import Idempotency, delete_expired, request_fingerprint
-from api.request_context import RequestContext
+from api.auth.access import Principal, requires
+from api.http.dependencies import Connection
+from api.http.errors import ApiError
+from api.http.idempotency import Idempotency, delete_expired, request_fingerprint
+from api.http.request_context import RequestContext
 from api.settings import Settings
 from domain.errors import VoucherAlreadyRedeemed
 from tests.auth import Credentials

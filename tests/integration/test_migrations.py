@@ -8,7 +8,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from api.migrations import Migration, MigrationError, load_migrations, migrate
+from api.db.migrations import Migration, MigrationError, load_migrations, migrate
 
 
 async def applied_versions(url: str) -> list[int]:

@@ -287,7 +287,7 @@ async def test_redeem_creates_the_enrollment_and_the_partner_is_owed(
     shown = (await client.get(f"/v1/vouchers/{voucher['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "redeemed"
     assert shown["allowed_actions"] == []
-    # One statement wrote the status, the settlement line, the audit row and the event (api/sql.py together()).
+    # One statement wrote the status, the settlement line, the audit row and the event (api/db/sql.py together()).
     audit_rows = await fetch(
         db_url,
         "SELECT actor_type, actor_id, partner_id, before, after, request_id FROM audit_log "

@@ -2,7 +2,7 @@
 
 A Hypothesis state machine enrols participants (both schemes, some past their first-purchase deadline), sells
 courses, redeems (as the owning partner and as a stranger), voids, cancels, flags fraud, lets vouchers expire
-(the expiry instant is moved into the past with SQL, then `api.worker.sweep` runs), and freezes / unfreezes.
+(the expiry instant is moved into the past with SQL, then `api.jobs.worker.sweep` runs), and freezes / unfreezes.
 Every operation runs in its own transaction on the service layer, as the HTTP layer does; a DomainError is an
 expected refusal (the transaction rolls back). A plain Python model predicts, for every call, either success or
 the exact error class, and after EVERY step the database is checked against the model and against invariants
@@ -51,16 +51,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from api.clock import Clock
-from api.dependencies import Connection
-from api.identifiers import new_id
-from api.national_id import NationalIdHasher
+from api.auth.national_id import NationalIdHasher
+from api.db.identifiers import new_id
+from api.http.dependencies import Connection
+from api.jobs.worker import sweep
 from api.schemas.participants import ParticipantCreate
 from api.schemas.vouchers import PurchaseCreate
 from api.services import participants as participant_service
 from api.services import vouchers as voucher_service
 from api.services.audit import Actor
-from api.worker import sweep
+from api.services.clock import Clock
 from domain.errors import (
     ActiveTrainingExists,
     CourseAlreadyPurchased,

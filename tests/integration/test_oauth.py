@@ -19,8 +19,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import asgi_app
+from api.auth.signing_keys import SigningKeyRing
 from api.settings import Settings
-from api.signing_keys import SigningKeyRing
 from tests.auth import Credentials, onboard_partner, request_token, token_for
 
 Client = AsyncTestClient[Any]
@@ -252,7 +252,7 @@ async def test_missing_scope_is_403_with_www_authenticate(client: Client, partne
 
 
 async def test_programme_token_lacking_scope_gets_403(client: Client, settings: Settings) -> None:
-    from api.bootstrap import create_programme_client
+    from api.jobs.bootstrap import create_programme_client
 
     issued = await create_programme_client(settings, "Auditor", ["programme:audit"])
     token = await token_for(client, issued.client_id, issued.client_secret)
@@ -500,7 +500,7 @@ async def test_failed_authentication_is_throttled_across_processes(
 async def test_key_rotation_keeps_old_tokens_valid(
     client: Client, app: Litestar, settings: Settings, partner_a: Credentials
 ) -> None:
-    from api.bootstrap import rotate_signing_key
+    from api.jobs.bootstrap import rotate_signing_key
 
     old_kid = json.loads(base64.urlsafe_b64decode(partner_a.token.split(".")[0] + "=="))["kid"]
     new_kid = await rotate_signing_key(settings)

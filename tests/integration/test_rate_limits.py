@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.rate_limits import API_POLICY, WINDOW_SECONDS, Policy, RateLimiter
+from api.auth.rate_limits import API_POLICY, WINDOW_SECONDS, Policy, RateLimiter
 from api.settings import Settings
 from tests.auth import Client, Credentials, request_token, token_for
 from tests.conftest import settings_for

@@ -11,7 +11,7 @@ What a partner relies on, shown against real servers (an in-thread Uvicorn, or `
 - two processes on one database still redeem a voucher once, and one key still acts once.
 
 A last test pins a defect found on the way and fixed (requests queued behind a failing cache refresh, each waiting
-one more database timeout than the one before it; api/single_flight.py now shares the refresh in flight).
+one more database timeout than the one before it; api/auth/single_flight.py now shares the refresh in flight).
 
 Faults are injected by a TCP proxy between the API and PostgreSQL (`DatabaseProxy`), which works the same for the
 embedded server (a unix socket) and for an external one (DATABASE_URL, TCP).
@@ -34,7 +34,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api import database
+from api.db import pool as database
 from api.settings import Settings
 from tests.auth import Credentials
 from tests.integration.test_courses import approved

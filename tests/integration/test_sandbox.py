@@ -230,8 +230,8 @@ async def test_the_worker_sweep_honours_each_partners_test_clock(
 ) -> None:
     import asyncpg
 
-    from api.clock import wall_clock
-    from api.worker import sweep
+    from api.jobs.worker import sweep
+    from api.services.clock import wall_clock
 
     codes = []
     for partner in (partner_a, partner_b):

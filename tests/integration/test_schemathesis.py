@@ -41,7 +41,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.bootstrap import create_programme_client
+from api.jobs.bootstrap import create_programme_client
 from api.settings import Settings
 from domain.clients import PARTNER_SCOPES
 from tests.conftest import settings_for

@@ -14,7 +14,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-from api.bootstrap import demo_partner_credentials
+from api.jobs.bootstrap import demo_partner_credentials
 from api.settings import Settings
 from tests.conftest import settings_for
 from tests.database import REPO_ROOT

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api.worker import sweep
+from api.jobs.worker import sweep
 from tests.auth import Credentials
 from tests.factories import iso
 from tests.integration.test_courses import approved

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.errors import DOMAIN_STATUS
+from api.http.errors import DOMAIN_STATUS
 from domain.errors import all_domain_errors
 
 

@@ -1,4 +1,4 @@
-"""api/single_flight.py: one refresh at a time, its outcome shared by everyone waiting."""
+"""api/auth/single_flight.py: one refresh at a time, its outcome shared by everyone waiting."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from api.single_flight import SingleFlight
+from api.auth.single_flight import SingleFlight
 
 
 class Refresh:

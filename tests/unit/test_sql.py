@@ -1,8 +1,8 @@
-"""api/sql.py: composing statements into one round trip."""
+"""api/db/sql.py: composing statements into one round trip."""
 
 from __future__ import annotations
 
-from api.sql import together
+from api.db.sql import together
 
 
 def test_one_statement_is_itself() -> None:

@@ -19,9 +19,9 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc import jwk
 
-from api.dependencies import Connection
+from api.auth.single_flight import SingleFlight
+from api.http.dependencies import Connection
 from api.settings import Settings
-from api.single_flight import SingleFlight
 
 ALGORITHM = "ES256"
 KEY_REFRESH_SECONDS = 60.0

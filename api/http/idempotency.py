@@ -31,9 +31,9 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
-from api.access import provide_principal
-from api.dependencies import Connection
-from api.errors import PROBLEM_MEDIA_TYPE, ApiError, domain_problem
+from api.http.dependencies import Connection
+from api.http.errors import PROBLEM_MEDIA_TYPE, ApiError, domain_problem
+from api.http.request_context import client_id_of
 from domain.errors import DomainError
 
 HEADER = "Idempotency-Key"
@@ -195,7 +195,7 @@ async def provide_idempotency(
     for `tx` and `idempotency` only has its dependencies resolved one after the other: Litestar resolves each
     batch of independent dependencies in an anyio task group, which costs the hottest endpoints ~10% of their CPU.
     """
-    return Idempotency(request, tx, provide_principal(request).client_id, idempotency_key)
+    return Idempotency(request, tx, client_id_of(request.scope), idempotency_key)
 
 
 async def delete_expired(

@@ -31,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from litestar.types import Message, Scope
 
-from api.errors import ApiError
-from api.single_flight import SingleFlight
+from api.auth.single_flight import SingleFlight
+from api.http.errors import ApiError
 
 WINDOW_SECONDS = 60
 MIN_LEASE = 10

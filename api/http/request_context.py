@@ -40,6 +40,14 @@ def request_id_of(scope: Scope) -> str:
     return request_id
 
 
+def client_id_of(scope: Scope) -> str:
+    """The OAuth client that made this request, as the auth guard recorded it after verifying the token."""
+    client_id = scope.get("state", {}).get("client_id")
+    if not isinstance(client_id, str):
+        raise RuntimeError("client_id_of() called on a route without the auth guard's verified caller")
+    return client_id
+
+
 class RequestContext:
     """ASGI wrapper adding `X-Request-Id` and logging method, route, status, duration, request and client id."""
 

@@ -24,9 +24,9 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc import jwk
 
-from api.services.clients import ClientCredentials
+from api.auth.credentials import ClientCredentials
+from api.auth.signing_keys import ALGORITHM, SigningKeyRing
 from api.settings import Settings
-from api.signing_keys import ALGORITHM, SigningKeyRing
 from domain import clients as rules
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")

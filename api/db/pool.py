@@ -12,7 +12,7 @@ import asyncpg
 
 from api.settings import Settings
 
-log = logging.getLogger("api.database")
+log = logging.getLogger("api.db.pool")
 
 EMBEDDED_DATABASE = "prakerja"
 _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -51,7 +51,7 @@ def resolve_database_url(settings: Settings) -> Settings:
     return settings.with_database_url(embedded_server_url(settings.data_dir))
 
 
-# How long a request may wait on the database before it is answered 503 `service_unavailable` (api/errors.py,
+# How long a request may wait on the database before it is answered 503 `service_unavailable` (api/http/errors.py,
 # DATABASE_UNAVAILABLE), so that a database that is down, restarting, cut off by the network, or too busy never
 # leaves a client hanging. The worst case, a connection that stops answering mid-transaction, costs one command
 # timeout for the statement and one more for asyncpg's cancel attempt before it drops the connection: under 20 s.

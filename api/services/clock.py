@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from api.dependencies import Connection
+from api.http.dependencies import Connection
 
 SELECT_OFFSET = "SELECT offset_seconds FROM sandbox_clocks WHERE partner_id = $1"
 ADVANCE = """

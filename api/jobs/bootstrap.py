@@ -8,17 +8,17 @@ from typing import Any
 
 import asyncpg
 
-from api.client_secrets import SecretHasher, new_client_secret
-from api.clock import wall_clock
-from api.dependencies import Connection
-from api.national_id import NationalIdHasher
+from api.auth.client_secrets import SecretHasher, new_client_secret
+from api.auth.national_id import NationalIdHasher
+from api.auth.signing_keys import SigningKeyRing, key_encryption_key
+from api.http.dependencies import Connection
 from api.schemas.courses import CourseCreate, ScheduleCreate, SessionBody
 from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
 from api.services import clients, courses, participants, schemes
 from api.services.audit import Actor
+from api.services.clock import wall_clock
 from api.settings import Settings
-from api.signing_keys import SigningKeyRing, key_encryption_key
 from domain import clients as client_rules
 
 DEMO_PARTNER_ID = "prt_demo"

@@ -73,7 +73,7 @@ def openapi_config() -> OpenAPIConfig:
         title=API_TITLE,
         version=API_VERSION,
         description=DESCRIPTION,
-        # The UI lives under /docs; the spec is also served at the root as /openapi.json (routes/docs.py).
+        # The UI lives under /docs; the spec is also served at the root as /openapi.json (api/http/openapi.py).
         path=DOCS_PATH,
         render_plugins=[OfflineSwaggerRenderPlugin(), JsonRenderPlugin(path="/openapi.json")],
         servers=[Server(url="/", description="This deployment")],
@@ -218,7 +218,7 @@ def document_errors(app: Litestar) -> None:
     Routes declare their rule violations with `requires(..., errors=[...])`; authentication, input,
     idempotency and availability problems follow from the route's shape.
     """
-    from api.errors import DOMAIN_STATUS
+    from api.http.errors import DOMAIN_STATUS
 
     declared: dict[str, dict[str, Any]] = {}
     optional_body: set[str] = set()

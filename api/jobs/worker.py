@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from api.clock import wall_clock
-from api.idempotency import delete_expired
-from api.rate_limits import delete_old_windows
+from api.auth.rate_limits import delete_old_windows
+from api.http.idempotency import delete_expired
 from api.services import participants, schemes, vouchers
 from api.services.audit import Actor
+from api.services.clock import wall_clock
 from domain.schemes import Scheme
 
-log = logging.getLogger("api.worker")
+log = logging.getLogger("api.jobs.worker")
 
 WORKER = Actor.system("worker")
 DUE_FOR_REVOCATION = """

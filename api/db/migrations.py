@@ -10,9 +10,9 @@ from pathlib import Path
 
 import asyncpg
 
-log = logging.getLogger("api.migrations")
+log = logging.getLogger("api.db.migrations")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any fixed 64-bit number: every migration runner of every process contends for this one lock.
 MIGRATION_LOCK_KEY = 7_041_977_000_001
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

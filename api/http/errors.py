@@ -20,7 +20,7 @@ from litestar.types import ExceptionHandlersMap
 
 from domain.errors import DomainError, FieldProblem
 
-log = logging.getLogger("api.errors")
+log = logging.getLogger("api.http.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"

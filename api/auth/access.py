@@ -2,7 +2,7 @@
 
 Routes declare their scopes with `**requires("courses:read")`; one app-level guard verifies the bearer token
 (signature with a cached public key, no database round trip), checks the claims, the per-process revocation
-list (refreshed every few seconds from PostgreSQL), the client's request quota (api/rate_limits.py: spent in
+list (refreshed every few seconds from PostgreSQL), the client's request quota (api/auth/rate_limits.py: spent in
 memory, leased from PostgreSQL in chunks) and the scopes, then leaves a `Principal` on the request.
 """
 
@@ -23,12 +23,12 @@ from joserfc.errors import JoseError
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from api.errors import ApiError
-from api.rate_limits import RateLimiter
-from api.request_context import request_id_of
+from api.auth.rate_limits import RateLimiter
+from api.auth.signing_keys import ALGORITHM, SigningKeyRing
+from api.auth.single_flight import SingleFlight
+from api.http.errors import ApiError
+from api.http.request_context import request_id_of
 from api.settings import Settings
-from api.signing_keys import ALGORITHM, SigningKeyRing
-from api.single_flight import SingleFlight
 from domain.errors import DomainError
 
 MAX_TOKEN_BYTES = 4096
