@@ -19,6 +19,7 @@ from api.auth.national_id import NationalIdHasher
 from api.auth.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
 from api.auth.signing_keys import SigningKeyRing, key_encryption_key
 from api.db.pool import create_pool
+from api.db.replicas import ReadRouter, Replica
 from api.http.dependencies import provide_connection, provide_transaction
 from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.http.idempotency import provide_idempotency
@@ -65,6 +66,12 @@ def create_app(settings: Settings) -> Litestar:
         app.state.nik_hasher = NationalIdHasher(keys.kek)
         pool = await create_pool(settings)
         app.state.pool = pool
+        replicas = [
+            Replica(f"replica-{n}", await create_pool(settings, url, min_size=0))
+            for n, url in enumerate(settings.database_replica_urls, 1)
+        ]
+        app.state.reads = ReadRouter(pool, replicas, settings.replica_max_lag_seconds)
+        await app.state.reads.start()
         app.state.codes, app.state.clock = codes, clock  # also for handlers that skip dependency injection
         app.state.signing_keys = keys
         app.state.token_verifier = TokenVerifier(settings=settings, keys=keys, revocations=revocations, pool=pool)
@@ -93,6 +100,7 @@ def create_app(settings: Settings) -> Litestar:
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
             await limits_pool.close()
+            await app.state.reads.close()
             await pool.close()
 
     def constant(value: object) -> Provide:
@@ -104,6 +112,10 @@ def create_app(settings: Settings) -> Litestar:
 
     def token_rate_limiter(state: State) -> RateLimiter:
         found: RateLimiter = state.token_rate_limiter
+        return found
+
+    def reads(state: State) -> ReadRouter:
+        found: ReadRouter = state.reads
         return found
 
     def nik_hasher(state: State) -> NationalIdHasher:
@@ -147,6 +159,7 @@ def create_app(settings: Settings) -> Litestar:
             "verifier": Provide(verifier, sync_to_thread=False),
             "token_rate_limiter": Provide(token_rate_limiter, sync_to_thread=False),
             "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
+            "reads": Provide(reads, sync_to_thread=False),
             "codes": constant(codes),
             "signing_keys": constant(keys),
             "clock": constant(clock),

@@ -27,6 +27,8 @@ class Settings:
     """Everything the service reads from its environment; tests build their own with `replace`."""
 
     database_url: str | None = None
+    database_replica_urls: tuple[str, ...] = ()
+    replica_max_lag_seconds: float = 5.0
     app_env: AppEnv = "development"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -88,6 +90,8 @@ class Settings:
             )
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            database_replica_urls=tuple(env.get("DATABASE_REPLICA_URL", "").replace(",", " ").split()),
+            replica_max_lag_seconds=float(_int(env, "REPLICA_MAX_LAG_SECONDS", 5, minimum=1)),
             app_env=app_env,
             host=host,
             port=port,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import get
 
-from api.http.dependencies import Connection
+from api.db.replicas import ReadRouter
 from api.schemas.certificates import Verification
 from api.services import certificates
 
@@ -15,8 +15,8 @@ from api.services import certificates
     tags=["certificates"],
     summary="Verify a certificate",
 )
-async def verify(certificate_id: str, conn: Connection) -> Verification:
+async def verify(certificate_id: str, reads: ReadRouter) -> Verification:
     """Whether the certificate is valid or revoked, the course, the partner, the completion date, the
     participant's masked name, and the signed credential (a JWS anyone can verify offline with
     `/.well-known/jwks.json`)."""
-    return await certificates.verification(conn, certificate_id)
+    return await reads.run(lambda conn: certificates.verification(conn, certificate_id))
