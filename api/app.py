@@ -18,12 +18,14 @@ from api.auth.client_secrets import SecretHasher
 from api.auth.national_id import NationalIdHasher
 from api.auth.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
 from api.auth.signing_keys import SigningKeyRing, key_encryption_key
+from api.db.notifications import Listener
 from api.db.pool import create_pool
 from api.db.replicas import ReadRouter, Replica
 from api.http.dependencies import provide_connection, provide_transaction
 from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.http.idempotency import provide_idempotency
 from api.http.openapi import document_errors, openapi_config, openapi_json
+from api.http.page_cache import PageCache
 from api.http.request_context import RequestContext, configure_logging
 from api.jobs.worker import run_forever
 from api.routes import (
@@ -64,6 +66,8 @@ def create_app(settings: Settings) -> Litestar:
     async def database_pool(app: Litestar) -> AsyncGenerator[None, None]:
         keys.kek = key_encryption_key(settings)  # fails fast in production without KEY_ENCRYPTION_KEY
         app.state.nik_hasher = NationalIdHasher(keys.kek)
+        pool_url = settings.database_url
+        assert pool_url is not None, "resolve_database_url() first"
         pool = await create_pool(settings)
         app.state.pool = pool
         replicas = [
@@ -72,6 +76,15 @@ def create_app(settings: Settings) -> Litestar:
         ]
         app.state.reads = ReadRouter(pool, replicas, settings.replica_max_lag_seconds)
         await app.state.reads.start()
+        page_cache: PageCache = app.state.page_cache
+        catalogue_changes = Listener(
+            pool_url,
+            "catalogue_changed",
+            on_notify=page_cache.clear,
+            on_listening=page_cache.listening,
+            on_lost=page_cache.lost,
+        )
+        catalogue_changes.start()
         app.state.codes, app.state.clock = codes, clock  # also for handlers that skip dependency injection
         app.state.signing_keys = keys
         app.state.token_verifier = TokenVerifier(settings=settings, keys=keys, revocations=revocations, pool=pool)
@@ -99,6 +112,7 @@ def create_app(settings: Settings) -> Litestar:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await catalogue_changes.stop()
             await limits_pool.close()
             await app.state.reads.close()
             await pool.close()
@@ -167,6 +181,7 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
             "actor": Provide(_provide_actor, sync_to_thread=False),
         },
+        state=State({"page_cache": PageCache(seconds=settings.catalogue_cache_seconds)}),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,

@@ -29,6 +29,7 @@ class Settings:
     database_url: str | None = None
     database_replica_urls: tuple[str, ...] = ()
     replica_max_lag_seconds: float = 5.0
+    catalogue_cache_seconds: int = 10
     app_env: AppEnv = "development"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -92,6 +93,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or None,
             database_replica_urls=tuple(env.get("DATABASE_REPLICA_URL", "").replace(",", " ").split()),
             replica_max_lag_seconds=float(_int(env, "REPLICA_MAX_LAG_SECONDS", 5, minimum=1)),
+            catalogue_cache_seconds=_int(env, "CATALOGUE_CACHE_SECONDS", 10, minimum=0, maximum=300),
             app_env=app_env,
             host=host,
             port=port,

@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from api.db.replicas import ReadRouter
+from api.http.page_cache import PageCacheMiddleware
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail
@@ -18,6 +19,7 @@ from api.services.clock import wall_clock
 class CatalogueController(Controller):
     path = "/v1/catalogue/courses"
     tags = ["catalogue"]
+    middleware = [PageCacheMiddleware]  # per-process page cache with ETags (api/http/page_cache.py)
 
     @get("/", operation_id="searchCatalogue", summary="Search published courses")
     async def search(

@@ -58,6 +58,7 @@ def replicated_settings(pair: tuple[Server, Server]) -> Settings:
         settings_for(primary.url(DATABASE)),
         database_replica_urls=(replica.url(DATABASE),),
         replica_max_lag_seconds=30.0,
+        catalogue_cache_seconds=0,  # where each read goes is the point here, not the page cache
     )
 
 
