@@ -143,26 +143,30 @@ class TokenVerifier:
     keys: SigningKeyRing
     revocations: RevocationList
     pool: asyncpg.Pool
-    verified: OrderedDict[str, Principal] = field(default_factory=OrderedDict)
+    verified: OrderedDict[str, tuple[Principal, str]] = field(default_factory=OrderedDict)  # token → (who, kid)
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid, unrevoked access token; `invalid_token` (401) for anything else."""
         await self.keys.refresh_if_stale(self.pool.acquire)  # a rotation or retirement reaches us within its interval
-        principal = self.verified.get(token)
-        if principal is None:
-            principal = await self._verify_signature_and_claims(token)
-            self.verified[token] = principal
+        remembered = self.verified.get(token)
+        if remembered is None:
+            principal, kid = await self._verify_signature_and_claims(token)
+            self.verified[token] = (principal, kid)
             if len(self.verified) > VERIFIED_TOKEN_CACHE_SIZE:
                 self.verified.popitem(last=False)
-        elif principal.expires_at + CLOCK_LEEWAY_SECONDS < time.time():
-            self.verified.pop(token, None)
-            raise invalid_token("The access token is invalid or expired.")
+        else:
+            principal, kid = remembered
+            key = self.keys.public_keys.get(kid)
+            if principal.expires_at + CLOCK_LEEWAY_SECONDS < time.time() or key is None:
+                self.verified.pop(token, None)  # expired, or its key has since left the ring
+                raise invalid_token("The access token is invalid or expired.")
+            self._check_lifetime(principal, key)
         await self.revocations.refresh_if_stale(self.pool)
         if self.revocations.revokes(principal):
             raise invalid_token("The access token has been revoked.")
         return principal
 
-    async def _verify_signature_and_claims(self, token: str) -> Principal:
+    async def _verify_signature_and_claims(self, token: str) -> tuple[Principal, str]:
         if not token or len(token) > MAX_TOKEN_BYTES:
             raise invalid_token("The access token is malformed.")
         segments = token.split(".")
@@ -195,7 +199,7 @@ class TokenVerifier:
             raise invalid_token("The access token is invalid or expired.") from None
         principal = _principal_from(claims)
         self._check_lifetime(principal, key)
-        return principal
+        return principal, kid
 
     def _check_lifetime(self, principal: Principal, key: VerificationKey) -> None:
         """No token lives longer than the configured lifetime, none comes from the future, and a retired key
