@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from api.auth.access import TokenVerifier, request_id
-from api.auth.oauth_server import MAX_CLIENT_ID_LENGTH, PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
+from api.auth.oauth_server import PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
 from api.auth.rate_limits import ADDRESS_POLICY_OPT, ADDRESS_TOKEN_POLICY, RateLimiter
 from api.http.client_address import client_address
 from api.http.dependencies import Connection
@@ -107,20 +107,21 @@ async def token(
     Authenticate with `client_secret_basic` (HTTP Basic), `client_secret_post` (form fields) or
     `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client). `scope` is an
     optional space-separated subset of the client's scopes; without it the token carries all of them.
-    Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body. Token requests per
-    client id and per caller address are limited per minute (`RateLimit` headers tell how many are left), and
+    Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body. Tokens per client and
+    token requests per caller address are limited per minute (`RateLimit` headers tell how many are left), and
     repeated failed authentication for one client id from one address is throttled: all are answered 429
     `rate_limited` with `Retry-After`. An unknown client id and a wrong secret get the same 401 answer.
     """
     form = _form(data)
     presented = presented_credentials(form, request.headers.get("authorization"))
-    if presented.client_id is not None and len(presented.client_id) <= MAX_CLIENT_ID_LENGTH:
-        # Counted per presented id before any secret is hashed, so a flood costs no Argon2 work.
-        await token_rate_limiter.admit(request.scope, presented.client_id)
     address = client_address(request.scope, authenticator.settings)
-    _, _, answer = await authenticator.authenticate(
+    _, authenticated, answer = await authenticator.authenticate(
         tx, presented, str(request.url), form, _headers(request), request_id(request), address, issue_token=True
     )
+    if authenticated is not None:
+        # Spent only by the client itself: strangers presenting its id cannot use up its quota (they are limited
+        # per address, before any hashing, by the guard).
+        await token_rate_limiter.admit(request.scope, authenticated.get_client_id())
     assert answer is not None
     return _respond(answer)
 
