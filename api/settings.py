@@ -51,7 +51,7 @@ class Settings:
     worker_interval_seconds: float = 5.0
     key_cache_seconds: float = 10.0
     """How stale a process's signing keys may be: a rotation reaches every process within this interval."""
-    token_address_limit_per_minute: int = 120
+    token_address_limit_per_minute: int = 30
     """Requests per caller address and minute to the Argon2-guarded endpoints (token, introspect, revoke)."""
     public_limit_per_minute: int = 600
     """Requests per caller address and minute to the other public endpoints (catalogue, verification, JWKS)."""
@@ -130,7 +130,7 @@ class Settings:
             worker_interval_seconds=float(_int(env, "WORKER_INTERVAL_SECONDS", 5, minimum=1)),
             key_cache_seconds=float(_int(env, "KEY_CACHE_SECONDS", 10, minimum=1, maximum=60)),
             token_address_limit_per_minute=_int(
-                env, "TOKEN_ADDRESS_LIMIT_PER_MINUTE", 120, minimum=1, maximum=MAX_RATE_LIMIT_PER_MINUTE
+                env, "TOKEN_ADDRESS_LIMIT_PER_MINUTE", 30, minimum=1, maximum=MAX_RATE_LIMIT_PER_MINUTE
             ),
             public_limit_per_minute=_int(
                 env, "PUBLIC_RATE_LIMIT_PER_MINUTE", 600, minimum=1, maximum=MAX_RATE_LIMIT_PER_MINUTE
