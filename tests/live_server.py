@@ -99,7 +99,18 @@ def serving_process(
     Returns once /health/ready answers 200; stops the process (SIGTERM, then SIGKILL) if it still runs at the end.
     """
     port = free_port()
-    command = ["-m", "api", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command = [
+        "-m",
+        "api",
+        "serve",
+        "--no-migrate",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, *command],

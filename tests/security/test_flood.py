@@ -60,9 +60,7 @@ asyncio.run(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
 def settings(db_url: str) -> Settings:
     from tests.conftest import settings_for
 
-    production_like = replace(
-        settings_for(db_url), secret_hash_profile="standard", token_rate_limit_per_minute=10_000
-    )
+    production_like = replace(settings_for(db_url), secret_hash_profile="standard", token_rate_limit_per_minute=10_000)
     return replace(production_like, token_address_limit_per_minute=Settings().token_address_limit_per_minute)
 
 

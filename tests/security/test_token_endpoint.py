@@ -38,9 +38,7 @@ def from_address(address: str) -> httpx.AsyncClient:
 
 
 async def ask_token(http: httpx.AsyncClient, url: str, client_id: str, secret: str) -> httpx.Response:
-    return await http.post(
-        f"{url}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
-    )
+    return await http.post(f"{url}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
 
 
 async def test_unknown_client_and_wrong_secret_get_the_same_answer(client: Client, partner_a: Credentials) -> None:
@@ -80,7 +78,9 @@ async def test_a_flood_of_wrong_secrets_does_not_lock_the_partner_out_from_elsew
                 *(ask_token(attacker, live_url, partner_a.client_id, "cs_wrong") for _ in range(FAILURE_LIMIT + 5))
             )
             assert {a.status_code for a in flood} <= {401, 429}
-            assert (await ask_token(attacker, live_url, partner_a.client_id, partner_a.client_secret)).status_code == 429
+            assert (
+                await ask_token(attacker, live_url, partner_a.client_id, partner_a.client_secret)
+            ).status_code == 429
             fine = await ask_token(partner_servers, live_url, partner_a.client_id, partner_a.client_secret)
             assert fine.status_code == 200, fine.text
 
@@ -93,9 +93,7 @@ async def test_the_per_address_limit_stops_random_ids_before_any_hashing(
     limited = replace(settings, token_address_limit_per_minute=5)
     with serving(limited) as url:
         async with from_address(ATTACKER) as attacker, from_address(PARTNER_SERVERS) as partner_servers:
-            answers = [
-                await ask_token(attacker, url, "cli_" + secrets.token_hex(8), "cs_random") for _ in range(12)
-            ]
+            answers = [await ask_token(attacker, url, "cli_" + secrets.token_hex(8), "cs_random") for _ in range(12)]
             fine = await ask_token(partner_servers, url, partner_a.client_id, partner_a.client_secret)
     assert [a.status_code for a in answers] == [401] * 5 + [429] * 7
     assert answers[-1].json()["code"] == "rate_limited" and int(answers[-1].headers["retry-after"]) > 0
