@@ -125,10 +125,10 @@ def test_a_flood_of_random_client_ids_neither_starves_a_partner_nor_eats_memory(
 
     quiet_p50, flood_p50 = statistics.median(quiet), statistics.median(under_flood)
     growth_mb = (max(peak) - rss_before) / MB
-    print(
+    sys.stdout.write(
         f"\nflood: {flood_output.strip()} | partner p50 quiet {quiet_p50 * 1000:.0f} ms, under flood"
         f" {flood_p50 * 1000:.0f} ms ({len(under_flood)} requests) | server RSS {rss_before / MB:.0f} MB before,"
-        f" peak {max(peak) / MB:.0f} MB (+{growth_mb:.0f} MB)"
+        f" peak {max(peak) / MB:.0f} MB (+{growth_mb:.0f} MB)\n"
     )
     assert len(under_flood) >= 5
     assert flood_p50 <= 3 * quiet_p50

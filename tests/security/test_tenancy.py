@@ -76,7 +76,8 @@ async def test_one_partners_reset_leaves_another_partners_records(
     assert reset.json()["participants"] == 1
     assert await counts(db_url, partner_b.partner_id or "") == before
     voucher = await client.get(f"/v1/vouchers/{sold.json()['code']}", headers=partner_b.headers)
-    assert voucher.status_code == 200 and voucher.json()["status"] == "redeemed"
+    assert voucher.status_code == 200
+    assert voucher.json()["status"] == "redeemed"
 
 
 async def test_a_reset_refuses_when_its_test_participants_hold_another_partners_voucher(
