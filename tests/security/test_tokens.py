@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,8 @@ from api.http.request_context import RequestContext
 from api.jobs.bootstrap import rotate_signing_key
 from api.settings import Settings
 from tests.auth import Credentials, forged_access_token, kid_of, onboard_partner, programme_credentials, token_for
+from tests.factories import iso
+from tests.money import completed_enrollment, key
 
 Client = AsyncTestClient[Any]
 CACHE_SECONDS = 1
@@ -130,3 +133,22 @@ async def test_a_retired_key_leaves_the_jwks_once_its_tokens_expired(
     await wait_for_cache()
     assert [k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]] == [new_kid]
     assert await me(client, creds.token) == 401
+
+
+async def test_a_retired_key_that_signed_certificates_stays_published_but_verifies_no_token(
+    client: Client, programme: Credentials, partner_a: Credentials, settings: Settings, db_url: str
+) -> None:
+    enrollment_id = await completed_enrollment(client, programme, partner_a, db_url)
+    issued = await client.post(
+        f"/v1/enrollments/{enrollment_id}/certificate",
+        json={"number": "CERT-0001", "issued_at": iso(datetime.now(UTC) - timedelta(minutes=5))},
+        headers={**partner_a.headers, **key()},
+    )
+    assert issued.status_code == 201, issued.text
+    old_kid = kid_of(issued.json()["credential"])
+    assert old_kid == kid_of(partner_a.token)
+    new_kid = await rotate_signing_key(settings)
+    await set_retired_at(settings, old_kid, settings.token_ttl_seconds + 60)
+    await wait_for_cache()
+    assert {old_kid, new_kid} <= {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    assert await me(client, partner_a.token) == 401
