@@ -83,9 +83,9 @@ class ClientAuthenticator:
 
     throttle_pool: asyncpg.Pool | None = None  # set at start-up: reservations commit on their own at once
 
-    async def reserve_attempt(self, client_id: str, address: str) -> datetime:
+    async def reserve_attempt(self, client_id: str, address: str) -> tuple[datetime, int]:
         """Count this attempt before any work; 429 `rate_limited` when the (client id, address) pair failed too
-        often in the current window. Returns the window the attempt was counted in."""
+        often in the current window. Returns the window the attempt was counted in and its count there."""
         window = timedelta(seconds=self.settings.auth_failure_window_seconds)
         assert self.throttle_pool is not None
         async with self.throttle_pool.acquire() as conn:
@@ -100,7 +100,7 @@ class ClientAuthenticator:
                 headers={"Retry-After": str(retry_after)},
             )
         window_started_at: datetime = row["window_started_at"]
-        return window_started_at
+        return window_started_at, int(row["failures"])
 
     async def release_attempt(self, client_id: str, address: str, window_started_at: datetime) -> None:
         """The attempt did not fail: it no longer counts."""
@@ -108,11 +108,16 @@ class ClientAuthenticator:
         async with self.throttle_pool.acquire() as conn:
             await conn.execute(RELEASE_ATTEMPT, client_id, address, window_started_at)
 
-    async def record_failure(self, conn: Connection, client_id: str, request_id: str) -> None:
+    async def record_failure(self, conn: Connection, client_id: str, request_id: str, failures: int) -> None:
         """Audit a failed authentication of an existing client (the attempt itself stays counted)."""
         if await conn.fetchval("SELECT 1 FROM oauth_clients WHERE client_id = $1", client_id):
             await audit.record(
-                conn, Actor("public", None, None, request_id), "client.authentication_failed", "client", client_id
+                conn,
+                Actor("public", None, None, request_id),
+                "client.authentication_failed",
+                "client",
+                client_id,
+                after={"failures_in_window": failures},
             )
 
     async def ready_client(
@@ -147,9 +152,9 @@ class ClientAuthenticator:
         client_id = presented.client_id
         if client_id is None or len(client_id) > MAX_CLIENT_ID_LENGTH:
             return _server(self, None), None, _oauth_error(InvalidClientError(description=AUTHENTICATION_FAILED))
-        window = await self.reserve_attempt(client_id, address)
+        window, attempts = await self.reserve_attempt(client_id, address)
         server, ready, answer = await self._authenticate(
-            conn, presented, url, form, headers, request_id, now, issue_token=issue_token
+            conn, presented, url, form, headers, request_id, now, attempts, issue_token=issue_token
         )
         if answer is None or answer.body.get("error") != "invalid_client":
             await self.release_attempt(client_id, address, window)
@@ -164,6 +169,7 @@ class ClientAuthenticator:
         headers: dict[str, str],
         request_id: str,
         now: datetime,
+        attempts: int,
         *,
         issue_token: bool,
     ) -> tuple[TokenServer, ReadyClient | None, OAuthResponse | None]:
@@ -185,14 +191,14 @@ class ClientAuthenticator:
             answer = _oauth_error(error)
         if answer.status == 401 or answer.body.get("error") == "invalid_client":
             answer = _oauth_error(InvalidClientError(description=AUTHENTICATION_FAILED))
-            await self.record_failure(conn, client_id, request_id)
+            await self.record_failure(conn, client_id, request_id, attempts)
             return server, None, answer
         if ready is not None and ready.assertion_jti is not None:
             first_use = await conn.fetchval(
                 INSERT_ASSERTION_JTI, ready.credentials.client_id, ready.assertion_jti, ready.assertion_expires_at
             )
             if first_use is None:
-                await self.record_failure(conn, client_id, request_id)
+                await self.record_failure(conn, client_id, request_id, attempts)
                 return server, None, _oauth_error(InvalidClientError(description="The assertion was already used."))
         refusal = _refusal(self.settings, ready) if answer.status < 400 or not issue_token else None
         if refusal is not None:
