@@ -52,9 +52,20 @@ async def _work(settings: Settings, *, once: bool) -> None:
         if once:
             from api.services.clock import wall_clock
 
-            print(json.dumps(vars(await sweep(pool, wall_clock(), test_clocks=settings.app_env == "sandbox"))))
+            report = await sweep(
+                pool,
+                wall_clock(),
+                test_clocks=settings.app_env == "sandbox",
+                failure_window_seconds=settings.auth_failure_window_seconds,
+            )
+            print(json.dumps(vars(report)))
         else:
-            await run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
+            await run_forever(
+                pool,
+                settings.worker_interval_seconds,
+                test_clocks=settings.app_env == "sandbox",
+                failure_window_seconds=settings.auth_failure_window_seconds,
+            )
     finally:
         await pool.close()
 

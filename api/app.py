@@ -16,7 +16,16 @@ from litestar.types import ASGIApp
 from api.auth.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
 from api.auth.client_secrets import SecretHasher
 from api.auth.national_id import NationalIdHasher
-from api.auth.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
+from api.auth.rate_limits import (
+    ADDRESS_TOKEN_POLICY,
+    API_POLICY,
+    POOL_SIZE,
+    PUBLIC_POLICY,
+    TOKEN_POLICY,
+    Policy,
+    RateLimiter,
+    add_rate_limit_headers,
+)
 from api.auth.signing_keys import SigningKeyRing, key_encryption_key
 from api.db.notifications import Listener
 from api.db.pool import create_pool
@@ -24,6 +33,7 @@ from api.db.replicas import ReadRouter, Replica
 from api.http.dependencies import provide_connection, provide_transaction
 from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.http.idempotency import provide_idempotency
+from api.http.json_depth import refuse_deep_json
 from api.http.openapi import document_errors, openapi_config, openapi_json
 from api.http.page_cache import PageCache
 from api.http.request_context import RequestContext, configure_logging
@@ -55,8 +65,8 @@ def _provide_actor(request: Request[Any, Any, Any], principal: Principal) -> Act
 
 def create_app(settings: Settings) -> Litestar:
     """The Litestar application for `settings` (whose `database_url` must already be concrete)."""
-    hasher = SecretHasher(settings.secret_hash_profile)
-    keys = SigningKeyRing()
+    hasher = SecretHasher(settings.secret_hash_profile, concurrency=settings.secret_hash_concurrency)
+    keys = SigningKeyRing(cache_seconds=settings.key_cache_seconds, token_lifetime_seconds=settings.token_ttl_seconds)
     revocations = RevocationList(ttl_seconds=settings.auth_cache_ttl_seconds)
     authenticator = ClientAuthenticator(settings=settings, hasher=hasher, keys=keys)
     codes = CodeFormat(sandbox=not settings.is_production)
@@ -93,6 +103,16 @@ def create_app(settings: Settings) -> Litestar:
         token_policy = Policy(TOKEN_POLICY, default_quota=settings.token_rate_limit_per_minute, per_client=False)
         app.state.rate_limiter = RateLimiter(limits_pool, api_policy)
         app.state.token_rate_limiter = RateLimiter(limits_pool, token_policy)
+        app.state.settings = settings
+        authenticator.throttle_pool = limits_pool
+        app.state.address_limiters = {
+            ADDRESS_TOKEN_POLICY: RateLimiter(
+                limits_pool, Policy(ADDRESS_TOKEN_POLICY, settings.token_address_limit_per_minute, per_client=False)
+            ),
+            PUBLIC_POLICY: RateLimiter(
+                limits_pool, Policy(PUBLIC_POLICY, settings.public_limit_per_minute, per_client=False)
+            ),
+        }
         try:
             async with pool.acquire() as conn:
                 await keys.ensure_loaded(conn)
@@ -100,7 +120,12 @@ def create_app(settings: Settings) -> Litestar:
             pass  # the database may be down at start: keys load on first use once it is back
         sweeper = (
             asyncio.create_task(
-                run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
+                run_forever(
+                    pool,
+                    settings.worker_interval_seconds,
+                    test_clocks=settings.app_env == "sandbox",
+                    failure_window_seconds=settings.auth_failure_window_seconds,
+                )
             )
             if settings.run_worker
             else None
@@ -162,6 +187,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database_pool],
         guards=[authorize],
+        before_request=refuse_deep_json,
         before_send=[add_rate_limit_headers],
         dependencies={
             "tx": Provide(provide_transaction),

@@ -71,7 +71,7 @@ async def create_programme_client(settings: Settings, name: str, scopes: list[st
 
 
 async def rotate_signing_key(settings: Settings) -> str:
-    """A new active signing key; the previous one stays published so its tokens and certificates verify."""
+    """A new active signing key; the previous one verifies its live tokens (stays published for its certificates)."""
     assert settings.database_url is not None
     ring = SigningKeyRing(kek=key_encryption_key(settings))
     conn = await asyncpg.connect(settings.database_url)

@@ -17,7 +17,7 @@ from api.services import audit, events, incentives
 from api.services.audit import Actor
 from domain import certificates as rules
 from domain.enrollments import EnrollmentStatus
-from domain.errors import CertificateNumberTaken, NotFound
+from domain.errors import CertificateNumberTaken, InvalidStateTransition, NotFound
 from domain.participants import mask_name
 
 CREDENTIAL_TYPE = "vc+jwt"
@@ -33,8 +33,9 @@ SELECT e.id, e.status, e.completed_at, e.participant_id, e.course_id, p.name AS 
    FOR UPDATE OF e
 """
 INSERT_CERTIFICATE = """
-INSERT INTO certificates (id, enrollment_id, partner_id, number, issued_at, url, credential, verification_url)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO certificates
+       (id, enrollment_id, partner_id, number, issued_at, url, credential, verification_url, signing_kid)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 CERTIFICATE_COLUMNS = """
 x.id, x.enrollment_id, x.partner_id, x.number, x.issued_at, x.url, x.status, x.revoked_at, x.revocation_reason,
@@ -112,6 +113,8 @@ async def issue(
         )
     )
     verification_url = f"{base}/v1/certificates/{certificate_id}/verification"
+    await keys.refresh_on(conn)  # sign with the key that is active now
+    credential, signing_kid = sign_credential(keys, claims), keys.active_kid
     try:
         async with conn.transaction():
             await conn.execute(
@@ -122,10 +125,15 @@ async def issue(
                 body.number,
                 body.issued_at,
                 body.url,
-                sign_credential(keys, claims),
+                credential,
                 verification_url,
+                signing_kid,
             )
     except asyncpg.UniqueViolationError as exc:
+        # `has_certificate` above was read before the enrollment's row lock was granted: a concurrent issue for
+        # the same enrollment meets the constraint here instead, and gets the answer the rule gives.
+        if exc.constraint_name == "certificates_one_per_enrollment":
+            raise InvalidStateTransition("The enrollment already has a certificate.") from exc
         if exc.constraint_name == "certificates_number_per_partner":
             raise CertificateNumberTaken(f"You already issued certificate number {body.number!r}.") from exc
         raise
