@@ -20,7 +20,9 @@ import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
+from litestar import Request, Response
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
@@ -99,8 +101,31 @@ def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
     return etag in candidates or b"*" in candidates
 
 
+HIT = "page_cache_hit"
+
+
+async def serve_cached_page(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """A route's `before_request`: answer from the cache when it holds a fresh page (after the route's guards ran,
+    so a cached answer spends the caller's rate limit like any other)."""
+    cache: PageCache = request.app.state.page_cache
+    page = cache.lookup(_key(request.scope), time.monotonic())
+    if page is None:
+        return None
+    request.scope["state"][HIT] = True
+    headers = {"etag": page.etag.decode(), "cache-control": cache.cache_control}
+    if _matches(_header(request.scope, b"if-none-match"), page.etag):
+        return Response(b"", status_code=304, headers=headers)
+    return Response(page.body, status_code=CACHEABLE_STATUS, media_type=page.content_type.decode(), headers=headers)
+
+
+def _key(scope: Scope) -> bytes:
+    return bytes(scope["raw_path"]) + b"?" + bytes(scope.get("query_string", b""))
+
+
 class PageCacheMiddleware:
-    """ASGI middleware for the public GET routes it is attached to (the catalogue)."""
+    """Keeps the successful answers of the GET routes it wraps (the catalogue), with an ETag and Cache-Control,
+    and turns an answer whose ETag the client already has into a 304. Cached answers themselves are served by
+    `serve_cached_page` once the route's guards have run, and pass through here untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -110,22 +135,16 @@ class PageCacheMiddleware:
         if scope["type"] != ScopeType.HTTP or scope.get("method") != "GET" or cache is None:
             await self.app(scope, receive, send)
             return
-        key = scope["raw_path"] + b"?" + scope.get("query_string", b"")
-        now = time.monotonic()
-        page = cache.lookup(key, now)
-        if page is not None:
-            await self._send_page(scope, send, cache, page)
-            return
-        generation = cache.generation
+        key, now, generation = _key(scope), time.monotonic(), cache.generation
         started: list[HTTPResponseStartEvent] = []
         chunks: list[bytes] = []
 
         async def capture(message: Message) -> None:
+            if scope.get("state", {}).get(HIT) or message["type"] not in ("http.response.start", "http.response.body"):
+                await send(message)
+                return
             if message["type"] == "http.response.start":
                 started.append(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
                 return
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
@@ -139,33 +158,13 @@ class PageCacheMiddleware:
                 etag = etag_of(body)
                 headers += [(b"etag", etag), (b"cache-control", cache.cache_control.encode())]
                 if _matches(_header(scope, b"if-none-match"), etag):
-                    await self._send_not_modified(send, etag, cache)
+                    await send(_start(304, [(b"etag", etag), (b"cache-control", cache.cache_control.encode())]))
+                    await send(_body(b""))
                     return
-                headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-                headers.append((b"content-length", str(len(body)).encode()))
             await send(_start(start["status"], headers))
             await send(_body(body))
 
         await self.app(scope, receive, capture)
-
-    async def _send_page(self, scope: Scope, send: Send, cache: PageCache, page: CachedPage) -> None:
-        if _matches(_header(scope, b"if-none-match"), page.etag):
-            await self._send_not_modified(send, page.etag, cache)
-            return
-        headers = [
-            (b"content-type", page.content_type),
-            (b"content-length", str(len(page.body)).encode()),
-            (b"etag", page.etag),
-            (b"cache-control", cache.cache_control.encode()),
-        ]
-        await send(_start(CACHEABLE_STATUS, headers))
-        await send(_body(page.body))
-
-    @staticmethod
-    async def _send_not_modified(send: Send, etag: bytes, cache: PageCache) -> None:
-        headers = [(b"etag", etag), (b"cache-control", cache.cache_control.encode())]
-        await send(_start(304, headers))
-        await send(_body(b""))
 
 
 def _start(status: int, headers: list[tuple[bytes, bytes]]) -> HTTPResponseStartEvent:

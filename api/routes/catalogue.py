@@ -8,7 +8,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from api.db.replicas import ReadRouter
-from api.http.page_cache import PageCacheMiddleware
+from api.http.page_cache import PageCacheMiddleware, serve_cached_page
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail
@@ -19,9 +19,11 @@ from api.services.clock import wall_clock
 class CatalogueController(Controller):
     path = "/v1/catalogue/courses"
     tags = ["catalogue"]
-    middleware = [PageCacheMiddleware]  # per-process page cache with ETags (api/http/page_cache.py)
+    # Per-process page cache with ETags (api/http/page_cache.py): filled and revalidated by the middleware,
+    # served after the guards (the caller's address still spends its rate limit).
+    middleware = [PageCacheMiddleware]
 
-    @get("/", operation_id="searchCatalogue", summary="Search published courses")
+    @get("/", operation_id="searchCatalogue", summary="Search published courses", before_request=serve_cached_page)
     async def search(
         self,
         reads: ReadRouter,
@@ -36,7 +38,12 @@ class CatalogueController(Controller):
         description (Indonesian and English alike: words are matched as written, without stemming)."""
         return await reads.run(lambda conn: courses.catalogue(conn, q, format, category, max_price, limit, cursor))
 
-    @get("/{course_id:str}", operation_id="getCatalogueCourse", summary="A published course")
+    @get(
+        "/{course_id:str}",
+        operation_id="getCatalogueCourse",
+        summary="A published course",
+        before_request=serve_cached_page,
+    )
     async def show(self, course_id: str, reads: ReadRouter) -> CatalogueCourseDetail:
         """One approved course with its schedules still open for sale."""
         now = wall_clock()

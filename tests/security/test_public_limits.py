@@ -105,3 +105,21 @@ def test_the_trusted_proxy_setting_is_explicit() -> None:
         "x-forwarded-for",
         ("10.0.0.0/8", "::1/128"),
     )
+
+
+async def test_a_cached_catalogue_page_spends_the_quota_too(limited: Settings) -> None:
+    """The page cache answers after the guards: serving from memory does not bypass the per-address limit."""
+    app = asgi_app(limited)
+    await clear_of_window_end()
+    async with AsyncTestClient(app=app) as client:  # type: ignore[arg-type]
+        cache = client.app.app.state.page_cache  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while not cache.enabled:  # the process listens for catalogue changes: pages are cached from now on
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        answers = [await client.get("/v1/catalogue/courses") for _ in range(LIMIT)]
+        assert [a.status_code for a in answers] == [200] * LIMIT
+        assert len({a.headers["etag"] for a in answers}) == 1
+        assert cache.lookup(b"/v1/catalogue/courses?", time.monotonic()) is not None  # really served from memory
+        refused = await client.get("/v1/catalogue/courses")
+        assert refused.status_code == 429
