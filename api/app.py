@@ -15,6 +15,7 @@ from litestar.types import ASGIApp
 
 from api.auth.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
 from api.auth.client_secrets import SecretHasher
+from api.auth.integration_signatures import SignatureVerifier
 from api.auth.national_id import NationalIdHasher
 from api.auth.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
 from api.auth.signing_keys import SigningKeyRing, key_encryption_key
@@ -28,6 +29,7 @@ from api.jobs.worker import run_forever
 from api.routes import (
     catalogue,
     certificates,
+    compatibility,
     courses,
     curation,
     enrollments,
@@ -73,6 +75,7 @@ def create_app(settings: Settings) -> Litestar:
         token_policy = Policy(TOKEN_POLICY, default_quota=settings.token_rate_limit_per_minute, per_client=False)
         app.state.rate_limiter = RateLimiter(limits_pool, api_policy)
         app.state.token_rate_limiter = RateLimiter(limits_pool, token_policy)
+        app.state.integration_signatures = SignatureVerifier(settings.app_env, pool, keys.kek, app.state.rate_limiter)
         try:
             async with pool.acquire() as conn:
                 await keys.ensure_loaded(conn)
@@ -133,6 +136,7 @@ def create_app(settings: Settings) -> Litestar:
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
             certificates.verify,
+            compatibility.CompatibilityController,
         ],
         lifespan=[database_pool],
         guards=[authorize],

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from api.auth.integration_signatures import delete_expired_signatures
 from api.auth.rate_limits import delete_old_windows
 from api.http.idempotency import delete_expired
 from api.services import participants, schemes, vouchers
@@ -40,6 +41,7 @@ class SweepReport:
     lapsed: int = 0
     idempotency_keys_deleted: int = 0
     rate_limit_windows_deleted: int = 0
+    integration_signatures_deleted: int = 0
 
 
 async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
@@ -86,6 +88,11 @@ async def sweep(
         return await delete_old_windows(conn, limit=batch_size)
 
     report.rate_limit_windows_deleted = await _batches(pool, forget_windows, batch_size)
+
+    async def forget_signatures(conn: asyncpg.Connection) -> int:
+        return await delete_expired_signatures(conn, limit=batch_size)
+
+    report.integration_signatures_deleted = await _batches(pool, forget_signatures, batch_size)
     return report
 
 
