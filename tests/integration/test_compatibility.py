@@ -15,9 +15,13 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api.__main__ import openapi_document
+from api.__main__ import main, openapi_document
+from api.app import create_app
 from api.auth.integration_signatures import sign
+from api.http.request_context import RequestContext
 from api.jobs.bootstrap import demo_partner_credentials, issue_integration_key
+from api.jobs.worker import sweep
+from api.services.clock import wall_clock
 from api.settings import Settings
 from tests.auth import Credentials, token_for
 from tests.conftest import settings_for
@@ -336,6 +340,72 @@ async def test_a_cancelled_code_and_bad_bodies_are_refused_in_the_envelope(
     not_an_object = signed(key_a, COMMIT, {"redeem_code": code})
     not_an_object["content"] = "[]"
     assert_refused(await client.post(COMMIT, **not_an_object), 400, "invalid_request")
+
+
+async def test_a_suspended_partners_key_stops_working(
+    client: Client, programme: Credentials, partner_a: Credentials, course: dict[str, Any], key_a: dict[str, Any]
+) -> None:
+    code = (await sold_voucher(client, programme, course["id"]))["code"]
+    suspended = await client.post(f"/v1/programme/partners/{partner_a.partner_id}/suspend", headers=programme.headers)
+    assert suspended.status_code < 300, suspended.text
+    assert_refused(await client.post(STATUS, **signed(key_a, STATUS, {"redeem_code": code})), 401, "invalid_signature")
+
+
+async def test_the_v1_rate_limit_applies_per_client_code(settings: Settings, key_a: dict[str, Any]) -> None:
+    strict = create_app(replace(settings, rate_limit_per_minute=2))
+    async with AsyncTestClient(app=RequestContext(strict)) as limited:  # type: ignore[arg-type]
+        now = int(time.time())
+        answers = [
+            await limited.post(
+                STATUS, **signed(key_a, STATUS, {"redeem_code": "SBX-0000-0000-0000"}, timestamp=now - n)
+            )
+            for n in range(3)
+        ]
+    assert [a.status_code for a in answers[:2]] == [404, 404]
+    refused = assert_refused(answers[2], 429, "rate_limited")
+    assert refused["success"] is False
+    assert int(answers[2].headers["retry-after"]) >= 1
+
+
+async def test_the_worker_forgets_signatures_that_left_the_window(
+    client: Client, programme: Credentials, course: dict[str, Any], key_a: dict[str, Any], db_url: str
+) -> None:
+    code = (await sold_voucher(client, programme, course["id"]))["code"]
+    now = int(time.time())
+    for stamp in (now, now - 1):
+        assert (
+            await client.post(STATUS, **signed(key_a, STATUS, {"redeem_code": code}, timestamp=stamp))
+        ).status_code == 200
+    await fetch(
+        db_url,
+        "UPDATE integration_signatures_seen SET expires_at = now() - interval '1 second' WHERE signed_at = $1",
+        now - 1,
+    )
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
+    try:
+        report = await sweep(pool, wall_clock())
+    finally:
+        await pool.close()
+    assert report.integration_signatures_deleted == 1
+    assert [r["signed_at"] for r in await fetch(db_url, "SELECT signed_at FROM integration_signatures_seen")] == [now]
+
+
+def test_the_cli_issues_the_demo_partners_key(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert settings.database_url is not None
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("APP_ENV", "sandbox")
+    monkeypatch.setenv("KEY_ENCRYPTION_KEY", settings.key_encryption_key or "")
+    monkeypatch.setattr("api.__main__.configure_logging", lambda level: None)  # keep pytest's log capture
+    assert main(["integration-keys", "issue"]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["partner_id"] == "prt_demo"
+    assert first["client_code"].startswith("icc_")
+    assert main(["integration-keys", "issue"]) == 0  # again: rotated, same client code
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert second["client_code"] == first["client_code"]
+    assert second["sign_key"] != first["sign_key"]
 
 
 # --- exactly once, across layers, with real concurrency ---------------------------------------------------------
