@@ -31,6 +31,7 @@ from typing import Any
 
 import asyncpg
 from cryptography.exceptions import InvalidTag
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -158,7 +159,9 @@ class SignatureVerifier:
             )
         if not _SIGNATURE.match(signature) or not _CLIENT_CODE.match(client_code):
             raise invalid_signature()
-        body = canonical_body(await connection.body())  # type: ignore[attr-defined]
+        if not isinstance(connection, Request):  # guards of HTTP routes are given the request itself
+            raise invalid_signature()
+        body = canonical_body(await connection.body())
         if body is None:
             raise ApiError(400, "invalid_request", "The request body must be a JSON object.")
         async with self.pool.acquire() as conn:

@@ -102,7 +102,7 @@ def _from_problem(response: Response[Problem]) -> Response[Any]:
     )
 
 
-def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def _handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     refusal = REFUSALS.get(type(exc)) or Refusal(DOMAIN_STATUS.get(exc.code, 409), exc.detail)
     errors = [{"field": p.field, "message": p.message} for p in exc.problems] or None
     return _envelope(refusal.status, exc.code, refusal.message, ErrorData(detail=exc.detail, errors=errors))
@@ -180,7 +180,7 @@ class CompatibilityController(Controller):
     path = BASE_PATH
     tags = [COMPATIBILITY_TAG]
     exception_handlers = {
-        DomainError: handle_domain_error,
+        DomainError: _handle_domain_error,
         ApiError: _handle_api_error,
         HTTPException: _handle_http_exception,
         asyncpg.DataError: _handle_data_error,

@@ -26,8 +26,8 @@ from api.settings import Settings
 from tests.auth import Credentials, token_for
 from tests.conftest import settings_for
 from tests.database import REPO_ROOT
-from tests.factories import course_body
-from tests.money import key, redeem, sold_voucher
+from tests.factories import course_body, schedule_body, scheduled_course_body
+from tests.money import buy, enrol, key, redeem, sold_voucher
 
 Client = AsyncTestClient[Any]
 BASE = "/api/v1/integration/payment/redeem-code"
@@ -340,6 +340,32 @@ async def test_a_cancelled_code_and_bad_bodies_are_refused_in_the_envelope(
     not_an_object = signed(key_a, COMMIT, {"redeem_code": code})
     not_an_object["content"] = "[]"
     assert_refused(await client.post(COMMIT, **not_an_object), 400, "invalid_request")
+
+
+async def test_a_scheduled_code_outside_its_window_is_refused(
+    client: Client, programme: Credentials, partner_a: Credentials, key_a: dict[str, Any]
+) -> None:
+    created = await client.post("/v1/courses", json=scheduled_course_body("webinar"), headers=partner_a.headers)
+    course = created.json()
+    schedule = await client.post(
+        f"/v1/courses/{course['id']}/schedules", json=schedule_body(), headers=partner_a.headers
+    )
+    assert schedule.status_code == 201, schedule.text
+    await client.post(f"/v1/courses/{course['id']}/submit", headers=partner_a.headers)
+    await client.post(f"/v1/programme/courses/{course['id']}/approve", headers=programme.headers)
+    person = await enrol(client, programme)
+    bought = await buy(client, programme, person["id"], course["id"], schedule.json()["id"])
+    assert bought.status_code == 201, bought.text
+    code = bought.json()["code"]
+    status = (await client.post(STATUS, **signed(key_a, STATUS, {"redeem_code": code}))).json()["data"]
+    assert (status["usable"], status["schedule"]["id"]) == (False, schedule.json()["id"])
+    assert status["schedule"]["starts_at"] == schedule.json()["starts_at"]
+    assert_refused(
+        await client.post(COMMIT, **signed(key_a, COMMIT, {"redeem_code": code})),
+        409,
+        "redemption_window_closed",
+        "Redeem code can be used only from 1 hour before to 1 hour after its schedule starts.",
+    )
 
 
 async def test_a_suspended_partners_key_stops_working(
