@@ -88,7 +88,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "\nDemo partner (sandbox) client credentials; a new secret is issued at every start:\n"
             f"  client_id:     {demo.client_id}\n  client_secret: {demo.client_secret}\n"
             f"  try: curl -s -u {demo.client_id}:{demo.client_secret} -d grant_type=client_credentials "
-            f"http://{args.host}:{args.port}/oauth/token\n",
+            f"http://{args.host}:{args.port}/oauth/token\n"
+            "  incumbent redeem-code API (docs/compatibility.md): python -m api integration-keys issue\n",
             flush=True,
         )
     # Worker processes build their settings from the environment: hand them the concrete database.
@@ -135,6 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     programme = client_commands.add_parser("create-programme", help="print a new programme (portal) client as JSON")
     programme.add_argument("--name", required=True)
     programme.add_argument("--scopes", nargs="*", help="programme:* scopes (default: all of them)")
+    integration = commands.add_parser("integration-keys", help="compatibility-layer keys (docs/compatibility.md)")
+    issue = integration.add_subparsers(dest="integration_command", required=True).add_parser(
+        "issue", help="print a client_code and new sign_key as JSON (default: the sandbox demo partner)"
+    )
+    issue.add_argument("--partner-id", help="the partner (default: the demo partner, created outside production)")
+    issue.add_argument("--environment", choices=["sandbox", "production"], help="default: this deployment's")
     key_commands = commands.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     key_commands.add_parser("rotate", help="start signing with a new key; old keys stay in the JWKS")
     spec = commands.add_parser("openapi", help="print the OpenAPI document (or write it with --output)")
@@ -154,6 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = _migrate(settings, quiet=True)
             issued = asyncio.run(create_programme_client(settings, args.name, args.scopes))
             print(json.dumps({"client_id": issued.client_id, "client_secret": issued.client_secret}))
+        elif args.command == "integration-keys":
+            from api.jobs.bootstrap import issue_integration_key
+
+            settings = _migrate(settings, quiet=True)
+            key = asyncio.run(issue_integration_key(settings, args.partner_id, args.environment))
+            print(json.dumps({"client_code": key.client_code, "sign_key": key.sign_key, "partner_id": key.partner_id}))
         elif args.command == "keys":
             from api.jobs.bootstrap import rotate_signing_key
 

@@ -15,6 +15,7 @@ from litestar.types import ASGIApp
 
 from api.auth.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
 from api.auth.client_secrets import SecretHasher
+from api.auth.integration_signatures import SignatureVerifier
 from api.auth.national_id import NationalIdHasher
 from api.auth.rate_limits import (
     ADDRESS_TOKEN_POLICY,
@@ -41,6 +42,7 @@ from api.jobs.worker import run_forever
 from api.routes import (
     catalogue,
     certificates,
+    compatibility,
     courses,
     curation,
     enrollments,
@@ -113,6 +115,7 @@ def create_app(settings: Settings) -> Litestar:
                 limits_pool, Policy(PUBLIC_POLICY, settings.public_limit_per_minute, per_client=False)
             ),
         }
+        app.state.integration_signatures = SignatureVerifier(settings.app_env, pool, keys.kek, app.state.rate_limiter)
         try:
             async with pool.acquire() as conn:
                 await keys.ensure_loaded(conn)
@@ -184,6 +187,7 @@ def create_app(settings: Settings) -> Litestar:
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
             certificates.verify,
+            compatibility.CompatibilityController,
         ],
         lifespan=[database_pool],
         guards=[authorize],

@@ -94,6 +94,18 @@ class VerificationKey:
         return self.retired_at is None or issued_at <= self.retired_at + grace_seconds
 
 
+def seal(kek: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
+    """`plaintext` encrypted at rest under the key-encryption key (AES-GCM; nonce first), bound to `associated_data`
+    (the row's id), so a ciphertext copied to another row does not decrypt."""
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(kek).encrypt(nonce, plaintext, associated_data)
+
+
+def unseal(kek: bytes, blob: bytes, associated_data: bytes) -> bytes:
+    """What `seal` encrypted (cryptography's InvalidTag when the key, the data or the binding is wrong)."""
+    return AESGCM(kek).decrypt(blob[:12], blob[12:], associated_data)
+
+
 @dataclass
 class SigningKeyRing:
     """This process's view of the signing keys."""
@@ -110,13 +122,10 @@ class SigningKeyRing:
     _reload: SingleFlight = field(default_factory=SingleFlight)
 
     def _decrypt(self, kid: str, blob: bytes) -> jwk.ECKey:
-        nonce, ciphertext = blob[:12], blob[12:]
-        private = json.loads(AESGCM(self.kek).decrypt(nonce, ciphertext, kid.encode()))
-        return jwk.ECKey.import_key(private)
+        return jwk.ECKey.import_key(json.loads(unseal(self.kek, blob, kid.encode())))
 
     def _encrypt(self, kid: str, private_jwk: dict[str, Any]) -> bytes:
-        nonce = secrets.token_bytes(12)
-        return nonce + AESGCM(self.kek).encrypt(nonce, json.dumps(private_jwk).encode(), kid.encode())
+        return seal(self.kek, json.dumps(private_jwk).encode(), kid.encode())
 
     @property
     def retirement_grace_seconds(self) -> float:

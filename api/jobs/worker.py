@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from api.auth.integration_signatures import delete_expired_signatures
 from api.auth.rate_limits import delete_old_windows
 from api.http.idempotency import delete_expired
 from api.services import oauth, participants, schemes, vouchers
@@ -41,6 +42,7 @@ class SweepReport:
     idempotency_keys_deleted: int = 0
     rate_limit_windows_deleted: int = 0
     token_endpoint_rows_deleted: int = 0
+    integration_signatures_deleted: int = 0
 
 
 async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
@@ -97,6 +99,11 @@ async def sweep(
             )
 
         report.token_endpoint_rows_deleted += await _batches(pool, forget_stale, batch_size)
+
+    async def forget_signatures(conn: asyncpg.Connection) -> int:
+        return await delete_expired_signatures(conn, limit=batch_size)
+
+    report.integration_signatures_deleted = await _batches(pool, forget_signatures, batch_size)
     return report
 
 

@@ -52,6 +52,7 @@ RESET = [
         OR participant_id IN (SELECT id FROM participants WHERE sandbox_partner_id = $1)""",
     ),
     ("settlement", "DELETE FROM settlement_lines WHERE voucher_code IN (SELECT code FROM reset_codes)"),
+    ("integration_commits", "DELETE FROM integration_commits WHERE voucher_code IN (SELECT code FROM reset_codes)"),
     ("enrollments", "DELETE FROM enrollments WHERE id IN (SELECT id FROM reset_enrollments)"),
     (
         "ledger",

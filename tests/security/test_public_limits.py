@@ -12,8 +12,9 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api.app import asgi_app
+from api.app import asgi_app, create_app
 from api.http.client_address import client_address
+from api.http.request_context import RequestContext
 from api.settings import Settings, SettingsError
 from tests.live_server import serving
 
@@ -109,10 +110,10 @@ def test_the_trusted_proxy_setting_is_explicit() -> None:
 
 async def test_a_cached_catalogue_page_spends_the_quota_too(limited: Settings) -> None:
     """The page cache answers after the guards: serving from memory does not bypass the per-address limit."""
-    app = asgi_app(limited)
+    app = create_app(limited)
     await clear_of_window_end()
-    async with AsyncTestClient(app=app) as client:  # type: ignore[arg-type]
-        cache = client.app.app.state.page_cache  # type: ignore[attr-defined]
+    async with AsyncTestClient(app=RequestContext(app)) as client:  # type: ignore[arg-type]
+        cache = app.state.page_cache
         deadline = time.monotonic() + 10
         while not cache.enabled:  # the process listens for catalogue changes: pages are cached from now on
             assert time.monotonic() < deadline
