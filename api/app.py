@@ -37,6 +37,7 @@ from api.routes import (
     participants,
     partners,
     sandbox,
+    schedules,
     vouchers,
 )
 from api.services.audit import Actor
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> Litestar:
             partners.PartnerController,
             partners.ClientController,
             courses.CourseController,
+            schedules.ScheduleController,
             curation.CurationController,
             catalogue.CatalogueController,
             vouchers.VoucherController,

@@ -93,6 +93,20 @@ def allowed_actions(status: CourseStatus) -> list[str]:
     return [str(action) for action, moves in CURATION_TRANSITIONS.items() if status in moves]
 
 
+PARTNER_CURATION_ACTIONS: Final = (CourseAction.SUBMIT, CourseAction.ARCHIVE)
+"""The curation actions the owning partner takes itself; the programme's curators take the others."""
+
+
+def partner_actions(status: CourseStatus, course_format: CourseFormat) -> list[str]:
+    """What the owning partner may do with a course now: edit it, submit or archive it, add a schedule."""
+    actions = [action for action in allowed_actions(status) if action in PARTNER_CURATION_ACTIONS]
+    if editable(status):
+        actions.insert(0, "edit")
+    if course_format in SCHEDULED_FORMATS and status != CourseStatus.ARCHIVED:
+        actions.append("add_schedule")
+    return actions
+
+
 def rejection_reasons(reasons: Sequence[str]) -> tuple[str, ...]:
     """The reasons to store for a rejection, trimmed and without blanks; at least one is required."""
     cleaned = tuple(reason.strip() for reason in reasons if reason.strip())

@@ -15,7 +15,7 @@ from api.http.dependencies import Connection
 from api.schemas.courses import CourseCreate, ScheduleCreate, SessionBody
 from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
-from api.services import clients, courses, participants, schemes
+from api.services import clients, courses, curation, participants, schedules, schemes
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from api.settings import Settings
@@ -119,7 +119,7 @@ async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
             title=title,
             description=f"{title}: kursus demo di sandbox. Materi praktis, tugas, dan unjuk keterampilan di akhir.",
             category="demo",
-            format=course_format,  # type: ignore[arg-type]
+            format=course_format,
             hours=hours,
             price=1_500_000,
             public_price=2_000_000,
@@ -145,9 +145,9 @@ async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
                 location="Balai Latihan Kerja, Jl. Merdeka 1, Bandung" if plan.get("location") else None,
                 meeting_url="https://meet.example.com/demo-kelas" if plan.get("meeting_url") else None,
             )
-            await courses.add_schedule(conn, actor, DEMO_PARTNER_ID, detail.id, schedule, scheme, now)
+            await schedules.add_schedule(conn, actor, DEMO_PARTNER_ID, detail.id, schedule, scheme, now)
         await courses.submit_course(conn, actor, DEMO_PARTNER_ID, detail.id)
-        await courses.curate(conn, actor, detail.id, "approve")
+        await curation.curate(conn, actor, detail.id, "approve")
     await participants.enrol(
         conn,
         actor,

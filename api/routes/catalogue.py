@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import Parameter
@@ -10,8 +10,8 @@ from litestar.params import Parameter
 from api.http.dependencies import Connection
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
-from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail
-from api.services import courses
+from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail, Format
+from api.services import catalogue
 from api.services.clock import wall_clock
 
 
@@ -24,7 +24,7 @@ class CatalogueController(Controller):
         self,
         conn: Connection,
         q: Annotated[str | None, Parameter(max_length=200, description="Full-text query (web search syntax).")] = None,
-        format: Literal["self_paced", "webinar", "offline", "blended"] | None = None,  # noqa: A002
+        format: Format | None = None,  # noqa: A002
         category: Annotated[str | None, Parameter(max_length=100)] = None,
         max_price: Annotated[int | None, Parameter(ge=1, le=MAX_RUPIAH, description="Integer rupiah.")] = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -32,9 +32,9 @@ class CatalogueController(Controller):
     ) -> Page[CatalogueCourse]:
         """Approved courses of active partners, newest first. `q` searches title, competencies, category and
         description (Indonesian and English alike: words are matched as written, without stemming)."""
-        return await courses.catalogue(conn, q, format, category, max_price, limit, cursor)
+        return await catalogue.search(conn, q, format, category, max_price, limit, cursor)
 
     @get("/{course_id:str}", operation_id="getCatalogueCourse", summary="A published course")
     async def show(self, course_id: str, conn: Connection) -> CatalogueCourseDetail:
         """One approved course with its schedules still open for sale."""
-        return await courses.catalogue_course(conn, course_id, wall_clock())
+        return await catalogue.course(conn, course_id, wall_clock())

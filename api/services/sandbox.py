@@ -16,7 +16,7 @@ from api.schemas.courses import CourseDetail
 from api.schemas.participants import ParticipantCreate
 from api.schemas.sandbox import ClockState, ResetReport, TestParticipant, TestVoucherCreate
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
-from api.services import audit, courses, participants, vouchers
+from api.services import audit, courses, curation, participants, vouchers
 from api.services.audit import Actor
 from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
@@ -125,7 +125,7 @@ async def self_approve(conn: Connection, actor: Actor, partner_id: str, course_i
         raise NotFound("No such course.")
     if status in (course_rules.CourseStatus.DRAFT, course_rules.CourseStatus.REJECTED):
         await courses.submit_course(conn, actor, partner_id, course_id)
-    return await courses.curate(conn, actor, course_id, "approve")
+    return await curation.curate(conn, actor, course_id, "approve")
 
 
 async def clock_state(conn: Connection, clock: Clock, partner_id: str) -> ClockState:
