@@ -24,6 +24,7 @@ from domain.errors import (
     InvalidStateTransition,
     ValidationFailed,
 )
+from domain.partners import PartnerStatus
 from domain.schemes import Scheme
 
 
@@ -124,6 +125,11 @@ def rejection_reasons(reasons: Sequence[str]) -> tuple[str, ...]:
 def on_sale(status: CourseStatus) -> bool:
     """Whether a course in `status` is listed in the catalogue and may be bought."""
     return status == CourseStatus.APPROVED
+
+
+def for_sale(status: CourseStatus, partner_status: PartnerStatus) -> bool:
+    """Whether a course may be bought: it is on sale, and its partner is active (a suspended partner sells nothing)."""
+    return on_sale(status) and partner_status == PartnerStatus.ACTIVE
 
 
 def require_on_sale(status: CourseStatus) -> None:
