@@ -58,7 +58,7 @@ async def create_programme_client(settings: Settings, name: str, scopes: list[st
     try:
         async with conn.transaction():
             created = await clients.create_client(
-                conn,  # type: ignore[arg-type]
+                conn,
                 CLI_ACTOR,
                 SecretHasher(settings.secret_hash_profile),
                 None,
@@ -76,7 +76,7 @@ async def rotate_signing_key(settings: Settings) -> str:
     ring = SigningKeyRing(kek=key_encryption_key(settings))
     conn = await asyncpg.connect(settings.database_url)
     try:
-        return await ring.create_key(conn, retire_current=True)  # type: ignore[arg-type]
+        return await ring.create_key(conn, retire_current=True)
     finally:
         await conn.close()
 
@@ -93,7 +93,7 @@ async def demo_partner_credentials(settings: Settings) -> IssuedCredentials:
             await conn.execute(UPSERT_DEMO_PARTNER, DEMO_PARTNER_ID)
             await conn.execute(UPSERT_DEMO_CLIENT, DEMO_CLIENT_ID, DEMO_PARTNER_ID, scopes, secret_hash)
             if not await conn.fetchval("SELECT 1 FROM courses WHERE partner_id = $1 LIMIT 1", DEMO_PARTNER_ID):
-                await seed_demo_catalogue(conn, settings)  # type: ignore[arg-type]
+                await seed_demo_catalogue(conn, settings)
     finally:
         await conn.close()
     return IssuedCredentials(DEMO_CLIENT_ID, secret)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 
 from api.auth.rate_limits import delete_old_windows
+from api.http.dependencies import Connection
 from api.http.idempotency import delete_expired
 from api.services import participants, schemes, vouchers
 from api.services.audit import Actor
@@ -42,12 +44,12 @@ class SweepReport:
     rate_limit_windows_deleted: int = 0
 
 
-async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
+async def _batches(pool: asyncpg.Pool, step: Callable[[Connection], Awaitable[int]], batch_size: int) -> int:
     """Run `step(conn) -> handled` in its own transaction until a batch comes back short."""
     total = 0
     while True:
         async with pool.acquire() as conn, conn.transaction():
-            handled: int = await step(conn)  # type: ignore[operator]
+            handled = await step(conn)
         total += handled
         if handled < batch_size:
             return total
@@ -64,16 +66,16 @@ async def sweep(
     """One pass over every time-driven transition that is due at `now`."""
     report = SweepReport()
 
-    async def expire(conn: asyncpg.Connection) -> int:
-        return await vouchers.expire_due(conn, WORKER, now, batch_size, test_clocks=test_clocks)  # type: ignore[arg-type]
+    async def expire(conn: Connection) -> int:
+        return await vouchers.expire_due(conn, WORKER, now, batch_size, test_clocks=test_clocks)
 
-    async def revoke(conn: asyncpg.Connection) -> int:
+    async def revoke(conn: Connection) -> int:
         ids = [r["id"] for r in await conn.fetch(DUE_FOR_REVOCATION, now, batch_size)]
         for participant_id in ids:
-            await participants.revoke_and_lapse(conn, WORKER, participant_id, now)  # type: ignore[arg-type]
+            await participants.revoke_and_lapse(conn, WORKER, participant_id, now)
         return len(ids)
 
-    async def forget_keys(conn: asyncpg.Connection) -> int:
+    async def forget_keys(conn: Connection) -> int:
         return await delete_expired(conn, IDEMPOTENCY_RETENTION, limit=batch_size)
 
     report.expired = await _batches(pool, expire, batch_size)
@@ -82,7 +84,7 @@ async def sweep(
         report.lapsed = await lapse_balances(pool, now, batch_size)
     report.idempotency_keys_deleted = await _batches(pool, forget_keys, batch_size)
 
-    async def forget_windows(conn: asyncpg.Connection) -> int:
+    async def forget_windows(conn: Connection) -> int:
         return await delete_old_windows(conn, limit=batch_size)
 
     report.rate_limit_windows_deleted = await _batches(pool, forget_windows, batch_size)

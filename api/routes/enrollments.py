@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
 from litestar.params import Parameter
@@ -15,7 +15,7 @@ from api.http.idempotency import Idempotency
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.certificates import CertificateIssue, CertificateOut, CertificateRevoke
 from api.schemas.common import Page
-from api.schemas.enrollments import Enrollment
+from api.schemas.enrollments import Enrollment, EnrollmentStatusName
 from api.schemas.learning import AssessmentReport, AttendanceReport, CompletionReport
 from api.services import certificates, enrollments
 from api.services.audit import Actor
@@ -50,7 +50,7 @@ class EnrollmentController(Controller):
         conn: Connection,
         partner_id: str,
         now: datetime,
-        status: Literal["active", "completed", "cancelled"] | None = None,
+        status: EnrollmentStatusName | None = None,
         course_id: Annotated[str | None, Parameter(max_length=64)] = None,
         updated_since: datetime | None = None,
         limit: Limit = DEFAULT_LIMIT,

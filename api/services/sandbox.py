@@ -13,7 +13,7 @@ import msgspec
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
-from api.schemas.participants import ParticipantCreate
+from api.schemas.participants import ParticipantCreate, SchemeCode
 from api.schemas.sandbox import ClockState, ResetReport, TestParticipant, TestVoucherCreate
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
 from api.services import audit, courses, curation, participants, vouchers
@@ -80,7 +80,7 @@ def _test_participant(detail: msgspec.Struct) -> TestParticipant:
 
 
 async def create_test_participant(
-    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: str
+    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: SchemeCode
 ) -> TestParticipant:
     """A fictitious participant of this partner, accepted now (its clock), with the scheme's full balance."""
     token = secrets.token_hex(4).upper()
@@ -90,7 +90,7 @@ async def create_test_participant(
         name=secrets.choice(TEST_NAMES),
         email=f"peserta.{token.lower()}@sandbox.test",
         phone="+628100000000",
-        scheme=scheme,  # type: ignore[arg-type]
+        scheme=scheme,
         accepted_at=await clock.now(conn, partner_id),
     )
     detail = await participants.enrol(conn, actor, hasher, body, sandbox_partner_id=partner_id)
