@@ -10,6 +10,7 @@ import asyncio
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -60,3 +61,12 @@ def create_template(admin_url: str) -> str:
     name = create_database(admin_url, prefix="tpl")
     asyncio.run(migrate(database_url(admin_url, name)))
     return name
+
+
+async def fetch(db_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """The rows of one query, on a connection of its own."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
 from tests.auth import Credentials
@@ -50,3 +51,18 @@ async def redeem(client: Client, partner: Credentials, code: str, learner_ref: s
     return await client.post(
         f"/v1/vouchers/{code}/redeem", json={"learner_ref": learner_ref}, headers={**partner.headers, **key()}
     )
+
+
+async def ledger_consistent(db_url: str) -> None:
+    """The invariant money rests on: every balance equals the sum of its ledger entries, and is ≥ 0."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        drift = await conn.fetch(
+            """SELECT b.participant_id, b.balance, coalesce(sum(l.signed_amount), 0) AS total
+                 FROM balances b LEFT JOIN ledger_entries l ON l.participant_id = b.participant_id
+                GROUP BY b.participant_id, b.balance HAVING b.balance <> coalesce(sum(l.signed_amount), 0)"""
+        )
+        assert drift == []
+        assert await conn.fetchval("SELECT count(*) FROM balances WHERE balance < 0") == 0
+    finally:
+        await conn.close()
