@@ -2,6 +2,10 @@
 
 With DATABASE_URL set the given server is used (databases are created and dropped there);
 otherwise the embedded pgserver under `.data/` is.
+
+Safe under pytest-xdist (`make test` runs `pytest -n auto`): pgserver starts or joins the one server under an
+interprocess lock and stops it when its last user exits; every worker migrates a template of its own (random
+name) and clones a database per test from it, so no two processes ever touch one database.
 """
 
 from __future__ import annotations

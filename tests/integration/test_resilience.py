@@ -42,7 +42,8 @@ from tests.database import fetch
 from tests.live_server import serving, serving_process
 from tests.money import ledger_consistent, sold_voucher
 
-pytestmark = pytest.mark.slow
+# Timing bounds (MAX_WAIT_SECONDS) and several server processes: run alone, after the parallel run of `make test`.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 Client = AsyncTestClient[Any]
 
