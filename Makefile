@@ -32,8 +32,11 @@ format: install
 	$(PY) -m ruff format api domain tests bench examples
 	$(PY) -m ruff check --fix api domain tests bench examples
 
+# Parallel on every core (each test clones its own database; each worker migrates its own template), then the
+# tests marked `serial` alone. Plain `pytest` still runs everything in one process.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto -m "not serial"
+	$(PY) -m pytest -m serial
 
 openapi: install
 	$(PY) -m api openapi --output openapi/openapi.json

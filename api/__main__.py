@@ -1,4 +1,12 @@
-"""Command line: `python -m api {serve,migrate,openapi}`."""
+"""Command line: `python -m api COMMAND`.
+
+- `serve`: migrate, then serve the API (`--host`, `--port`, `--workers`);
+- `migrate`: apply pending migrations;
+- `worker`: run the time-driven transitions (expiry, revocation, lapse); `--once` sweeps once;
+- `clients create-programme --name NAME`: print a new programme (portal) client as JSON;
+- `keys rotate`: start signing with a new key (old keys stay in the JWKS);
+- `openapi`: print the OpenAPI document, or write it with `--output`.
+"""
 
 from __future__ import annotations
 

@@ -52,6 +52,7 @@ from api.routes import (
     participants,
     partners,
     sandbox,
+    schedules,
     vouchers,
 )
 from api.services.audit import Actor
@@ -148,21 +149,13 @@ def create_app(settings: Settings) -> Litestar:
     def constant(value: object) -> Provide:
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
-    def verifier(state: State) -> TokenVerifier:
-        found: TokenVerifier = state.token_verifier
-        return found
+    def from_state(name: str) -> Provide:
+        """What the lifespan put in `app.state` under `name` (it exists only once the app has started)."""
 
-    def token_rate_limiter(state: State) -> RateLimiter:
-        found: RateLimiter = state.token_rate_limiter
-        return found
+        def read(state: State) -> Any:
+            return getattr(state, name)
 
-    def reads(state: State) -> ReadRouter:
-        found: ReadRouter = state.reads
-        return found
-
-    def nik_hasher(state: State) -> NationalIdHasher:
-        found: NationalIdHasher = state.nik_hasher
-        return found
+        return Provide(read, sync_to_thread=False)
 
     sandbox_routes: list[type[Controller]] = [sandbox.SandboxController] if settings.app_env == "sandbox" else []
     app = Litestar(
@@ -180,6 +173,7 @@ def create_app(settings: Settings) -> Litestar:
             partners.PartnerController,
             partners.ClientController,
             courses.CourseController,
+            schedules.ScheduleController,
             curation.CurationController,
             catalogue.CatalogueController,
             vouchers.VoucherController,
@@ -200,10 +194,10 @@ def create_app(settings: Settings) -> Litestar:
             "hasher": constant(hasher),
             "authenticator": constant(authenticator),
             "revocations": constant(revocations),
-            "verifier": Provide(verifier, sync_to_thread=False),
-            "token_rate_limiter": Provide(token_rate_limiter, sync_to_thread=False),
-            "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
-            "reads": Provide(reads, sync_to_thread=False),
+            "verifier": from_state("token_verifier"),
+            "token_rate_limiter": from_state("token_rate_limiter"),
+            "nik_hasher": from_state("nik_hasher"),
+            "reads": from_state("reads"),
             "codes": constant(codes),
             "signing_keys": constant(keys),
             "clock": constant(clock),

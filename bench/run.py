@@ -343,7 +343,7 @@ async def seed_catalogue(database_url: str, courses: int) -> None:
 
 async def explain_catalogue(database_url: str) -> tuple[str, int]:
     """The plan of the catalogue search query, and how many courses match it."""
-    from api.services.courses import CATALOGUE_FILTERS, CATALOGUE_FROM
+    from api.services.catalogue import CATALOGUE_FILTERS, CATALOGUE_FROM
 
     sql = (
         CATALOGUE_FROM + " AND " + CATALOGUE_FILTERS["q"].format(1) + " ORDER BY c.approved_at DESC, c.id DESC LIMIT 21"

@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Final
 from uuid import UUID
 
-from domain.enrollments import SCHEDULED_FORMATS, EnrollmentStatus, iso_instant
+from domain.courses import SCHEDULED_FORMATS
+from domain.enrollments import EnrollmentStatus, iso_instant
 from domain.errors import FieldProblem, InvalidStateTransition, NotCompleted, ValidationFailed
 
 NUMBER_MAX_LENGTH: Final = 64

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any, Final
 
 from domain.errors import FieldProblem, InvalidStateTransition, ValidationFailed
 
@@ -107,3 +108,26 @@ def environment_accepted(app_env: str, client_environment: Environment) -> bool:
     if app_env == "sandbox":
         return client_environment == Environment.SANDBOX
     return True
+
+
+# --- registered public keys (private_key_jwt) --------------------------------------------------------------------
+
+PUBLIC_KEY_TYPES: Final = frozenset({"EC", "RSA", "OKP"})
+PRIVATE_KEY_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
+MAX_JWKS_KEYS: Final = 10
+
+
+def jwks_problem(jwks: Mapping[str, Any]) -> str | None:
+    """What is structurally wrong with a client's JWKS, or None: it must be {"keys": [...]} with 1 to 10 keys,
+    each of a public key type, and none may carry a private member (a partner must never send a private key).
+
+    Whether each key can actually be read is the caller's check, with a JOSE library, after this one passes.
+    """
+    keys = jwks.get("keys")
+    if not isinstance(keys, list) or not keys or len(keys) > MAX_JWKS_KEYS:
+        return f'jwks must be {{"keys": [...]}} with 1 to {MAX_JWKS_KEYS} public keys'
+    if any(not isinstance(k, dict) or k.get("kty") not in PUBLIC_KEY_TYPES for k in keys):
+        return "every key needs kty EC, RSA or OKP"
+    if any(PRIVATE_KEY_MEMBERS & set(k) for k in keys):
+        return "jwks must hold public keys only; never send a private key"
+    return None

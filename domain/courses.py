@@ -24,6 +24,7 @@ from domain.errors import (
     InvalidStateTransition,
     ValidationFailed,
 )
+from domain.partners import PartnerStatus
 from domain.schemes import Scheme
 
 
@@ -93,6 +94,20 @@ def allowed_actions(status: CourseStatus) -> list[str]:
     return [str(action) for action, moves in CURATION_TRANSITIONS.items() if status in moves]
 
 
+PARTNER_CURATION_ACTIONS: Final = (CourseAction.SUBMIT, CourseAction.ARCHIVE)
+"""The curation actions the owning partner takes itself; the programme's curators take the others."""
+
+
+def partner_actions(status: CourseStatus, course_format: CourseFormat) -> list[str]:
+    """What the owning partner may do with a course now: edit it, submit or archive it, add a schedule."""
+    actions = [action for action in allowed_actions(status) if action in PARTNER_CURATION_ACTIONS]
+    if editable(status):
+        actions.insert(0, "edit")
+    if course_format in SCHEDULED_FORMATS and status != CourseStatus.ARCHIVED:
+        actions.append("add_schedule")
+    return actions
+
+
 def rejection_reasons(reasons: Sequence[str]) -> tuple[str, ...]:
     """The reasons to store for a rejection, trimmed and without blanks; at least one is required."""
     cleaned = tuple(reason.strip() for reason in reasons if reason.strip())
@@ -110,6 +125,11 @@ def rejection_reasons(reasons: Sequence[str]) -> tuple[str, ...]:
 def on_sale(status: CourseStatus) -> bool:
     """Whether a course in `status` is listed in the catalogue and may be bought."""
     return status == CourseStatus.APPROVED
+
+
+def for_sale(status: CourseStatus, partner_status: PartnerStatus) -> bool:
+    """Whether a course may be bought: it is on sale, and its partner is active (a suspended partner sells nothing)."""
+    return on_sale(status) and partner_status == PartnerStatus.ACTIVE
 
 
 def require_on_sale(status: CourseStatus) -> None:

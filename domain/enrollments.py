@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Final
 
+from domain.courses import SCHEDULED_FORMATS
 from domain.errors import (
     AssessmentMissing,
     AttendanceIncomplete,
@@ -27,9 +28,6 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.schemes import Scheme
-
-SCHEDULED_FORMATS: Final = frozenset({"webinar", "offline", "blended"})
-"""Course formats taught in sessions at set times; `self_paced` counts modules instead."""
 
 CALENDAR_DAY_ZONE: Final[tzinfo] = UTC
 """The zone whose midnights separate the calendar days of the elapsed-days rule."""
@@ -90,6 +88,14 @@ class Blocker:
     def to_error(self) -> DomainError:
         """The named error that refuses a completion for this reason."""
         return _BLOCKER_ERRORS[self.code](self.message)
+
+
+def required_sequences(session_count: int | None, modules: int | None) -> int:
+    """How many sessions or modules a learner must attend: each session of a scheduled course's schedule, or
+    each module of a self-paced course, which counts as one module when it does not say how many it has."""
+    if session_count is not None:
+        return session_count
+    return modules or 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ class LedgerEntryKind(StrEnum):
 
 
 CREDIT_KINDS = frozenset({LedgerEntryKind.GRANT, LedgerEntryKind.REFUND})
-DEBIT_KINDS = frozenset({LedgerEntryKind.PURCHASE, LedgerEntryKind.LAPSE})
 
 
 def check_rupiah_amount(amount: object, field: str = "amount") -> int:

@@ -5,11 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from domain.errors import InvalidRequest
-
-ONLINE_FORMATS = frozenset({"self_paced", "webinar", "blended"})
-"""Formats delivered online; `offline` is the only in-person one (blended counts as online: the stricter cap)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Scheme:
@@ -58,11 +53,3 @@ class Scheme:
     def total_incentive(self) -> int:
         """The post-training incentive over all its payments, in rupiah."""
         return self.incentive_amount * self.incentive_payments
-
-
-def require_scheme(schemes: dict[str, Scheme], code: str) -> Scheme:
-    """The scheme called `code`, or a validation error naming the field."""
-    try:
-        return schemes[code]
-    except KeyError:
-        raise InvalidRequest(f"Unknown scheme {code!r}.") from None

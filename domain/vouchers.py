@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from domain.courses import CourseFormat
+from domain.courses import CourseFormat, CourseStatus, accepts_redemptions
 from domain.errors import (
     ActiveTrainingExists,
     CourseAlreadyPurchased,
@@ -275,6 +275,7 @@ def check_redemption(
     participant_status: ParticipantStatus,
     scheme: Scheme,
     now: datetime,
+    course_status: CourseStatus = CourseStatus.APPROVED,
 ) -> None:
     """Pass if the voucher may be redeemed now; otherwise raise the first rule broken, in this order.
 
@@ -282,18 +283,22 @@ def check_redemption(
     2. the participant (ParticipantFrozen, ParticipantRevoked)
     3. the time: self-paced until `expires_at` included, else VoucherExpired (the expiry job may not
        have run yet); scheduled formats only inside `redemption_window`, else RedemptionWindowClosed.
+    4. the course: a suspended course's vouchers wait (CourseNotOnSale); an archived course's still redeem,
+       because vouchers already sold run to completion (`domain.courses.accepts_redemptions`).
     """
     next_voucher_status(voucher_status, VoucherAction.REDEEM)
     check_can_redeem(participant_status)
     if course_format == CourseFormat.SELF_PACED:
         if now > expires_at:
             raise VoucherExpired(f"The voucher expired at {expires_at.isoformat()}.")
-        return
-    opens, closes = redemption_window(_require_schedule_start(schedule_starts_at), scheme)
-    if not opens <= now <= closes:
-        raise RedemptionWindowClosed(
-            f"The voucher can be redeemed only from {opens.isoformat()} to {closes.isoformat()}."
-        )
+    else:
+        opens, closes = redemption_window(_require_schedule_start(schedule_starts_at), scheme)
+        if not opens <= now <= closes:
+            raise RedemptionWindowClosed(
+                f"The voucher can be redeemed only from {opens.isoformat()} to {closes.isoformat()}."
+            )
+    if not accepts_redemptions(course_status):
+        raise CourseNotOnSale("The course is suspended; its vouchers cannot be redeemed now.")
 
 
 def allowed_actions(
@@ -305,6 +310,7 @@ def allowed_actions(
     participant_status: ParticipantStatus,
     scheme: Scheme,
     now: datetime,
+    course_status: CourseStatus = CourseStatus.APPROVED,
 ) -> list[str]:
     """What the partner may do with the voucher right now: a subset of ["redeem", "void"], in that order.
 
@@ -322,6 +328,7 @@ def allowed_actions(
             participant_status=participant_status,
             scheme=scheme,
             now=now,
+            course_status=course_status,
         )
     except DomainError:
         pass

@@ -2,6 +2,10 @@
 
 With DATABASE_URL set the given server is used (databases are created and dropped there);
 otherwise the embedded pgserver under `.data/` is.
+
+Safe under pytest-xdist (`make test` runs `pytest -n auto`): pgserver starts or joins the one server under an
+interprocess lock and stops it when its last user exits; every worker migrates a template of its own (random
+name) and clones a database per test from it, so no two processes ever touch one database.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import asyncio
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -60,3 +65,12 @@ def create_template(admin_url: str) -> str:
     name = create_database(admin_url, prefix="tpl")
     asyncio.run(migrate(database_url(admin_url, name)))
     return name
+
+
+async def fetch(db_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """The rows of one query, on a connection of its own."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
 from tests.auth import Credentials
@@ -52,27 +53,16 @@ async def redeem(client: Client, partner: Credentials, code: str, learner_ref: s
     )
 
 
-async def approved_course(client: Client, partner: Credentials, programme: Credentials) -> dict[str, Any]:
-    """A self-paced course of `partner`, submitted and approved by the programme."""
-    from tests.factories import course_body
-
-    course = (await client.post("/v1/courses", json=course_body(), headers=partner.headers)).json()
-    assert (await client.post(f"/v1/courses/{course['id']}/submit", headers=partner.headers)).status_code == 201
-    response = await client.post(f"/v1/programme/courses/{course['id']}/approve", headers=programme.headers)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 async def completed_enrollment(client: Client, programme: Credentials, partner: Credentials, db_url: str) -> str:
     """The id of an enrollment of `partner` that is completed (attended, assessed, as if over the last week)."""
     from datetime import UTC, datetime, timedelta
 
     import asyncpg
 
+    from tests.courses import approved
     from tests.factories import iso
 
-    course = await approved_course(client, partner, programme)
+    course = await approved(client, partner, programme)
     voucher = await sold_voucher(client, programme, course["id"])
     redeemed = await redeem(client, partner, voucher["code"])
     assert redeemed.status_code == 201, redeemed.text
@@ -104,3 +94,18 @@ async def completed_enrollment(client: Client, programme: Credentials, partner: 
     )
     assert completed.status_code == 200, completed.text
     return enrollment_id
+
+
+async def ledger_consistent(db_url: str) -> None:
+    """The invariant money rests on: every balance equals the sum of its ledger entries, and is ≥ 0."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        drift = await conn.fetch(
+            """SELECT b.participant_id, b.balance, coalesce(sum(l.signed_amount), 0) AS total
+                 FROM balances b LEFT JOIN ledger_entries l ON l.participant_id = b.participant_id
+                GROUP BY b.participant_id, b.balance HAVING b.balance <> coalesce(sum(l.signed_amount), 0)"""
+        )
+        assert drift == []
+        assert await conn.fetchval("SELECT count(*) FROM balances WHERE balance < 0") == 0
+    finally:
+        await conn.close()

@@ -301,6 +301,11 @@ def provide_principal(request: Any) -> Principal:
     return principal
 
 
+def provide_partner_id(principal: Principal) -> str:
+    """The partner the caller's token is bound to: the `partner_id` dependency of partner routes (404 otherwise)."""
+    return principal.require_partner()
+
+
 def request_id(request: Any) -> str:
     """This request's id (for audit rows)."""
     return request_id_of(request.scope)

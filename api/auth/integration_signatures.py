@@ -37,6 +37,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from api.auth.rate_limits import RateLimiter
 from api.auth.signing_keys import unseal
+from api.http.dependencies import Connection
 from api.http.errors import ApiError
 from domain import clients as client_rules
 
@@ -222,7 +223,7 @@ def integration_caller(connection: Any) -> IntegrationCaller:
     return caller
 
 
-async def delete_expired_signatures(conn: asyncpg.Connection, *, limit: int) -> int:
+async def delete_expired_signatures(conn: Connection, *, limit: int) -> int:
     """Forget at most `limit` seen signatures whose timestamp has left the window (a replay is refused as stale)."""
     status = await conn.execute(DELETE_EXPIRED_SIGNATURES, limit)
     return int(status.split()[-1])

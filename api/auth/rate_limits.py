@@ -32,6 +32,7 @@ import asyncpg
 from litestar.types import Message, Scope
 
 from api.auth.single_flight import SingleFlight
+from api.http.dependencies import Connection
 from api.http.errors import ApiError
 
 WINDOW_SECONDS = 60
@@ -194,7 +195,7 @@ DELETE FROM rate_limit_windows WHERE (client_id, policy, window_start) IN (
 WINDOW_RETENTION = timedelta(minutes=10)
 
 
-async def delete_old_windows(conn: asyncpg.Connection, *, limit: int) -> int:
+async def delete_old_windows(conn: Connection, *, limit: int) -> int:
     """Forget at most `limit` windows that ended over ten minutes ago (wall-clock time, as the windows are)."""
     status = await conn.execute(DELETE_OLD_WINDOWS, WINDOW_RETENTION, limit)
     return int(status.split()[-1])

@@ -9,8 +9,9 @@ import asyncpg
 from litestar.datastructures import State
 
 if TYPE_CHECKING:
-    # What handlers and repositories receive: a pooled connection that behaves as an asyncpg.Connection.
-    Connection: TypeAlias = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    # What handlers and repositories receive: a pooled connection, or a plain one (the CLI and the worker's
+    # callers connect without a pool); both have the same query methods.
+    Connection: TypeAlias = asyncpg.pool.PoolConnectionProxy[asyncpg.Record] | asyncpg.Connection[asyncpg.Record]
 else:
     Connection = asyncpg.pool.PoolConnectionProxy
 

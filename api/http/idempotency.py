@@ -23,7 +23,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 from urllib.parse import parse_qsl
 
 import asyncpg
@@ -61,6 +61,9 @@ DELETE FROM idempotency_keys WHERE (client_id, key) IN (
        FOR UPDATE SKIP LOCKED
 )
 """
+
+
+Result = TypeVar("Result", bound=msgspec.Struct)
 
 
 class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,8 +123,15 @@ class Idempotency:
         self._client_id = client_id
         self._header = header
 
-    async def run(self, operation: Callable[[], Awaitable[msgspec.Struct]], *, status_code: int) -> Response[bytes]:
-        """The response of `operation` (JSON, `status_code`), or the stored response of an earlier run of this key."""
+    async def run(self, operation: Callable[[], Awaitable[Result]], *, status_code: int) -> Response[Result]:
+        """The response of `operation` (JSON, `status_code`), or the stored response of an earlier run of this key.
+
+        The body goes out as the bytes that are stored (a replay sends them again), so the response holds
+        `operation`'s result encoded: a `Response[Result]` to OpenAPI and the type checker, bytes on the wire.
+        """
+        return cast("Response[Result]", await self._run(operation, status_code))
+
+    async def _run(self, operation: Callable[[], Awaitable[msgspec.Struct]], status_code: int) -> Response[bytes]:
         key = valid_key(self._header)
         request = self._request
         method, path = request.method, request.scope["path"]

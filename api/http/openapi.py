@@ -8,11 +8,13 @@ from typing import Any
 import msgspec
 import swagger_ui
 from litestar import Litestar, Request, get
+from litestar._openapi.plugin import OpenAPIPlugin  # private: where Litestar keeps the built document
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -220,6 +222,10 @@ def _require_headers(parameters: list[Parameter], *, precondition: bool) -> None
             parameter.schema = Schema(type=OpenAPIType.STRING, min_length=1)
 
 
+_COMPLETED: dict[tuple[str, ...], OpenAPI] = {}
+"""Completed documents by route set: every app of a process with the same routes shares one (tests make hundreds)."""
+
+
 def document_errors(app: Litestar) -> None:
     """Complete the generated OpenAPI document: every problem a route can answer is added to its operation,
     each `code` listed under its status; optional bodies are marked optional; request schemas say what the
@@ -230,6 +236,12 @@ def document_errors(app: Litestar) -> None:
     """
     from api.http.errors import DOMAIN_STATUS
 
+    plugin = app.plugins.get(OpenAPIPlugin)
+    routes = tuple(sorted(f"{sorted(route.methods)} {route.path}" for route in app.routes))
+    completed = _COMPLETED.get(routes)
+    if completed is not None:
+        plugin._openapi = completed  # the same routes give the same document: build it once per process
+        return
     declared: dict[str, dict[str, Any]] = {}
     optional_body: set[str] = set()
     for handler in _handlers(app):
@@ -283,3 +295,4 @@ def document_errors(app: Litestar) -> None:
                     },
                 )
             operation.responses = responses
+    _COMPLETED[routes] = schema

@@ -17,7 +17,7 @@ from api.schemas.compatibility import IntegrationKeyIssued
 from api.schemas.courses import CourseCreate, ScheduleCreate, SessionBody
 from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
-from api.services import clients, courses, integration_keys, participants, schemes
+from api.services import clients, courses, curation, integration_keys, participants, schedules, schemes
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from api.settings import Settings
@@ -60,7 +60,7 @@ async def create_programme_client(settings: Settings, name: str, scopes: list[st
     try:
         async with conn.transaction():
             created = await clients.create_client(
-                conn,  # type: ignore[arg-type]
+                conn,
                 CLI_ACTOR,
                 SecretHasher(settings.secret_hash_profile),
                 None,
@@ -85,7 +85,7 @@ async def issue_integration_key(
             if partner == DEMO_PARTNER_ID and not settings.is_production:
                 await conn.execute(UPSERT_DEMO_PARTNER, DEMO_PARTNER_ID)
             return await integration_keys.issue(
-                conn,  # type: ignore[arg-type]
+                conn,
                 CLI_ACTOR,
                 key_encryption_key(settings),
                 partner,
@@ -104,7 +104,7 @@ async def rotate_signing_key(settings: Settings) -> str:
     ring = SigningKeyRing(kek=key_encryption_key(settings))
     conn = await asyncpg.connect(settings.database_url)
     try:
-        return await ring.create_key(conn, retire_current=True)  # type: ignore[arg-type]
+        return await ring.create_key(conn, retire_current=True)
     finally:
         await conn.close()
 
@@ -121,7 +121,7 @@ async def demo_partner_credentials(settings: Settings) -> IssuedCredentials:
             await conn.execute(UPSERT_DEMO_PARTNER, DEMO_PARTNER_ID)
             await conn.execute(UPSERT_DEMO_CLIENT, DEMO_CLIENT_ID, DEMO_PARTNER_ID, scopes, secret_hash)
             if not await conn.fetchval("SELECT 1 FROM courses WHERE partner_id = $1 LIMIT 1", DEMO_PARTNER_ID):
-                await seed_demo_catalogue(conn, settings)  # type: ignore[arg-type]
+                await seed_demo_catalogue(conn, settings)
     finally:
         await conn.close()
     return IssuedCredentials(DEMO_CLIENT_ID, secret)
@@ -147,7 +147,7 @@ async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
             title=title,
             description=f"{title}: kursus demo di sandbox. Materi praktis, tugas, dan unjuk keterampilan di akhir.",
             category="demo",
-            format=course_format,  # type: ignore[arg-type]
+            format=course_format,
             hours=hours,
             price=1_500_000,
             public_price=2_000_000,
@@ -173,9 +173,9 @@ async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
                 location="Balai Latihan Kerja, Jl. Merdeka 1, Bandung" if plan.get("location") else None,
                 meeting_url="https://meet.example.com/demo-kelas" if plan.get("meeting_url") else None,
             )
-            await courses.add_schedule(conn, actor, DEMO_PARTNER_ID, detail.id, schedule, scheme, now)
+            await schedules.add_schedule(conn, actor, DEMO_PARTNER_ID, detail.id, schedule, scheme, now)
         await courses.submit_course(conn, actor, DEMO_PARTNER_ID, detail.id)
-        await courses.curate(conn, actor, detail.id, "approve")
+        await curation.curate(conn, actor, detail.id, "approve")
     await participants.enrol(
         conn,
         actor,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ import asyncpg
 
 from api.auth.integration_signatures import delete_expired_signatures
 from api.auth.rate_limits import delete_old_windows
+from api.http.dependencies import Connection
 from api.http.idempotency import delete_expired
 from api.services import oauth, participants, schemes, vouchers
 from api.services.audit import Actor
@@ -45,12 +47,12 @@ class SweepReport:
     integration_signatures_deleted: int = 0
 
 
-async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
+async def _batches(pool: asyncpg.Pool, step: Callable[[Connection], Awaitable[int]], batch_size: int) -> int:
     """Run `step(conn) -> handled` in its own transaction until a batch comes back short."""
     total = 0
     while True:
         async with pool.acquire() as conn, conn.transaction():
-            handled: int = await step(conn)  # type: ignore[operator]
+            handled = await step(conn)
         total += handled
         if handled < batch_size:
             return total
@@ -68,16 +70,16 @@ async def sweep(
     """One pass over every time-driven transition that is due at `now`."""
     report = SweepReport()
 
-    async def expire(conn: asyncpg.Connection) -> int:
-        return await vouchers.expire_due(conn, WORKER, now, batch_size, test_clocks=test_clocks)  # type: ignore[arg-type]
+    async def expire(conn: Connection) -> int:
+        return await vouchers.expire_due(conn, WORKER, now, batch_size, test_clocks=test_clocks)
 
-    async def revoke(conn: asyncpg.Connection) -> int:
+    async def revoke(conn: Connection) -> int:
         ids = [r["id"] for r in await conn.fetch(DUE_FOR_REVOCATION, now, batch_size)]
         for participant_id in ids:
-            await participants.revoke_and_lapse(conn, WORKER, participant_id, now)  # type: ignore[arg-type]
+            await participants.revoke_and_lapse(conn, WORKER, participant_id, now)
         return len(ids)
 
-    async def forget_keys(conn: asyncpg.Connection) -> int:
+    async def forget_keys(conn: Connection) -> int:
         return await delete_expired(conn, IDEMPOTENCY_RETENTION, limit=batch_size)
 
     report.expired = await _batches(pool, expire, batch_size)
@@ -86,21 +88,21 @@ async def sweep(
         report.lapsed = await lapse_balances(pool, now, batch_size)
     report.idempotency_keys_deleted = await _batches(pool, forget_keys, batch_size)
 
-    async def forget_windows(conn: asyncpg.Connection) -> int:
+    async def forget_windows(conn: Connection) -> int:
         return await delete_old_windows(conn, limit=batch_size)
 
     report.rate_limit_windows_deleted = await _batches(pool, forget_windows, batch_size)
 
     for table in oauth.STALE_ROWS:
 
-        async def forget_stale(conn: asyncpg.Connection, table: str = table) -> int:
+        async def forget_stale(conn: Connection, table: str = table) -> int:
             return await oauth.delete_stale_rows(
                 conn, table, limit=batch_size, failure_window_seconds=failure_window_seconds
             )
 
         report.token_endpoint_rows_deleted += await _batches(pool, forget_stale, batch_size)
 
-    async def forget_signatures(conn: asyncpg.Connection) -> int:
+    async def forget_signatures(conn: Connection) -> int:
         return await delete_expired_signatures(conn, limit=batch_size)
 
     report.integration_signatures_deleted = await _batches(pool, forget_signatures, batch_size)

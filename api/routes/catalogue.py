@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import Parameter
@@ -11,8 +11,8 @@ from api.db.replicas import ReadRouter
 from api.http.page_cache import PageCacheMiddleware, serve_cached_page
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
-from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail
-from api.services import courses
+from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail, Format
+from api.services import catalogue
 from api.services.clock import wall_clock
 
 
@@ -28,7 +28,7 @@ class CatalogueController(Controller):
         self,
         reads: ReadRouter,
         q: Annotated[str | None, Parameter(max_length=200, description="Full-text query (web search syntax).")] = None,
-        format: Literal["self_paced", "webinar", "offline", "blended"] | None = None,  # noqa: A002
+        format: Format | None = None,  # noqa: A002
         category: Annotated[str | None, Parameter(max_length=100)] = None,
         max_price: Annotated[int | None, Parameter(ge=1, le=MAX_RUPIAH, description="Integer rupiah.")] = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -36,7 +36,7 @@ class CatalogueController(Controller):
     ) -> Page[CatalogueCourse]:
         """Approved courses of active partners, newest first. `q` searches title, competencies, category and
         description (Indonesian and English alike: words are matched as written, without stemming)."""
-        return await reads.run(lambda conn: courses.catalogue(conn, q, format, category, max_price, limit, cursor))
+        return await reads.run(lambda conn: catalogue.search(conn, q, format, category, max_price, limit, cursor))
 
     @get(
         "/{course_id:str}",
@@ -47,4 +47,4 @@ class CatalogueController(Controller):
     async def show(self, course_id: str, reads: ReadRouter) -> CatalogueCourseDetail:
         """One approved course with its schedules still open for sale."""
         now = wall_clock()
-        return await reads.run(lambda conn: courses.catalogue_course(conn, course_id, now))
+        return await reads.run(lambda conn: catalogue.course(conn, course_id, now))

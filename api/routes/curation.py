@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from litestar import Controller, get, post
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
-from api.schemas.courses import Course, CourseDetail, CurationNote, Rejection
-from api.services import courses
+from api.schemas.courses import Course, CourseDetail, CurationNote, Rejection, Status
+from api.services import curation
 from api.services.audit import Actor
 from domain.errors import InvalidStateTransition
 
 SCOPE = "programme:curation"
-StatusFilter = Literal["draft", "submitted", "approved", "rejected", "suspended", "archived"]
 
 
 class CurationController(Controller):
@@ -25,11 +22,11 @@ class CurationController(Controller):
 
     @get("/", operation_id="listCoursesForCuration", summary="Curation queue", **requires(SCOPE))
     async def queue(
-        self, conn: Connection, status: StatusFilter = "submitted", limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+        self, conn: Connection, status: Status = "submitted", limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> Page[Course]:
         """Courses by status. `submitted` (the default) is the queue, oldest first, and also holds approved
         courses whose new price, hours or format (`pending_revision`) await a decision."""
-        return await courses.curation_queue(conn, status, limit, cursor)
+        return await curation.curation_queue(conn, status, limit, cursor)
 
     @post(
         "/{course_id:str}/approve",
@@ -39,7 +36,7 @@ class CurationController(Controller):
     )
     async def approve(self, course_id: str, tx: Connection, actor: Actor) -> CourseDetail:
         """Publish a submitted course, or put a pending revision's terms on sale. Emits `course.approved`."""
-        return await courses.curate(tx, actor, course_id, "approve")
+        return await curation.curate(tx, actor, course_id, "approve")
 
     @post(
         "/{course_id:str}/reject",
@@ -50,7 +47,7 @@ class CurationController(Controller):
     async def reject(self, course_id: str, data: Rejection, tx: Connection, actor: Actor) -> CourseDetail:
         """Reject a submitted course (or a pending revision) with reasons the partner sees. Emits
         `course.rejected`."""
-        return await courses.curate(tx, actor, course_id, "reject", tuple(data.reasons))
+        return await curation.curate(tx, actor, course_id, "reject", tuple(data.reasons))
 
     @post(
         "/{course_id:str}/suspend",
@@ -62,7 +59,7 @@ class CurationController(Controller):
         self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
     ) -> CourseDetail:
         """Stop sales and redemptions of an approved course. Emits `course.suspended`."""
-        return await courses.curate(tx, actor, course_id, "suspend", (data.reason,) if data and data.reason else ())
+        return await curation.curate(tx, actor, course_id, "suspend", (data.reason,) if data and data.reason else ())
 
     @post(
         "/{course_id:str}/reinstate",
@@ -74,4 +71,4 @@ class CurationController(Controller):
         self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
     ) -> CourseDetail:
         """Put a suspended course back on sale. Emits `course.reinstated`."""
-        return await courses.curate(tx, actor, course_id, "reinstate", (data.reason,) if data and data.reason else ())
+        return await curation.curate(tx, actor, course_id, "reinstate", (data.reason,) if data and data.reason else ())

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.params import Parameter
 
-from api.auth.access import Principal, requires
+from api.auth.access import requires
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
 from api.http.idempotency import Idempotency
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.certificates import CertificateIssue, CertificateOut, CertificateRevoke
 from api.schemas.common import Page
-from api.schemas.enrollments import Enrollment
+from api.schemas.enrollments import Enrollment, EnrollmentStatusName
 from api.schemas.learning import AssessmentReport, AttendanceReport, CompletionReport
 from api.services import certificates, enrollments
 from api.services.audit import Actor
-from api.services.clock import Clock
+from api.services.clock import PARTNER_CONTEXT, READ_NOW
 from api.settings import Settings
 from domain.errors import (
     AssessmentMissing,
@@ -36,14 +36,21 @@ Sequence = Annotated[int, Parameter(ge=1, le=1000, description="Session (schedul
 class EnrollmentController(Controller):
     path = "/v1/enrollments"
     tags = ["enrollments"]
+    dependencies = PARTNER_CONTEXT
 
-    @get("/", operation_id="listEnrollments", summary="List my enrollments", **requires("enrollments:read"))
+    @get(
+        "/",
+        operation_id="listEnrollments",
+        summary="List my enrollments",
+        dependencies=READ_NOW,
+        **requires("enrollments:read"),
+    )
     async def index(
         self,
         conn: Connection,
-        principal: Principal,
-        clock: Clock,
-        status: Literal["active", "completed", "cancelled"] | None = None,
+        partner_id: str,
+        now: datetime,
+        status: EnrollmentStatusName | None = None,
         course_id: Annotated[str | None, Parameter(max_length=64)] = None,
         updated_since: datetime | None = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -52,27 +59,20 @@ class EnrollmentController(Controller):
         """Your enrollments in the order they last changed (oldest first), for incremental sync: keep the
         `next_cursor`, or pass the last `updated_at` you saw as `updated_since`."""
         return await enrollments.list_for_partner(
-            conn,
-            principal.require_partner(),
-            status,
-            course_id,
-            updated_since,
-            limit,
-            cursor,
-            await clock.now(conn, principal.partner_id),
+            conn, partner_id, status, course_id, updated_since, limit, cursor, now
         )
 
     @get(
         "/{enrollment_id:str}",
         operation_id="getEnrollment",
         summary="Show an enrollment",
+        dependencies=READ_NOW,
         **requires("enrollments:read"),
     )
-    async def show(self, enrollment_id: str, conn: Connection, principal: Principal, clock: Clock) -> Enrollment:
+    async def show(self, enrollment_id: str, conn: Connection, partner_id: str, now: datetime) -> Enrollment:
         """Progress, attendance, assessment, completion and certificate, plus `blockers` (what still stands
         between the enrollment and completion, with the earliest completion date) and `allowed_actions`."""
-        now = await clock.now(conn, principal.partner_id)
-        return await enrollments.get_for_partner(conn, principal.require_partner(), enrollment_id, now)
+        return await enrollments.get_for_partner(conn, partner_id, enrollment_id, now)
 
     @put(
         "/{enrollment_id:str}/attendance/{sequence:int}",
@@ -87,8 +87,8 @@ class EnrollmentController(Controller):
         data: AttendanceReport,
         tx: Connection,
         actor: Actor,
-        principal: Principal,
-        clock: Clock,
+        partner_id: str,
+        now: datetime,
     ) -> Enrollment:
         """Session (scheduled formats) or module (self-paced) `sequence` attended. Idempotent per sequence:
         reporting it again changes nothing (the first time stands). 422 for a sequence outside 1..n, a time
@@ -96,11 +96,11 @@ class EnrollmentController(Controller):
         return await enrollments.record_attendance(
             tx,
             actor,
-            principal.require_partner(),
+            partner_id,
             enrollment_id,
             sequence,
             data.attended_at,
-            await clock.now(tx, principal.partner_id),
+            now,
         )
 
     @put(
@@ -115,18 +115,18 @@ class EnrollmentController(Controller):
         data: AssessmentReport,
         tx: Connection,
         actor: Actor,
-        principal: Principal,
-        clock: Clock,
+        partner_id: str,
+        now: datetime,
     ) -> Enrollment:
         """The final assessment score (0-100); it may be corrected until the enrollment is completed."""
         return await enrollments.record_assessment(
             tx,
             actor,
-            principal.require_partner(),
+            partner_id,
             enrollment_id,
             data.score,
             data.assessed_at,
-            await clock.now(tx, principal.partner_id),
+            now,
         )
 
     @post(
@@ -145,16 +145,14 @@ class EnrollmentController(Controller):
         data: CompletionReport,
         tx: Connection,
         actor: Actor,
-        principal: Principal,
+        partner_id: str,
         idempotency: Idempotency,
-        clock: Clock,
-    ) -> Enrollment:
+        now: datetime,
+    ) -> Response[Enrollment]:
         """Complete the enrollment: every session (or module) attended (`attendance_incomplete`), an
         assessment (`assessment_missing`), and enough calendar days since redemption for the course's hours
         at the format's daily maximum (`completion_too_early`). Emits `enrollment.completed`."""
-        partner_id = principal.require_partner()
-        now = await clock.now(tx, partner_id)
-        return await idempotency.run(  # type: ignore[return-value]
+        return await idempotency.run(
             lambda: enrollments.complete(tx, actor, partner_id, enrollment_id, data.completed_at, now),
             status_code=200,
         )
@@ -172,18 +170,16 @@ class EnrollmentController(Controller):
         data: CertificateIssue,
         tx: Connection,
         actor: Actor,
-        principal: Principal,
+        partner_id: str,
         idempotency: Idempotency,
         settings: Settings,
         signing_keys: SigningKeyRing,
-        clock: Clock,
-    ) -> CertificateOut:
+        now: datetime,
+    ) -> Response[CertificateOut]:
         """Issue the certificate of a completed enrollment (`not_completed` otherwise). The number is unique
         among your certificates (`certificate_number_taken`). The response carries a signed credential (JWS)
         and the public verification URL."""
-        partner_id = principal.require_partner()
-        now = await clock.now(tx, partner_id)
-        return await idempotency.run(  # type: ignore[return-value]
+        return await idempotency.run(
             lambda: certificates.issue(
                 tx, actor, signing_keys, settings.public_url, partner_id, enrollment_id, data, now
             ),
@@ -203,15 +199,15 @@ class EnrollmentController(Controller):
         data: CertificateRevoke,
         tx: Connection,
         actor: Actor,
-        principal: Principal,
-        clock: Clock,
+        partner_id: str,
+        now: datetime,
     ) -> CertificateOut:
         """Withdraw a certificate you issued, with a reason; public verification shows it as revoked."""
         return await certificates.revoke(
             tx,
             actor,
-            principal.require_partner(),
+            partner_id,
             enrollment_id,
             data.reason,
-            await clock.now(tx, principal.partner_id),
+            now,
         )

@@ -50,6 +50,8 @@ class TokenArgumentForm(msgspec.Struct, kw_only=True):
 
 
 class AccessTokenResponse(msgspec.Struct, kw_only=True):
+    """A successful token response (RFC 6749 §5.1): a bearer JWT access token, never a refresh token."""
+
     access_token: str
     token_type: str
     expires_in: int
@@ -101,7 +103,7 @@ async def token(
     tx: Connection,
     authenticator: ClientAuthenticator,
     token_rate_limiter: RateLimiter,
-) -> Response[Any]:
+) -> Response[AccessTokenResponse]:
     """Exchange client credentials for an RFC 9068 JWT access token (at most 900 s, never a refresh token).
 
     Authenticate with `client_secret_basic` (HTTP Basic), `client_secret_post` (form fields) or

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 
 from api.auth.access import requires
 from api.auth.national_id import NationalIdHasher
@@ -82,12 +82,12 @@ class ParticipantController(Controller):
         codes: CodeFormat,
         idempotency: Idempotency,
         clock: Clock,
-    ) -> ProgrammeVoucher:
+    ) -> Response[ProgrammeVoucher]:
         """Buy a course (with a schedule for scheduled formats) from the participant's balance: the voucher
         is created and the price debited in one transaction. Refusals: `participant_frozen`,
         `participant_revoked`, `course_not_on_sale`, `course_already_purchased`, `active_training_exists`,
         `schedule_full`, `insufficient_balance`."""
-        return await idempotency.run(  # type: ignore[return-value]
+        return await idempotency.run(
             lambda: vouchers.purchase(tx, actor, codes, participant_id, data, clock), status_code=201
         )
 
@@ -144,12 +144,12 @@ class ProgrammeVoucherController(Controller):
         codes: CodeFormat,
         idempotency: Idempotency,
         data: VoucherReason | None = None,
-    ) -> ProgrammeVoucher:
+    ) -> Response[ProgrammeVoucher]:
         """Cancel a sold or redeemed voucher (for example, the course or schedule was cancelled): the
         participant is refunded; for a redeemed one the enrollment ends and the partner's line is clawed back."""
         canonical = codes.parse(code)
         reason = data.reason if data else None
-        return await idempotency.run(  # type: ignore[return-value]
+        return await idempotency.run(
             lambda: vouchers.cancel(tx, actor, canonical, reason, wall_clock()), status_code=201
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 
-from api.auth.access import Principal, requires
+from api.auth.access import requires
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
@@ -19,7 +19,7 @@ from api.schemas.sandbox import (
 from api.schemas.vouchers import ProgrammeVoucher
 from api.services import sandbox
 from api.services.audit import Actor
-from api.services.clock import Clock
+from api.services.clock import PARTNER_CONTEXT, Clock
 from api.services.vouchers import CodeFormat
 from domain.errors import (
     ActiveTrainingExists,
@@ -40,20 +40,21 @@ SCOPE = "sandbox:simulate"
 class SandboxController(Controller):
     path = "/v1/sandbox"
     tags = ["sandbox"]
+    dependencies = PARTNER_CONTEXT
 
     @post("/participants", operation_id="createTestParticipant", summary="Create a test participant", **requires(SCOPE))
     async def participant(
         self,
         tx: Connection,
         actor: Actor,
-        principal: Principal,
+        partner_id: str,
         nik_hasher: NationalIdHasher,
         clock: Clock,
         data: TestParticipantCreate | None = None,
     ) -> TestParticipant:
         """A fictitious participant with the full balance of the chosen scheme (default 2024)."""
         scheme = data.scheme if data else "2024"
-        return await sandbox.create_test_participant(tx, actor, nik_hasher, clock, principal.require_partner(), scheme)
+        return await sandbox.create_test_participant(tx, actor, nik_hasher, clock, partner_id, scheme)
 
     @post(
         "/vouchers",
@@ -78,7 +79,7 @@ class SandboxController(Controller):
         data: TestVoucherCreate,
         tx: Connection,
         actor: Actor,
-        principal: Principal,
+        partner_id: str,
         nik_hasher: NationalIdHasher,
         codes: CodeFormat,
         clock: Clock,
@@ -86,7 +87,7 @@ class SandboxController(Controller):
         """Sell one of your approved courses (with `schedule_id` for scheduled formats) to one of your test
         participants (a new one when `participant_id` is left out). The same purchase rules apply; the
         voucher `code` (SBX-…) is what you redeem next."""
-        return await sandbox.sell_test_voucher(tx, actor, nik_hasher, codes, clock, principal.require_partner(), data)
+        return await sandbox.sell_test_voucher(tx, actor, nik_hasher, codes, clock, partner_id, data)
 
     @post(
         "/courses/{course_id:str}/approve",
@@ -94,25 +95,25 @@ class SandboxController(Controller):
         summary="Approve my course instantly",
         **requires(SCOPE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
-    async def approve(self, course_id: str, tx: Connection, actor: Actor, principal: Principal) -> CourseDetail:
+    async def approve(self, course_id: str, tx: Connection, actor: Actor, partner_id: str) -> CourseDetail:
         """Curation is instant in the sandbox: a draft or rejected course is submitted (the same checks run,
         e.g. a scheduled format needs a schedule) and approved at once."""
-        return await sandbox.self_approve(tx, actor, principal.require_partner(), course_id)
+        return await sandbox.self_approve(tx, actor, partner_id, course_id)
 
     @get("/clock", operation_id="getTestClock", summary="My test clock", **requires(SCOPE))
-    async def clock(self, conn: Connection, principal: Principal, clock: Clock) -> ClockState:
+    async def clock(self, conn: Connection, partner_id: str, clock: Clock) -> ClockState:
         """Your sandbox time: expiry, redemption windows and the elapsed-days rule follow it."""
-        return await sandbox.clock_state(conn, clock, principal.require_partner())
+        return await sandbox.clock_state(conn, clock, partner_id)
 
     @post(
         "/clock/advance", operation_id="advanceTestClock", summary="Make time pass", status_code=200, **requires(SCOPE)
     )
     async def advance(
-        self, data: ClockAdvance, tx: Connection, actor: Actor, principal: Principal, clock: Clock
+        self, data: ClockAdvance, tx: Connection, actor: Actor, partner_id: str, clock: Clock
     ) -> ClockState:
         """Move your clock forward by `seconds`. Vouchers that are now past expiry expire at once, with the
         test participant refunded (the worker does the same on its next sweep)."""
-        return await sandbox.advance_clock(tx, actor, clock, principal.require_partner(), data.seconds)
+        return await sandbox.advance_clock(tx, actor, clock, partner_id, data.seconds)
 
     @post(
         "/reset",
@@ -121,6 +122,6 @@ class SandboxController(Controller):
         status_code=200,
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
-    async def reset(self, tx: Connection, actor: Actor, principal: Principal) -> ResetReport:
+    async def reset(self, tx: Connection, actor: Actor, partner_id: str) -> ResetReport:
         """Delete your courses, their vouchers and progress, your test participants, events and clock."""
-        return await sandbox.reset(tx, actor, principal.require_partner())
+        return await sandbox.reset(tx, actor, partner_id)

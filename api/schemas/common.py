@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
 T = TypeVar("T")
+
+
+def literal_of(enum: type[StrEnum]) -> Any:
+    """The `Literal` of a domain enumeration's values, so each set of names is defined once, in `domain/`.
+
+    A Literal (not the enum class) keeps the values inline in OpenAPI, as the committed document has them.
+    Modules declare the alias for the type checker as `str` under TYPE_CHECKING and as this at run time.
+    """
+    return Literal[tuple(member.value for member in enum)]
+
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=320)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]

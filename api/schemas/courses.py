@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from api.schemas.common import Instant, RequestBody
+from api.schemas.common import Instant, RequestBody, literal_of
+from domain.courses import CourseFormat, CourseStatus
 
-Format = Literal["self_paced", "webinar", "offline", "blended"]
+if TYPE_CHECKING:
+    Format: TypeAlias = str
+    Status: TypeAlias = str
+else:
+    Format = literal_of(CourseFormat)
+    Status = literal_of(CourseStatus)
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 Category = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
 
 import msgspec
+
+from api.schemas.common import literal_of
+from domain.enrollments import EnrollmentStatus
+
+if TYPE_CHECKING:
+    EnrollmentStatusName: TypeAlias = str
+else:
+    EnrollmentStatusName = literal_of(EnrollmentStatus)
 
 
 class Attendance(msgspec.Struct, kw_only=True):

@@ -17,13 +17,17 @@ Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9]{8,15}$")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
+SchemeCode = Literal["2024", "2020"]
+"""The schemes a participant may join (their parameters are rows of the `schemes` table)."""
+
+
 class ParticipantCreate(RequestBody):
     programme_number: ProgrammeNumber
     nik: Nik
     name: Name
     email: Email
     phone: Phone
-    scheme: Literal["2024", "2020"]
+    scheme: SchemeCode
     accepted_at: Instant
 
 

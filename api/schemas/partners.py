@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import msgspec
 
-from api.schemas.common import Email, Name, RequestBody
+from api.schemas.common import Email, Name, RequestBody, literal_of
 from api.settings import MAX_RATE_LIMIT_PER_MINUTE
+from domain.clients import Environment
+from domain.partners import PartnerKind
+
+if TYPE_CHECKING:
+    Kind: TypeAlias = str
+    EnvironmentName: TypeAlias = str
+else:
+    Kind = literal_of(PartnerKind)
+    EnvironmentName = literal_of(Environment)
 
 ScopeName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RateLimitPerMinute = Annotated[
@@ -23,7 +32,7 @@ RateLimitPerMinute = Annotated[
 
 class PartnerCreate(RequestBody):
     name: Name
-    kind: Literal["platform", "provider"]
+    kind: Kind
     contact_email: Email
 
 
@@ -39,7 +48,7 @@ class Partner(msgspec.Struct, kw_only=True):
 
 class ClientCreate(RequestBody):
     name: Name
-    environment: Literal["sandbox", "production"]
+    environment: EnvironmentName
     scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=32)]
     jwks: dict[str, Any] | None = None
     rate_limit_per_minute: RateLimitPerMinute | None = None

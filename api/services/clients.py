@@ -14,7 +14,7 @@ from joserfc.errors import JoseError
 from api.auth.client_secrets import SecretHasher, new_client_secret
 from api.db.identifiers import new_id
 from api.http.dependencies import Connection
-from api.http.pagination import decode_cursor, encode_cursor
+from api.http.pagination import Keyset
 from api.schemas.common import Page
 from api.schemas.partners import Client, ClientCreate, ClientWithSecret
 from api.services import audit
@@ -49,8 +49,6 @@ SELECT {CLIENT_COLUMNS} FROM oauth_clients
  ORDER BY created_at, client_id
  LIMIT $4
 """
-PUBLIC_KEY_TYPES = frozenset({"EC", "RSA", "OKP"})
-PRIVATE_KEY_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
 
 
 def _client(row: asyncpg.Record) -> Client:
@@ -66,22 +64,15 @@ def check_jwks(jwks: dict[str, Any] | None) -> dict[str, Any] | None:
     """A client's registered public keys for `private_key_jwt`: public keys only, each with a kid."""
     if jwks is None:
         return None
-    keys = jwks.get("keys")
-    problem = None
-    if not isinstance(keys, list) or not keys or len(keys) > 10:
-        problem = 'jwks must be {"keys": [...]} with 1 to 10 public keys'
-    elif any(not isinstance(k, dict) or k.get("kty") not in PUBLIC_KEY_TYPES for k in keys):
-        problem = "every key needs kty EC, RSA or OKP"
-    elif any(PRIVATE_KEY_MEMBERS & set(k) for k in keys):
-        problem = "jwks must hold public keys only; never send a private key"
-    else:
+    problem = rules.jwks_problem(jwks)
+    if problem is None:
         try:
-            jwk.KeySet.import_key_set({"keys": keys})
+            jwk.KeySet.import_key_set({"keys": jwks["keys"]})
         except (JoseError, ValueError, TypeError, KeyError):
             problem = "jwks holds a key that cannot be read"
     if problem:
         raise ValidationFailed("The client's JWKS is not acceptable.", problems=(FieldProblem("jwks", problem),))
-    return {"keys": keys}
+    return {"keys": jwks["keys"]}
 
 
 async def create_client(
@@ -127,13 +118,10 @@ async def create_client(
 
 
 async def list_clients(conn: Connection, partner_id: str | None, limit: int, cursor: str | None) -> Page[Client]:
-    after = decode_cursor(cursor)
-    rows = await conn.fetch(
-        LIST_CLIENTS, partner_id, after[0] if after else None, after[1] if after else None, limit + 1
-    )
-    items = [_client(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].client_id) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    keyset = Keyset.of(cursor, limit)
+    items = [_client(r) for r in await conn.fetch(LIST_CLIENTS, partner_id, *keyset.arguments)]
+    page, next_cursor = keyset.split(items, lambda item: (item.created_at, item.client_id))
+    return Page(items=list(page), next_cursor=next_cursor)
 
 
 async def _lock_client(conn: Connection, client_id: str) -> asyncpg.Record:

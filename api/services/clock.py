@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from litestar.di import Provide
+
+from api.auth.access import Principal, provide_partner_id
 from api.http.dependencies import Connection
 
 SELECT_OFFSET = "SELECT offset_seconds FROM sandbox_clocks WHERE partner_id = $1"
@@ -44,3 +47,22 @@ class Clock:
         """Move the partner's test clock forward and return its new now."""
         total = await conn.fetchval(ADVANCE, partner_id, seconds)
         return wall_clock() + timedelta(seconds=total)
+
+
+async def provide_now(tx: Connection, clock: Clock, principal: Principal) -> datetime:
+    """The `now` dependency of a write: the caller's now, read on the request's transaction."""
+    return await clock.now(tx, principal.partner_id)
+
+
+async def provide_read_now(conn: Connection, clock: Clock, principal: Principal) -> datetime:
+    """The `now` dependency of a read: the caller's now, read on the request's connection."""
+    return await clock.now(conn, principal.partner_id)
+
+
+PARTNER_CONTEXT = {
+    "partner_id": Provide(provide_partner_id, sync_to_thread=False),
+    "now": Provide(provide_now),
+}
+"""Dependencies of a partner controller: `partner_id` (its caller's partner) and `now` (its caller's clock)."""
+READ_NOW = {"now": Provide(provide_read_now)}
+"""The `now` of a read handler that uses `conn` rather than `tx` (a second connection would be wasted)."""

@@ -284,7 +284,7 @@ STALE_ROWS = {
 }
 
 
-async def delete_stale_rows(conn: asyncpg.Connection, table: str, *, limit: int, failure_window_seconds: int) -> int:
+async def delete_stale_rows(conn: Connection, table: str, *, limit: int, failure_window_seconds: int) -> int:
     """Forget at most `limit` rows of `table` (one of STALE_ROWS) that no request can need any more."""
     key, stale = STALE_ROWS[table]
     statement = f"""

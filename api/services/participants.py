@@ -10,7 +10,7 @@ import msgspec
 from api.auth.national_id import NationalIdHasher
 from api.db.identifiers import new_id
 from api.http.dependencies import Connection
-from api.http.pagination import decode_cursor, encode_cursor
+from api.http.pagination import Keyset
 from api.schemas.common import Page
 from api.schemas.participants import LedgerLine, Participant, ParticipantCreate, ParticipantDetail
 from api.services import audit, ledger, schemes
@@ -107,19 +107,28 @@ async def get_participant(conn: Connection, participant_id: str) -> ParticipantD
 
 
 async def list_participants(conn: Connection, limit: int, cursor: str | None) -> Page[Participant]:
-    after = decode_cursor(cursor)
-    rows = await conn.fetch(LIST_PARTICIPANTS, after[0] if after else None, after[1] if after else None, limit + 1)
-    items = [_participant(r) for r in rows[:limit]]
-    last = rows[limit - 1] if len(rows) > limit else None
-    return Page(items=items, next_cursor=encode_cursor(last["created_at"], last["id"]) if last else None)
+    keyset = Keyset.of(cursor, limit)
+    items = [_participant(r) for r in await conn.fetch(LIST_PARTICIPANTS, *keyset.arguments)]
+    page, next_cursor = keyset.split(items, lambda item: (item.created_at, item.id))
+    return Page(items=list(page), next_cursor=next_cursor)
 
 
-async def lock(conn: Connection, participant_id: str) -> asyncpg.Record:
+class LockedParticipant(msgspec.Struct, kw_only=True, frozen=True):
+    """A participant locked for a money movement: what the purchase and status rules read."""
+
+    id: str
+    status: rules.ParticipantStatus
+    scheme: str
+    accepted_at: datetime
+    sandbox_partner_id: str | None
+
+
+async def lock(conn: Connection, participant_id: str) -> LockedParticipant:
     """The participant row, locked: every money movement of one participant happens one at a time."""
     row = await conn.fetchrow(LOCK_PARTICIPANT, participant_id)
     if row is None:
         raise NotFound("No such participant.")
-    return row
+    return msgspec.convert(dict(row), LockedParticipant)
 
 
 async def change_status(
@@ -127,7 +136,7 @@ async def change_status(
 ) -> ParticipantDetail:
     """Freeze or unfreeze (audited with the reason)."""
     row = await lock(conn, participant_id)
-    target = rules.next_participant_status(rules.ParticipantStatus(row["status"]), action)
+    target = rules.next_participant_status(row.status, action)
     await conn.execute(UPDATE_STATUS, participant_id, target.value)
     await audit.record(
         conn,
@@ -135,7 +144,7 @@ async def change_status(
         f"participant.{action.value}",
         "participant",
         participant_id,
-        before={"status": row["status"]},
+        before={"status": row.status.value},
         after={"status": target.value, "reason": reason},
     )
     return await get_participant(conn, participant_id)
@@ -144,9 +153,9 @@ async def change_status(
 async def revoke_and_lapse(conn: Connection, actor: Actor, participant_id: str, now: datetime) -> bool:
     """Revoke a participant who missed the first-purchase deadline; the balance returns to the state."""
     row = await lock(conn, participant_id)
-    if row["status"] != rules.ParticipantStatus.ACTIVE:
+    if row.status != rules.ParticipantStatus.ACTIVE:
         return False
-    await conn.execute(UPDATE_STATUS, participant_id, rules.revoke(rules.ParticipantStatus(row["status"])).value)
+    await conn.execute(UPDATE_STATUS, participant_id, rules.revoke(row.status).value)
     await lapse(conn, participant_id)
     await audit.record(
         conn, actor, "participant.revoked", "participant", participant_id, after={"reason": "first purchase deadline"}

@@ -6,7 +6,7 @@ import msgspec
 
 from api.db.identifiers import new_id
 from api.http.dependencies import Connection
-from api.http.pagination import decode_cursor, encode_cursor
+from api.http.pagination import Keyset
 from api.schemas.common import Page
 from api.schemas.partners import Partner, PartnerCreate
 from api.services import audit
@@ -47,11 +47,10 @@ async def get_partner(conn: Connection, partner_id: str) -> Partner:
 
 
 async def list_partners(conn: Connection, limit: int, cursor: str | None) -> Page[Partner]:
-    after = decode_cursor(cursor)
-    rows = await conn.fetch(LIST_PARTNERS, after[0] if after else None, after[1] if after else None, limit + 1)
-    items = [msgspec.convert(dict(r), Partner) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    keyset = Keyset.of(cursor, limit)
+    items = [msgspec.convert(dict(r), Partner) for r in await conn.fetch(LIST_PARTNERS, *keyset.arguments)]
+    page, next_cursor = keyset.split(items, lambda item: (item.created_at, item.id))
+    return Page(items=list(page), next_cursor=next_cursor)
 
 
 async def change_status(conn: Connection, actor: Actor, partner_id: str, action: str, reason: str | None) -> Partner:

@@ -13,10 +13,10 @@ import msgspec
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
-from api.schemas.participants import ParticipantCreate
+from api.schemas.participants import ParticipantCreate, SchemeCode
 from api.schemas.sandbox import ClockState, ResetReport, TestParticipant, TestVoucherCreate
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
-from api.services import audit, courses, participants, vouchers
+from api.services import audit, courses, curation, participants, vouchers
 from api.services.audit import Actor
 from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
@@ -81,7 +81,7 @@ def _test_participant(detail: msgspec.Struct) -> TestParticipant:
 
 
 async def create_test_participant(
-    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: str
+    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: SchemeCode
 ) -> TestParticipant:
     """A fictitious participant of this partner, accepted now (its clock), with the scheme's full balance."""
     token = secrets.token_hex(4).upper()
@@ -91,7 +91,7 @@ async def create_test_participant(
         name=secrets.choice(TEST_NAMES),
         email=f"peserta.{token.lower()}@sandbox.test",
         phone="+628100000000",
-        scheme=scheme,  # type: ignore[arg-type]
+        scheme=scheme,
         accepted_at=await clock.now(conn, partner_id),
     )
     detail = await participants.enrol(conn, actor, hasher, body, sandbox_partner_id=partner_id)
@@ -126,7 +126,7 @@ async def self_approve(conn: Connection, actor: Actor, partner_id: str, course_i
         raise NotFound("No such course.")
     if status in (course_rules.CourseStatus.DRAFT, course_rules.CourseStatus.REJECTED):
         await courses.submit_course(conn, actor, partner_id, course_id)
-    return await courses.curate(conn, actor, course_id, "approve")
+    return await curation.curate(conn, actor, course_id, "approve")
 
 
 async def clock_state(conn: Connection, clock: Clock, partner_id: str) -> ClockState:

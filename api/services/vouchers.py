@@ -7,12 +7,12 @@ then voucher, then the balance row. Exactly-once redemption has two walls: the v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from api.db.sql import together
 from api.http.dependencies import Connection
@@ -26,7 +26,6 @@ from domain import ledger as money
 from domain import voucher_codes
 from domain import vouchers as rules
 from domain.errors import (
-    CourseNotOnSale,
     FieldProblem,
     LearnerAlreadyEnrolled,
     NotFound,
@@ -34,6 +33,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
 )
 from domain.participants import ParticipantStatus, mask_name
+from domain.partners import PartnerStatus
 from domain.schemes import Scheme
 
 VOUCHER_COLUMNS = """
@@ -107,8 +107,58 @@ SELECT v.code, coalesce(k.offset_seconds, 0) AS offset_seconds
  ORDER BY v.expires_at LIMIT $2 FOR UPDATE OF v SKIP LOCKED
 """
 MAX_CODE_ATTEMPTS = 5
-Row = asyncpg.Record | Mapping[str, Any]
-"""A row of VOUCHER_COLUMNS, or one with a few values replaced after an update."""
+
+
+class VoucherRow(msgspec.Struct, kw_only=True, frozen=True):
+    """A row of VOUCHER_COLUMNS: the voucher with what its rules read of its participant, course and schedule."""
+
+    code: str
+    partner_id: str
+    course_id: str
+    schedule_id: str | None
+    participant_id: str
+    amount: int
+    status: rules.VoucherStatus
+    sold_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
+    participant_name: str
+    participant_status: ParticipantStatus
+    scheme: str
+    course_format: str
+    course_status: course_rules.CourseStatus
+    schedule_starts_at: datetime | None
+
+
+class CourseOffer(msgspec.Struct, kw_only=True, frozen=True):
+    """A row of PURCHASE_COURSE: the course a participant wants to buy, and whether its partner is active."""
+
+    id: str
+    partner_id: str
+    status: course_rules.CourseStatus
+    format: course_rules.CourseFormat
+    price: int
+    partner_status: PartnerStatus
+
+
+class ScheduleSeat(msgspec.Struct, kw_only=True, frozen=True):
+    """A row of LOCK_SCHEDULE."""
+
+    id: str
+    starts_at: datetime
+    seats_left: int
+
+
+class PurchaseHistory(msgspec.Struct, kw_only=True, frozen=True):
+    """A row of PURCHASE_HISTORY."""
+
+    vouchers: int
+    open_trainings: int
+    same_course: int
+
+
+def _decoded(row: asyncpg.Record) -> VoucherRow:
+    return msgspec.convert(dict(row), VoucherRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,51 +172,40 @@ class CodeFormat:
         return voucher_codes.parse(text, sandbox=self.sandbox)
 
 
-def _redemption_facts(row: Row, scheme: Scheme, now: datetime) -> dict[str, Any]:
+def _redemption_facts(row: VoucherRow, scheme: Scheme, now: datetime) -> dict[str, Any]:
     """The facts the voucher rules read, from a row of VOUCHER_COLUMNS."""
     return {
-        "voucher_status": rules.VoucherStatus(row["status"]),
-        "course_format": row["course_format"],
-        "expires_at": row["expires_at"],
-        "schedule_starts_at": row["schedule_starts_at"],
-        "participant_status": ParticipantStatus(row["participant_status"]),
+        "voucher_status": row.status,
+        "course_format": row.course_format,
+        "expires_at": row.expires_at,
+        "schedule_starts_at": row.schedule_starts_at,
+        "participant_status": row.participant_status,
+        "course_status": row.course_status,
         "scheme": scheme,
         "now": now,
     }
 
 
-def _course_redeemable(row: Row) -> bool:
-    """A suspended course's vouchers wait; an archived course's still complete (PROGRAMME.md, Courses)."""
-    return course_rules.accepts_redemptions(course_rules.CourseStatus(row["course_status"]))
-
-
-def _allowed(row: Row, scheme: Scheme, now: datetime) -> list[str]:
-    actions = rules.allowed_actions(**_redemption_facts(row, scheme, now))
-    if not _course_redeemable(row):
-        actions = [a for a in actions if a != rules.VoucherAction.REDEEM]
-    return actions
-
-
-def _voucher(row: Row, scheme: Scheme, now: datetime) -> Voucher:
+def _voucher(row: VoucherRow, scheme: Scheme, now: datetime) -> Voucher:
     return Voucher(
-        code=row["code"],
-        status=row["status"],
-        course_id=row["course_id"],
-        schedule_id=row["schedule_id"],
-        amount=row["amount"],
-        sold_at=row["sold_at"],
-        expires_at=row["expires_at"],
-        redeemed_at=row["redeemed_at"],
-        participant=MaskedParticipant(name_masked=mask_name(row["participant_name"])),
-        allowed_actions=_allowed(row, scheme, now),
+        code=row.code,
+        status=row.status.value,
+        course_id=row.course_id,
+        schedule_id=row.schedule_id,
+        amount=row.amount,
+        sold_at=row.sold_at,
+        expires_at=row.expires_at,
+        redeemed_at=row.redeemed_at,
+        participant=MaskedParticipant(name_masked=mask_name(row.participant_name)),
+        allowed_actions=rules.allowed_actions(**_redemption_facts(row, scheme, now)),
     )
 
 
-def _programme_voucher(row: asyncpg.Record, scheme: Scheme, now: datetime) -> ProgrammeVoucher:
+def _programme_voucher(row: VoucherRow, scheme: Scheme, now: datetime) -> ProgrammeVoucher:
     return ProgrammeVoucher(
         **{f: getattr(_voucher(row, scheme, now), f) for f in Voucher.__struct_fields__},
-        participant_id=row["participant_id"],
-        partner_id=row["partner_id"],
+        participant_id=row.participant_id,
+        partner_id=row.partner_id,
     )
 
 
@@ -187,63 +226,70 @@ async def purchase(
     are consistent with what that partner's requests see.
     """
     participant = await participants.lock(conn, participant_id)
-    scheme = await schemes.scheme_by_code(conn, participant["scheme"])
-    course = await conn.fetchrow(PURCHASE_COURSE, body.course_id)
-    if course is None:
+    scheme = await schemes.scheme_by_code(conn, participant.scheme)
+    found = await conn.fetchrow(PURCHASE_COURSE, body.course_id)
+    if found is None:
         raise NotFound("No such course.")
-    rules.check_test_participant_course(participant["sandbox_partner_id"], course["partner_id"])
-    now = await clock.now(conn, course["partner_id"])
-    course_format = course_rules.CourseFormat(course["format"])
+    course = msgspec.convert(dict(found), CourseOffer)
+    rules.check_test_participant_course(participant.sandbox_partner_id, course.partner_id)
+    now = await clock.now(conn, course.partner_id)
+    course_format = course.format
     schedule = None
     if course_format in course_rules.SCHEDULED_FORMATS:
         if body.schedule_id is None:
             raise ValidationFailed(
                 "A scheduled course is sold per schedule.", problems=(FieldProblem("schedule_id", "required"),)
             )
-        schedule = await conn.fetchrow(LOCK_SCHEDULE, body.schedule_id, body.course_id)
-        if schedule is None:
+        seat = await conn.fetchrow(LOCK_SCHEDULE, body.schedule_id, body.course_id)
+        if seat is None:
             raise NotFound("No such schedule for this course.")
+        schedule = msgspec.convert(dict(seat), ScheduleSeat)
     elif body.schedule_id is not None:
         raise ValidationFailed(
             "A self-paced course has no schedules.", problems=(FieldProblem("schedule_id", "must be omitted"),)
         )
-    history = await conn.fetchrow(PURCHASE_HISTORY, participant_id, body.course_id)
-    assert history is not None
+    found_history = await conn.fetchrow(PURCHASE_HISTORY, participant_id, body.course_id)
+    assert found_history is not None
+    history = msgspec.convert(dict(found_history), PurchaseHistory)
     balance = await ledger.balance_of(conn, participant_id)
     rules.check_purchase(
         rules.PurchaseFacts(
-            participant_status=ParticipantStatus(participant["status"]),
-            accepted_at=participant["accepted_at"],
+            participant_status=participant.status,
+            accepted_at=participant.accepted_at,
             balance=balance,
-            price=course["price"],
-            is_first_purchase=history["vouchers"] == 0,
-            has_active_training=history["open_trainings"] > 0,
-            already_bought_course=history["same_course"] > 0,
-            course_on_sale=course_rules.on_sale(course_rules.CourseStatus(course["status"]))
-            and course["partner_status"] == "active",
-            schedule=rules.ScheduleOffer(schedule["starts_at"], schedule["seats_left"]) if schedule else None,
+            price=course.price,
+            is_first_purchase=history.vouchers == 0,
+            has_active_training=history.open_trainings > 0,
+            already_bought_course=history.same_course > 0,
+            course_on_sale=course_rules.for_sale(course.status, course.partner_status),
+            schedule=rules.ScheduleOffer(schedule.starts_at, schedule.seats_left) if schedule else None,
         ),
         scheme,
         now,
     )
-    expires_at = rules.voucher_expires_at(course_format, now, schedule["starts_at"] if schedule else None, scheme)
+    expires_at = rules.voucher_expires_at(course_format, now, schedule.starts_at if schedule else None, scheme)
     code = await _insert_voucher(conn, codes, course, schedule, participant_id, now, expires_at)
-    await ledger.post(conn, participant_id, money.debit_for_purchase(balance, course["price"], code))
+    await ledger.post(conn, participant_id, money.debit_for_purchase(balance, course.price, code))
     if schedule is not None:
-        await conn.execute(TAKE_SEAT, schedule["id"])
-    row = await conn.fetchrow(SELECT_VOUCHER, code)
-    assert row is not None
+        await conn.execute(TAKE_SEAT, schedule.id)
+    row = await _fetch(conn, code)
     sold = _programme_voucher(row, scheme, now)
     await audit.record(conn, actor, "voucher.sold", "voucher", code, after=sold)
-    await events.emit(conn, course["partner_id"], "voucher.sold", "voucher", code, _voucher(row, scheme, now))
+    await events.emit(conn, course.partner_id, "voucher.sold", "voucher", code, _voucher(row, scheme, now))
     return sold
+
+
+async def _fetch(conn: Connection, code: str) -> VoucherRow:
+    row = await conn.fetchrow(SELECT_VOUCHER, code)
+    assert row is not None
+    return _decoded(row)
 
 
 async def _insert_voucher(
     conn: Connection,
     codes: CodeFormat,
-    course: asyncpg.Record,
-    schedule: asyncpg.Record | None,
+    course: CourseOffer,
+    schedule: ScheduleSeat | None,
     participant_id: str,
     now: datetime,
     expires_at: datetime,
@@ -253,11 +299,11 @@ async def _insert_voucher(
         inserted = await conn.fetchval(
             INSERT_VOUCHER,
             code,
-            course["partner_id"],
-            course["id"],
-            schedule["id"] if schedule else None,
+            course.partner_id,
+            course.id,
+            schedule.id if schedule else None,
             participant_id,
-            course["price"],
+            course.price,
             now,
             expires_at,
         )
@@ -271,37 +317,44 @@ async def _insert_voucher(
 
 async def get_for_partner(conn: Connection, partner_id: str, code: str, now: datetime) -> Voucher:
     """A voucher of one of the partner's courses; any other code does not exist (404)."""
-    row = await conn.fetchrow(SELECT_PARTNER_VOUCHER, code, partner_id)
-    if row is None:
+    found = await conn.fetchrow(SELECT_PARTNER_VOUCHER, code, partner_id)
+    if found is None:
         raise NotFound("No voucher has this code.")
-    return _voucher(row, await schemes.scheme_by_code(conn, row["scheme"]), now)
+    row = _decoded(found)
+    return _voucher(row, await schemes.scheme_by_code(conn, row.scheme), now)
 
 
 async def redeem(
     conn: Connection, actor: Actor, partner_id: str, code: str, learner_ref: str, now: datetime
 ) -> Enrollment:
     """Redeem a sold voucher exactly once; the partner becomes owed its price (a payable settlement line)."""
-    row = await conn.fetchrow(LOCK_VOUCHER_FOR_REDEMPTION, code, partner_id)
-    if row is None:
+    found = await conn.fetchrow(LOCK_VOUCHER_FOR_REDEMPTION, code, partner_id)
+    if found is None:
         raise NotFound("No voucher has this code.")
-    scheme = await schemes.scheme_by_code(conn, row["scheme"])
+    row = _decoded(found)
+    scheme = await schemes.scheme_by_code(conn, row.scheme)
     rules.check_redemption(**_redemption_facts(row, scheme, now))
-    if not _course_redeemable(row):
-        raise CourseNotOnSale("The course is suspended; its vouchers cannot be redeemed now.")
+    redemption = enrollments.Redemption(
+        voucher_code=row.code,
+        partner_id=row.partner_id,
+        course_id=row.course_id,
+        schedule_id=row.schedule_id,
+        participant_id=row.participant_id,
+    )
     # No savepoint of its own: a violation aborts the caller's (idempotency) savepoint, which rolls back.
     try:
-        enrollment = await enrollments.create(conn, row, learner_ref, scheme, now)
+        enrollment = await enrollments.create(conn, redemption, learner_ref, scheme, now)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "enrollments_learner_course_idx":
             raise LearnerAlreadyEnrolled("This learner account already redeemed this course.") from exc
         raise VoucherAlreadyRedeemed("The voucher is already redeemed.") from exc
-    redeemed_status = rules.next_voucher_status(rules.VoucherStatus(row["status"]), rules.VoucherAction.REDEEM)
-    view = _voucher({**dict(row), "status": redeemed_status.value, "redeemed_at": now}, scheme, now)
+    redeemed_status = rules.next_voucher_status(row.status, rules.VoucherAction.REDEEM)
+    view = _voucher(msgspec.structs.replace(row, status=redeemed_status, redeemed_at=now), scheme, now)
     await conn.execute(
         REDEEM_WRITES,
         *(code, redeemed_status.value, now),
-        *(partner_id, code, row["amount"], now.strftime("%Y-%m")),
-        *audit.arguments(actor, "voucher.redeemed", "voucher", code, before={"status": row["status"]}, after=view),
+        *(partner_id, code, row.amount, now.strftime("%Y-%m")),
+        *audit.arguments(actor, "voucher.redeemed", "voucher", code, before={"status": row.status.value}, after=view),
         *events.arguments(partner_id, "voucher.redeemed", "voucher", code, view),
     )
     return enrollment
@@ -310,75 +363,75 @@ async def redeem(
 async def _move(
     conn: Connection,
     actor: Actor,
-    row: asyncpg.Record,
+    row: VoucherRow,
     action: rules.VoucherAction,
     now: datetime,
     event_type: str,
     reason: str | None = None,
-) -> asyncpg.Record:
+) -> VoucherRow:
     """Apply a closing action (void, cancel, expire, fraud): status, refund, seat, enrollment, settlement."""
-    status = rules.VoucherStatus(row["status"])
-    move = rules.apply_voucher_action(status, action, purchase_price=row["amount"], voucher_code=row["code"])
-    await conn.execute(SET_STATUS, row["code"], move.status.value, now)
+    status = row.status
+    move = rules.apply_voucher_action(status, action, purchase_price=row.amount, voucher_code=row.code)
+    await conn.execute(SET_STATUS, row.code, move.status.value, now)
     if move.refund is not None:
-        await ledger.post(conn, row["participant_id"], move.refund)
-        await conn.execute(MARK_REFUNDED, row["code"], now)
-    if status == rules.VoucherStatus.SOLD and row["schedule_id"] is not None:
-        await conn.execute(RELEASE_SEAT, row["schedule_id"])
+        await ledger.post(conn, row.participant_id, move.refund)
+        await conn.execute(MARK_REFUNDED, row.code, now)
+    if status == rules.VoucherStatus.SOLD and row.schedule_id is not None:
+        await conn.execute(RELEASE_SEAT, row.schedule_id)
     if status != rules.VoucherStatus.SOLD:
-        await conn.execute(CANCEL_ENROLLMENT, row["code"])
-        await conn.execute(CLAW_BACK, row["code"])
-    after = await conn.fetchrow(SELECT_VOUCHER, row["code"])
-    assert after is not None
-    scheme = await schemes.scheme_by_code(conn, after["scheme"])
+        await conn.execute(CANCEL_ENROLLMENT, row.code)
+        await conn.execute(CLAW_BACK, row.code)
+    after = await _fetch(conn, row.code)
+    scheme = await schemes.scheme_by_code(conn, after.scheme)
     await audit.record(
         conn,
         actor,
         event_type,
         "voucher",
-        row["code"],
+        row.code,
         before={"status": status.value},
         after={"status": move.status.value, "refund": move.refund.amount if move.refund else 0, "reason": reason},
     )
-    await events.emit(conn, row["partner_id"], event_type, "voucher", row["code"], _voucher(after, scheme, now))
+    await events.emit(conn, row.partner_id, event_type, "voucher", row.code, _voucher(after, scheme, now))
     return after
 
 
 async def void(conn: Connection, actor: Actor, partner_id: str, code: str, now: datetime) -> Voucher:
     """The partner voids an unredeemed voucher; the participant gets the purchase price back."""
-    row = await conn.fetchrow(LOCK_VOUCHER_FOR_REDEMPTION, code, partner_id)
-    if row is None:
+    found = await conn.fetchrow(LOCK_VOUCHER_FOR_REDEMPTION, code, partner_id)
+    if found is None:
         raise NotFound("No voucher has this code.")
-    after = await _move(conn, actor, row, rules.VoucherAction.VOID, now, "voucher.voided")
-    return _voucher(after, await schemes.scheme_by_code(conn, after["scheme"]), now)
+    after = await _move(conn, actor, _decoded(found), rules.VoucherAction.VOID, now, "voucher.voided")
+    return _voucher(after, await schemes.scheme_by_code(conn, after.scheme), now)
 
 
-async def _lock_any(conn: Connection, code: str) -> asyncpg.Record:
+async def _lock_any(conn: Connection, code: str) -> VoucherRow:
     row = await conn.fetchrow(LOCK_VOUCHER, code)
     if row is None:
         raise NotFound("No voucher has this code.")
-    return row
+    return _decoded(row)
 
 
 async def cancel(conn: Connection, actor: Actor, code: str, reason: str | None, now: datetime) -> ProgrammeVoucher:
     """The programme cancels a sold or redeemed voucher (refund; a redeemed one's settlement is clawed back)."""
     row = await _lock_any(conn, code)
     after = await _move(conn, actor, row, rules.VoucherAction.CANCEL, now, "voucher.cancelled", reason)
-    return _programme_voucher(after, await schemes.scheme_by_code(conn, after["scheme"]), now)
+    return _programme_voucher(after, await schemes.scheme_by_code(conn, after.scheme), now)
 
 
 async def flag_fraud(conn: Connection, actor: Actor, code: str, reason: str | None, now: datetime) -> ProgrammeVoucher:
     """Mark a voucher fraudulent: no refund, and what the partner was owed is clawed back."""
     row = await _lock_any(conn, code)
     after = await _move(conn, actor, row, rules.VoucherAction.FLAG_FRAUD, now, "voucher.fraud_flagged", reason)
-    return _programme_voucher(after, await schemes.scheme_by_code(conn, after["scheme"]), now)
+    return _programme_voucher(after, await schemes.scheme_by_code(conn, after.scheme), now)
 
 
 async def get_for_programme(conn: Connection, code: str, now: datetime) -> ProgrammeVoucher:
-    row = await conn.fetchrow(SELECT_VOUCHER, code)
-    if row is None:
+    found = await conn.fetchrow(SELECT_VOUCHER, code)
+    if found is None:
         raise NotFound("No voucher has this code.")
-    return _programme_voucher(row, await schemes.scheme_by_code(conn, row["scheme"]), now)
+    row = _decoded(found)
+    return _programme_voucher(row, await schemes.scheme_by_code(conn, row.scheme), now)
 
 
 async def expire_due(
@@ -401,9 +454,10 @@ async def expire_due(
         due = await conn.fetch(DUE_FOR_EXPIRY, now, batch_size)
     for found in due:
         partner_now = now + timedelta(seconds=found["offset_seconds"])
-        row = await conn.fetchrow(LOCK_VOUCHER, found["code"])
-        if row is not None and rules.is_due_to_expire(
-            rules.VoucherStatus(row["status"]), row["expires_at"], partner_now
-        ):
+        locked = await conn.fetchrow(LOCK_VOUCHER, found["code"])
+        if locked is None:
+            continue
+        row = _decoded(locked)
+        if rules.is_due_to_expire(row.status, row.expires_at, partner_now):
             await _move(conn, actor, row, rules.VoucherAction.EXPIRE, partner_now, "voucher.expired")
     return len(due)

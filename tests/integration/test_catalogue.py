@@ -7,8 +7,8 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from tests.auth import Credentials
+from tests.courses import approved
 from tests.factories import course_body, schedule_body, scheduled_course_body
-from tests.integration.test_courses import approved
 
 Client = AsyncTestClient[Any]
 CATALOGUE = "/v1/catalogue/courses"

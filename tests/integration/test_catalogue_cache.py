@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from api.http.page_cache import PageCache
 from api.settings import Settings
 from tests.auth import Credentials
-from tests.factories import course_body
+from tests.courses import approved
 
 
 async def _listening(app: Litestar) -> PageCache:
@@ -35,15 +35,6 @@ async def _settled(cache: PageCache) -> None:
             return
 
 
-async def _approved(client: AsyncTestClient[Any], programme: Credentials, partner: Credentials, title: str) -> str:
-    created = await client.post("/v1/courses", json=course_body(title=title), headers=partner.headers)
-    assert created.status_code == 201, created.text
-    course_id: str = created.json()["id"]
-    assert (await client.post(f"/v1/courses/{course_id}/submit", headers=partner.headers)).is_success
-    assert (await client.post(f"/v1/programme/courses/{course_id}/approve", headers=programme.headers)).is_success
-    return course_id
-
-
 async def _titles(client: AsyncTestClient[Any]) -> list[str]:
     response = await client.get("/v1/catalogue/courses")
     assert response.status_code == 200
@@ -54,7 +45,7 @@ async def test_pages_carry_an_etag_and_answer_304_when_unchanged(
     app: Litestar, client: AsyncTestClient[Any], programme: Credentials, partner_a: Credentials
 ) -> None:
     await _listening(app)
-    course_id = await _approved(client, programme, partner_a, "Bahasa Inggris untuk Perhotelan")
+    course_id = (await approved(client, partner_a, programme, title="Bahasa Inggris untuk Perhotelan"))["id"]
     first = await client.get("/v1/catalogue/courses")
     assert first.status_code == 200
     etag = first.headers["etag"]
@@ -88,7 +79,7 @@ async def test_a_catalogue_change_empties_the_cache_at_once(
     settings: Settings,
 ) -> None:
     cache = await _listening(app)
-    course_id = await _approved(client, programme, partner_a, "Dasar Pemrograman Python")
+    course_id = (await approved(client, partner_a, programme, title="Dasar Pemrograman Python"))["id"]
     await _settled(cache)
     assert "Dasar Pemrograman Python" in await _titles(client)
 
@@ -112,7 +103,7 @@ async def test_a_catalogue_change_empties_the_cache_at_once(
     assert "Judul Diam-diam" in await _titles(client)
 
     # A newly approved course shows as soon as the approval commits and is heard.
-    await _approved(client, programme, partner_a, "Manajemen Keuangan Pribadi")
+    await approved(client, partner_a, programme, title="Manajemen Keuangan Pribadi")
     deadline = time.monotonic() + 5
     while "Manajemen Keuangan Pribadi" not in await _titles(client):
         assert time.monotonic() < deadline
@@ -127,7 +118,7 @@ async def test_a_process_that_cannot_hear_changes_serves_nothing_from_its_cache(
     settings: Settings,
 ) -> None:
     cache = await _listening(app)
-    course_id = await _approved(client, programme, partner_a, "Keselamatan Kerja Konstruksi")
+    course_id = (await approved(client, partner_a, programme, title="Keselamatan Kerja Konstruksi"))["id"]
     assert "Keselamatan Kerja Konstruksi" in await _titles(client)
     cache.lost()
     conn = await asyncpg.connect(settings.database_url)

@@ -25,8 +25,9 @@ from api.services.clock import wall_clock
 from api.settings import Settings
 from tests.auth import Credentials, token_for
 from tests.conftest import settings_for
+from tests.courses import approved as approved_course
 from tests.database import REPO_ROOT
-from tests.factories import course_body, schedule_body, scheduled_course_body
+from tests.factories import schedule_body, scheduled_course_body
 from tests.money import buy, enrol, key, redeem, sold_voucher
 
 Client = AsyncTestClient[Any]
@@ -46,17 +47,6 @@ async def fetch(db_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
         return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
-
-
-async def approved_course(client: Client, partner: Credentials, programme: Credentials) -> dict[str, Any]:
-    created = await client.post("/v1/courses", json=course_body(), headers=partner.headers)
-    assert created.status_code == 201, created.text
-    course: dict[str, Any] = created.json()
-    submitted = await client.post(f"/v1/courses/{course['id']}/submit", headers=partner.headers)
-    assert submitted.status_code < 300, submitted.text
-    approved = await client.post(f"/v1/programme/courses/{course['id']}/approve", headers=programme.headers)
-    assert approved.status_code < 300, approved.text
-    return course
 
 
 async def issue_key(client: Client, programme: Credentials, partner: Credentials) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from joserfc import jwk, jwt
 from litestar.testing import AsyncTestClient
 
 from tests.auth import Credentials
+from tests.courses import approved
+from tests.database import fetch
 from tests.factories import iso
-from tests.integration.test_courses import approved
-from tests.integration.test_money_path import fetch
 from tests.money import PARTICIPANTS, key, redeem, sold_voucher
 
 Client = AsyncTestClient[Any]

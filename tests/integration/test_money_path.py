@@ -14,34 +14,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.auth import Credentials
+from tests.courses import approved
+from tests.database import fetch
 from tests.factories import iso, schedule_body, scheduled_course_body
-from tests.integration.test_courses import approved
-from tests.money import PARTICIPANTS, buy, enrol, key, redeem, sold_voucher
+from tests.money import PARTICIPANTS, buy, enrol, key, ledger_consistent, redeem, sold_voucher
 
 Client = AsyncTestClient[Any]
-
-
-async def ledger_consistent(db_url: str) -> None:
-    """The invariant money rests on: every balance equals the sum of its ledger entries, and is ≥ 0."""
-    conn = await asyncpg.connect(db_url)
-    try:
-        drift = await conn.fetch(
-            """SELECT b.participant_id, b.balance, coalesce(sum(l.signed_amount), 0) AS total
-                 FROM balances b LEFT JOIN ledger_entries l ON l.participant_id = b.participant_id
-                GROUP BY b.participant_id, b.balance HAVING b.balance <> coalesce(sum(l.signed_amount), 0)"""
-        )
-        assert drift == []
-        assert await conn.fetchval("SELECT count(*) FROM balances WHERE balance < 0") == 0
-    finally:
-        await conn.close()
-
-
-async def fetch(db_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(db_url)
-    try:
-        return list(await conn.fetch(sql, *args))
-    finally:
-        await conn.close()
 
 
 @pytest.fixture

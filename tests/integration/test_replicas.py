@@ -24,9 +24,9 @@ from api.db.migrations import migrate
 from api.db.replicas import ReadRouter
 from api.http.request_context import RequestContext
 from api.settings import Settings
-from tests.auth import Credentials, onboard_partner, programme_credentials
+from tests.auth import onboard_partner, programme_credentials
 from tests.conftest import settings_for
-from tests.factories import course_body
+from tests.courses import approved
 from tests.replication import Server, streaming_pair
 
 pytestmark = pytest.mark.slow
@@ -78,19 +78,6 @@ async def _replica_sql(replica: Server, statement: str) -> Any:
         await conn.close()
 
 
-async def _approved_course(
-    client: AsyncTestClient[Any], programme: Credentials, partner: Credentials, title: str
-) -> str:
-    created = await client.post("/v1/courses", json=course_body(title=title), headers=partner.headers)
-    assert created.status_code == 201, created.text
-    course_id: str = created.json()["id"]
-    submitted = await client.post(f"/v1/courses/{course_id}/submit", headers=partner.headers)
-    assert submitted.status_code in (200, 201), submitted.text
-    approved = await client.post(f"/v1/programme/courses/{course_id}/approve", headers=programme.headers)
-    assert approved.status_code in (200, 201), approved.text
-    return course_id
-
-
 async def _catalogue_ids(client: AsyncTestClient[Any]) -> set[str]:
     response = await client.get("/v1/catalogue/courses", params={"limit": 100})
     assert response.status_code == 200, response.text
@@ -112,7 +99,7 @@ async def test_catalogue_reads_the_replica_and_falls_back_to_the_primary(
     programme = await programme_credentials(api, replicated_settings)
     partner = await onboard_partner(api, programme, "Replica Partner")
 
-    first = await _approved_course(api, programme, partner, "Dasar Akuntansi UMKM")
+    first = (await approved(api, partner, programme, title="Dasar Akuntansi UMKM"))["id"]
 
     async def replica_has_first() -> bool:
         return first in await _catalogue_ids(api) and router.pick() is not None
@@ -121,7 +108,7 @@ async def test_catalogue_reads_the_replica_and_falls_back_to_the_primary(
 
     # Replay stops on the replica: what the primary commits now does not reach it.
     await _replica_sql(replica, "SELECT pg_wal_replay_pause()")
-    second = await _approved_course(api, programme, partner, "Desain Grafis untuk Pemula")
+    second = (await approved(api, partner, programme, title="Desain Grafis untuk Pemula"))["id"]
 
     # The partner reads its own write back at once: partner reads go to the primary.
     own = await api.get(f"/v1/courses/{second}", headers=partner.headers)

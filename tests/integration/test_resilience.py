@@ -38,12 +38,13 @@ from litestar.testing import AsyncTestClient
 from api.db import pool as database
 from api.settings import Settings
 from tests.auth import Credentials
-from tests.integration.test_courses import approved
-from tests.integration.test_money_path import fetch, ledger_consistent
+from tests.courses import approved
+from tests.database import fetch
 from tests.live_server import serving, serving_process
-from tests.money import sold_voucher
+from tests.money import ledger_consistent, sold_voucher
 
-pytestmark = pytest.mark.slow
+# Timing bounds (MAX_WAIT_SECONDS) and several server processes: run alone, after the parallel run of `make test`.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 Client = AsyncTestClient[Any]
 

@@ -14,8 +14,7 @@ from api.settings import Settings
 from tests.auth import Credentials
 from tests.conftest import settings_for
 from tests.factories import course_body, iso, schedule_body, scheduled_course_body
-from tests.integration.test_money_path import ledger_consistent
-from tests.money import key
+from tests.money import key, ledger_consistent
 
 Client = AsyncTestClient[Any]
 SANDBOX_PATHS = [

@@ -13,10 +13,10 @@ from litestar.testing import AsyncTestClient
 
 from api.jobs.worker import sweep
 from tests.auth import Credentials
+from tests.courses import approved
+from tests.database import fetch
 from tests.factories import iso
-from tests.integration.test_courses import approved
-from tests.integration.test_money_path import fetch, ledger_consistent
-from tests.money import PARTICIPANTS, enrol, sold_voucher
+from tests.money import PARTICIPANTS, enrol, ledger_consistent, sold_voucher
 
 Client = AsyncTestClient[Any]
 

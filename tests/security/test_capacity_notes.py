@@ -11,7 +11,8 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from tests.auth import Credentials
-from tests.money import approved_course, buy, enrol
+from tests.courses import approved as approved_course
+from tests.money import buy, enrol
 
 Client = AsyncTestClient[Any]
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -25,6 +25,9 @@ from api.settings import Settings
 from tests.auth import Credentials
 from tests.live_server import serving_process
 
+# Latency and memory figures from a server under flood: measured alone, after the parallel run.
+pytestmark = pytest.mark.serial
+
 FLOOD_SECONDS = 10
 FLOODERS = 16
 ATTACKER = "127.0.0.2"

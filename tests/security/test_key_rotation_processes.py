@@ -22,6 +22,9 @@ from api.settings import Settings
 from tests.auth import Credentials, kid_of
 from tests.live_server import REPO_ROOT, server_environment, serving_process
 
+# Several server processes and a cache interval to wait out: run alone, after the parallel run.
+pytestmark = pytest.mark.serial
+
 CACHE_SECONDS = 2
 ROUNDS = 24  # new connections each, spread over both workers by the kernel
 

@@ -89,3 +89,28 @@ def test_partner_transitions(
             partners.transition(status, action)
     else:
         assert partners.transition(status, action) == expected
+
+
+EC_PUBLIC = {"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": "k1"}
+
+
+@pytest.mark.parametrize(
+    ("jwks", "problem"),
+    [
+        ({"keys": [EC_PUBLIC]}, None),
+        ({"keys": [EC_PUBLIC] * 10}, None),
+        ({"keys": []}, "1 to 10"),
+        ({"keys": [EC_PUBLIC] * 11}, "1 to 10"),
+        ({"nope": []}, "1 to 10"),
+        ({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "kty"),
+        ({"keys": ["not a key"]}, "kty"),
+        ({"keys": [{**EC_PUBLIC, "d": "private"}]}, "public keys only"),
+    ],
+)
+def test_jwks_structure(jwks: dict[str, object], problem: str | None) -> None:
+    found = clients.jwks_problem(jwks)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found

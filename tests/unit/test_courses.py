@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain import courses
 from domain.courses import (
     CURATED_FIELDS,
     SCHEDULED_FORMATS,
@@ -45,6 +46,7 @@ from domain.errors import (
     InvalidStateTransition,
     ValidationFailed,
 )
+from domain.partners import PartnerStatus
 from domain.schemes import Scheme
 from tests.unit.scheme_fixtures import SCHEME_2020, SCHEME_2024, SCHEMES
 
@@ -743,3 +745,28 @@ def test_a_pending_revision_is_only_approved_or_rejected(status: RevisionStatus,
 def test_a_revision_rejection_needs_reasons() -> None:
     with pytest.raises(ValidationFailed):
         revision_transition(RevisionStatus.PENDING, CourseAction.REJECT, reasons=[" "])
+
+
+@pytest.mark.parametrize(
+    ("status", "course_format", "expected"),
+    [
+        (CourseStatus.DRAFT, CourseFormat.SELF_PACED, ["edit", "submit", "archive"]),
+        (CourseStatus.DRAFT, CourseFormat.WEBINAR, ["edit", "submit", "archive", "add_schedule"]),
+        (CourseStatus.SUBMITTED, CourseFormat.OFFLINE, ["archive", "add_schedule"]),
+        (CourseStatus.APPROVED, CourseFormat.BLENDED, ["edit", "archive", "add_schedule"]),
+        (CourseStatus.REJECTED, CourseFormat.SELF_PACED, ["edit", "submit", "archive"]),
+        (CourseStatus.SUSPENDED, CourseFormat.SELF_PACED, ["edit", "archive"]),
+        (CourseStatus.ARCHIVED, CourseFormat.WEBINAR, []),
+    ],
+)
+def test_partner_actions_on_a_course(status: CourseStatus, course_format: CourseFormat, expected: list[str]) -> None:
+    assert courses.partner_actions(status, course_format) == expected
+
+
+@pytest.mark.parametrize("status", list(CourseStatus))
+@pytest.mark.parametrize("partner_status", list(PartnerStatus))
+def test_a_course_is_for_sale_only_approved_and_of_an_active_partner(
+    status: CourseStatus, partner_status: PartnerStatus
+) -> None:
+    expected = status is CourseStatus.APPROVED and partner_status is PartnerStatus.ACTIVE
+    assert courses.for_sale(status, partner_status) is expected

@@ -22,6 +22,7 @@ from domain.enrollments import (
     completion_blockers,
     earliest_completion,
     required_days,
+    required_sequences,
 )
 from domain.errors import (
     AssessmentMissing,
@@ -528,3 +529,13 @@ def test_inconsistent_facts_cannot_be_built(changes: dict[str, object], complain
 def test_self_paced_facts_carry_no_session_starts() -> None:
     with pytest.raises(ValueError, match="self-paced"):
         make_facts("self_paced", session_starts=session_starts())
+
+
+@pytest.mark.parametrize(
+    ("session_count", "modules", "expected"),
+    [(3, None, 3), (2, 7, 2), (None, 5, 5), (None, None, 1)],
+)
+def test_required_sequences_are_the_sessions_or_the_modules_and_no_module_count_means_one(
+    session_count: int | None, modules: int | None, expected: int
+) -> None:
+    assert required_sequences(session_count, modules) == expected

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from domain.courses import CourseStatus
 from domain.errors import (
     ActiveTrainingExists,
     CourseAlreadyPurchased,
@@ -397,3 +398,28 @@ def test_redemption_precedence_voucher_then_participant_then_time() -> None:
 )
 def test_allowed_actions_for_the_partner_view(changes: dict[str, Any], actions: list[str]) -> None:
     assert allowed_actions(**redemption(**changes)) == actions
+
+
+@pytest.mark.parametrize(
+    ("course_status", "redeemable"),
+    [
+        (CourseStatus.APPROVED, True),
+        (CourseStatus.ARCHIVED, True),
+        (CourseStatus.SUSPENDED, False),
+    ],
+)
+def test_a_suspended_course_s_vouchers_cannot_be_redeemed_an_archived_one_s_can(
+    course_status: CourseStatus, redeemable: bool
+) -> None:
+    arguments = redemption(course_status=course_status)
+    if redeemable:
+        check_redemption(**arguments)
+    else:
+        with pytest.raises(CourseNotOnSale):
+            check_redemption(**arguments)
+    assert ("redeem" in allowed_actions(**arguments)) is redeemable
+
+
+def test_a_suspended_course_is_checked_after_the_voucher_itself() -> None:
+    with pytest.raises(VoucherAlreadyRedeemed):
+        check_redemption(**redemption(voucher_status=VoucherStatus.REDEEMED, course_status=CourseStatus.SUSPENDED))
