@@ -24,6 +24,7 @@ from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.http.idempotency import provide_idempotency
 from api.http.openapi import document_errors, openapi_config, openapi_json
 from api.http.request_context import RequestContext, configure_logging
+from api.jobs.webhooks import DeliveryWorker
 from api.jobs.worker import run_forever
 from api.routes import (
     catalogue,
@@ -31,6 +32,7 @@ from api.routes import (
     courses,
     curation,
     enrollments,
+    events,
     health,
     me,
     oauth,
@@ -38,6 +40,7 @@ from api.routes import (
     partners,
     sandbox,
     vouchers,
+    webhooks,
 )
 from api.services.audit import Actor
 from api.services.clock import Clock
@@ -78,20 +81,23 @@ def create_app(settings: Settings) -> Litestar:
                 await keys.ensure_loaded(conn)
         except DATABASE_UNAVAILABLE:
             pass  # the database may be down at start: keys load on first use once it is back
-        sweeper = (
-            asyncio.create_task(
-                run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
-            )
+        background = (
+            [
+                asyncio.create_task(
+                    run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
+                ),
+                asyncio.create_task(DeliveryWorker(pool, settings, keys.kek).run_forever()),
+            ]
             if settings.run_worker
-            else None
+            else []
         )
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             await limits_pool.close()
             await pool.close()
 
@@ -133,6 +139,8 @@ def create_app(settings: Settings) -> Litestar:
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
             certificates.verify,
+            events.feed,
+            webhooks.WebhookEndpointController,
         ],
         lifespan=[database_pool],
         guards=[authorize],

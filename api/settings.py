@@ -48,6 +48,12 @@ class Settings:
     token_rate_limit_per_minute: int = 60
     run_worker: bool = False
     worker_interval_seconds: float = 5.0
+    # Webhook delivery: retries double from the base up to the cap, for the window, then the endpoint is failing.
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_cap_seconds: float = 3600.0
+    webhook_retry_window_seconds: float = 24 * 3600.0
+    webhook_connect_timeout_seconds: float = 5.0
+    webhook_read_timeout_seconds: float = 10.0
 
     @property
     def issuer(self) -> str:
@@ -115,6 +121,8 @@ class Settings:
             ),
             run_worker=env.get("RUN_WORKER", "0").lower() in ("1", "true", "yes"),
             worker_interval_seconds=float(_int(env, "WORKER_INTERVAL_SECONDS", 5, minimum=1)),
+            webhook_retry_base_seconds=float(_int(env, "WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)),
+            webhook_retry_window_seconds=float(_int(env, "WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600, minimum=24 * 3600)),
         )
 
 

@@ -66,6 +66,17 @@ def key_encryption_key(settings: Settings) -> bytes:
     return base64.b64decode(path.read_text().strip())
 
 
+def seal(kek: bytes, plaintext: bytes, context: str) -> bytes:
+    """`plaintext` encrypted at rest under the key-encryption key, bound to `context` (a kid, an endpoint id)."""
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(kek).encrypt(nonce, plaintext, context.encode())
+
+
+def unseal(kek: bytes, blob: bytes, context: str) -> bytes:
+    """The plaintext `seal` encrypted for the same `context` (fails on any other context or a changed blob)."""
+    return AESGCM(kek).decrypt(blob[:12], blob[12:], context.encode())
+
+
 @dataclass
 class SigningKeyRing:
     """This process's view of the signing keys."""
@@ -79,13 +90,10 @@ class SigningKeyRing:
     _reload: SingleFlight = field(default_factory=SingleFlight)
 
     def _decrypt(self, kid: str, blob: bytes) -> jwk.ECKey:
-        nonce, ciphertext = blob[:12], blob[12:]
-        private = json.loads(AESGCM(self.kek).decrypt(nonce, ciphertext, kid.encode()))
-        return jwk.ECKey.import_key(private)
+        return jwk.ECKey.import_key(json.loads(unseal(self.kek, blob, kid)))
 
     def _encrypt(self, kid: str, private_jwk: dict[str, Any]) -> bytes:
-        nonce = secrets.token_bytes(12)
-        return nonce + AESGCM(self.kek).encrypt(nonce, json.dumps(private_jwk).encode(), kid.encode())
+        return seal(self.kek, json.dumps(private_jwk).encode(), kid)
 
     async def load(self, conn: Connection) -> None:
         """Read every key; decrypt only the active private key."""
