@@ -122,6 +122,8 @@ class Settings:
             run_worker=env.get("RUN_WORKER", "0").lower() in ("1", "true", "yes"),
             worker_interval_seconds=float(_int(env, "WORKER_INTERVAL_SECONDS", 5, minimum=1)),
             webhook_retry_base_seconds=float(_int(env, "WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)),
+            webhook_connect_timeout_seconds=float(_int(env, "WEBHOOK_CONNECT_TIMEOUT_SECONDS", 5, minimum=1)),
+            webhook_read_timeout_seconds=float(_int(env, "WEBHOOK_READ_TIMEOUT_SECONDS", 10, minimum=1)),
             webhook_retry_window_seconds=float(_int(env, "WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600, minimum=24 * 3600)),
         )
 

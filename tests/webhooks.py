@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -66,22 +67,23 @@ class Receiver:
         with self.lock:
             return list(self.received)
 
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
-        """The first `count` messages, waiting up to `timeout` seconds for them (a failure guard, not a claim)."""
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, count: int, within: float = 30.0) -> list[Received]:
+        """The first `count` messages, waiting up to `within` seconds for them (a failure guard, not a claim)."""
+        deadline = time.monotonic() + within
         while len(self.messages()) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} webhook requests, got {len(self.messages())}")
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
         return self.messages()[:count]
 
-    def wait_for_ids(self, ids: set[str], timeout: float = 60.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
+    async def wait_for_ids(self, ids: set[str], within: float = 60.0) -> list[Received]:
+        """Every message until each of `ids` arrived at least once."""
+        deadline = time.monotonic() + within
         while not ids <= {m.headers["webhook-id"] for m in self.messages()}:
             if time.monotonic() > deadline:
                 missing = ids - {m.headers["webhook-id"] for m in self.messages()}
-                raise AssertionError(f"{len(missing)} events never arrived")
-            time.sleep(0.05)
+                raise AssertionError(f"{len(missing)} of {len(ids)} events never arrived")
+            await asyncio.sleep(0.05)
         return self.messages()
 
 
@@ -110,7 +112,10 @@ def receiving(**script: Any) -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # a whole batch connects at once
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     holder["receiver"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks", **script)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
