@@ -41,7 +41,7 @@ log = logging.getLogger("api.jobs.webhooks")
 
 CHANNEL = "webhook_deliveries"
 RESPONSE_CAP = 2048  # bytes of a receiver's answer we read and keep
-BATCH_SIZE = 100
+MAX_IN_FLIGHT = 16  # attempts one worker runs at once (httpcore's pool slows down with many more)
 LISTEN_CHECK_SECONDS = 30.0
 NEXT_DUE = """
 SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM webhook_deliveries WHERE status = 'pending'
@@ -84,7 +84,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 def outbound_client(settings: Settings) -> httpx.AsyncClient:
     """The HTTP client deliveries go through (see the module docstring for what it refuses)."""
-    limits = httpx.Limits(max_connections=BATCH_SIZE, max_keepalive_connections=20, keepalive_expiry=5.0)
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT, keepalive_expiry=5.0)
     transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
     # httpx has no public hook for the network backend; the pool below is the one it builds, plus ours.
     transport._pool = httpcore.AsyncConnectionPool(
@@ -104,7 +104,11 @@ def outbound_client(settings: Settings) -> httpx.AsyncClient:
 
 
 class DeliveryWorker:
-    """Delivers due webhooks from `pool` until cancelled; safe to run in any number of processes at once."""
+    """Delivers due webhooks from `pool` until cancelled; safe to run in any number of processes at once.
+
+    A pipeline, so that one slow receiver never holds up the others: up to MAX_IN_FLIGHT attempts run at once,
+    each claimed as soon as there is room, and finished attempts are recorded in bulk by one recorder.
+    """
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings, kek: bytes) -> None:
         self.pool, self.settings, self.kek = pool, settings, kek
@@ -114,13 +118,17 @@ class DeliveryWorker:
         self.poll_seconds = settings.worker_interval_seconds
 
     async def deliver_due(self, client: httpx.AsyncClient) -> int:
-        """Claim one batch of due deliveries, send them concurrently, record each outcome; how many were claimed."""
+        """Claim one batch of due deliveries, send them concurrently, record the outcomes; how many were claimed."""
         async with self.pool.acquire() as conn:
-            claimed = await webhooks.claim_due(conn, self.kek, BATCH_SIZE, self.lease_seconds)
-        await asyncio.gather(*(self._deliver(client, delivery) for delivery in claimed))
+            claimed = await webhooks.claim_due(conn, self.kek, MAX_IN_FLIGHT, self.lease_seconds)
+        results = await asyncio.gather(*(self.attempt(client, delivery) for delivery in claimed))
+        if results:
+            async with self.pool.acquire() as conn:
+                await webhooks.record_outcomes(conn, list(results))
         return len(claimed)
 
-    async def _deliver(self, client: httpx.AsyncClient, delivery: webhooks.Claimed) -> None:
+    async def attempt(self, client: httpx.AsyncClient, delivery: webhooks.Claimed) -> webhooks.Recorded:
+        """Send once and decide what comes next: nothing, a retry after a growing delay, or giving up."""
         outcome = await self.send(client, delivery)
         retry_in = None
         if not outcome.succeeded and not rules.gives_up(
@@ -132,8 +140,7 @@ class DeliveryWorker:
                 cap_seconds=self.settings.webhook_retry_cap_seconds,
                 jitter=random.uniform(0.75, 1.0),  # noqa: S311 - spreading retries, not a secret
             )
-        async with self.pool.acquire() as conn:
-            await webhooks.record_outcome(conn, delivery, outcome, retry_in)
+        return webhooks.Recorded(delivery=delivery, outcome=outcome, retry_in=retry_in)
 
     async def send(self, client: httpx.AsyncClient, delivery: webhooks.Claimed) -> webhooks.Outcome:
         """One signed POST of the delivery's envelope; never raises for anything the receiver or network does."""
@@ -180,29 +187,68 @@ class DeliveryWorker:
     async def run_forever(self) -> None:
         """Deliver until cancelled: at once on NOTIFY, else when the next retry falls due, at least every poll."""
         wake = asyncio.Event()
-        listener = asyncio.create_task(self._listen(wake))
+        finished: asyncio.Queue[webhooks.Recorded] = asyncio.Queue()
+        in_flight: set[asyncio.Task[None]] = set()
+
+        async def run(client: httpx.AsyncClient, delivery: webhooks.Claimed) -> None:
+            finished.put_nowait(await self.attempt(client, delivery))
+
+        def done(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if len(in_flight) == MAX_IN_FLIGHT - 1:
+                wake.set()  # there is room again
+
+        helpers = [
+            asyncio.create_task(self._listen(wake)),
+            asyncio.create_task(self._record_forever(finished, wake)),
+        ]
         try:
             async with outbound_client(self.settings) as client:
                 while True:
-                    wake.clear()  # before claiming: a NOTIFY during the batch makes the wait below return at once
+                    wake.clear()  # before claiming: a NOTIFY during the claim makes the wait below return at once
                     wait = self.poll_seconds
                     try:
-                        if await self.deliver_due(client) == BATCH_SIZE:
-                            continue
-                        async with self.pool.acquire() as conn:
-                            due_in = await conn.fetchval(NEXT_DUE)
-                        if due_in is not None:
-                            wait = min(wait, max(due_in, 0.0))
+                        room = MAX_IN_FLIGHT - len(in_flight)
+                        if room > 0:
+                            async with self.pool.acquire() as conn:
+                                claimed = await webhooks.claim_due(conn, self.kek, room, self.lease_seconds)
+                                # Only an idle worker needs to know when the next retry is due.
+                                due_in = await conn.fetchval(NEXT_DUE) if not claimed else None
+                            for delivery in claimed:
+                                task = asyncio.create_task(run(client, delivery))
+                                in_flight.add(task)
+                                task.add_done_callback(done)
+                            if len(claimed) == room:
+                                continue
+                            if due_in is not None:
+                                wait = min(wait, max(due_in, 0.0))
                     except asyncio.CancelledError:
                         raise
                     except Exception:
-                        log.exception("webhook delivery failed")
+                        log.exception("claiming webhook deliveries failed")
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), timeout=wait)
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for task in [*in_flight, *helpers]:
+                task.cancel()
+            await asyncio.gather(*in_flight, *helpers, return_exceptions=True)
+
+    async def _record_forever(self, finished: asyncio.Queue[webhooks.Recorded], wake: asyncio.Event) -> None:
+        """Write finished attempts as they come, everything queued in one statement. Outcomes lost to a crash
+        are not lost deliveries: their leases run out and they are sent again."""
+        while True:
+            results = [await finished.get()]
+            while not finished.empty():
+                results.append(finished.get_nowait())
+            try:
+                async with self.pool.acquire() as conn:
+                    await webhooks.record_outcomes(conn, results)
+                if any(result.retry_in is not None for result in results):
+                    wake.set()  # the claiming loop learns when the retries fall due
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("recording webhook outcomes failed; those deliveries go again after their lease")
 
     async def _listen(self, wake: asyncio.Event) -> None:
         """LISTEN on a connection of its own (pooled ones are shared), reconnecting when it drops."""

@@ -76,24 +76,33 @@ RETURNING d.id, d.attempts, extract(epoch FROM now() - d.created_at)::float8 AS 
           CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_encrypted END AS previous_secret,
           e.public_id AS event_id, e.type AS event_type, e.created_at AS event_created_at, e.data::text AS data
 """
-# $3: seconds until the next attempt (NULL when the delivery is finished); $10: the endpoint's new status or NULL.
-RECORD_ATTEMPT = """
-WITH d AS (
-    UPDATE webhook_deliveries
-       SET status = $2,
-           next_attempt_at = CASE WHEN $3::float8 IS NULL THEN next_attempt_at
-                                  ELSE now() + make_interval(secs => $3::float8) END,
-           finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
-     WHERE id = $1 AND status = 'pending'
-    RETURNING id, endpoint_id, CASE WHEN $2 = 'pending' THEN next_attempt_at END AS next_attempt_at
+# Outcomes of many attempts in one statement, as arrays: the deliveries move on, the log grows, and endpoints
+# change status (`enabled` after a success, `failing` after giving up; a success wins within one batch).
+RECORD_OUTCOMES = """
+WITH outcome AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::int[], $5::timestamptz[], $6::int[], $7::int[],
+                         $8::text[], $9::text[])
+        AS o (delivery_id, status, retry_in, attempt, attempted_at, status_code, latency_ms, error, response_body)
+), moved AS (
+    UPDATE webhook_deliveries d
+       SET status = o.status,
+           next_attempt_at = CASE WHEN o.retry_in IS NULL THEN d.next_attempt_at
+                                  ELSE now() + make_interval(secs => o.retry_in) END,
+           finished_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END
+      FROM outcome o
+     WHERE d.id = o.delivery_id AND d.status = 'pending'
+    RETURNING d.id, d.endpoint_id, o.attempt, o.attempted_at, o.status_code, o.latency_ms, o.error, o.response_body,
+              CASE WHEN o.status = 'pending' THEN now() + make_interval(secs => o.retry_in) END AS next_attempt_at
 ), logged AS (
     INSERT INTO webhook_attempts
            (delivery_id, endpoint_id, attempt, attempted_at, status_code, latency_ms, error, response_body,
             next_attempt_at)
-    SELECT id, endpoint_id, $4, $5, $6, $7, $8, $9, next_attempt_at FROM d
+    SELECT id, endpoint_id, attempt, attempted_at, status_code, latency_ms, error, response_body, next_attempt_at
+      FROM moved
 )
-UPDATE webhook_endpoints w SET status = $10, updated_at = now() FROM d
- WHERE w.id = d.endpoint_id AND $10::text IS NOT NULL AND w.status NOT IN ('disabled', $10)
+UPDATE webhook_endpoints w SET status = e.status, updated_at = now()
+  FROM unnest($10::text[], $11::text[]) AS e (endpoint_id, status)
+ WHERE w.id = e.endpoint_id AND w.status NOT IN ('disabled', e.status)
 """
 
 
@@ -288,27 +297,39 @@ async def claim_due(conn: Connection, kek: bytes, limit: int, lease_seconds: flo
     return claimed
 
 
-async def record_outcome(conn: Connection, delivery: Claimed, outcome: Outcome, retry_in: float | None) -> None:
-    """Log the attempt and move the delivery on: delivered, due again in `retry_in` seconds, or failed for good.
+class Recorded(msgspec.Struct, kw_only=True):
+    """A finished attempt: the delivery, what happened, and when to try again (None: never)."""
+
+    delivery: Claimed
+    outcome: Outcome
+    retry_in: float | None
+
+
+async def record_outcomes(conn: Connection, results: list[Recorded]) -> None:
+    """Log the attempts and move each delivery on: delivered, due again in `retry_in` seconds, or failed for good.
 
     A success revives a `failing` endpoint; giving up marks it `failing`.
     """
-    if outcome.succeeded:
-        status, endpoint_status = "delivered", "enabled"
-    elif retry_in is None:
-        status, endpoint_status = "failed", "failing"
-    else:
-        status, endpoint_status = "pending", None
+    statuses = [
+        "delivered" if r.outcome.succeeded else ("failed" if r.retry_in is None else "pending") for r in results
+    ]
+    endpoints: dict[str, str] = {}
+    for result, status in zip(results, statuses, strict=True):
+        if status == "delivered":
+            endpoints[result.delivery.endpoint_id] = "enabled"
+        elif status == "failed":
+            endpoints.setdefault(result.delivery.endpoint_id, "failing")
     await conn.execute(
-        RECORD_ATTEMPT,
-        delivery.id,
-        status,
-        retry_in if status == "pending" else None,
-        delivery.attempts,
-        outcome.attempted_at,
-        outcome.status_code,
-        outcome.latency_ms,
-        outcome.error,
-        outcome.response_body,
-        endpoint_status,
+        RECORD_OUTCOMES,
+        [r.delivery.id for r in results],
+        statuses,
+        [r.retry_in if status == "pending" else None for r, status in zip(results, statuses, strict=True)],
+        [r.delivery.attempts for r in results],
+        [r.outcome.attempted_at for r in results],
+        [r.outcome.status_code for r in results],
+        [r.outcome.latency_ms for r in results],
+        [r.outcome.error for r in results],
+        [r.outcome.response_body for r in results],
+        list(endpoints),
+        list(endpoints.values()),
     )
