@@ -74,7 +74,13 @@ def check_url(url: str, *, production: bool) -> None:
 
     Where it resolves is checked separately, at creation and again at every connection (DNS can change).
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ValidationFailed(
+            "The webhook URL is not a valid URL.", problems=(FieldProblem("url", "not a valid URL"),)
+        ) from None
     problem = None
     if len(url) > MAX_URL_LENGTH:
         problem = f"at most {MAX_URL_LENGTH} characters"

@@ -257,7 +257,12 @@ async def list_attempts(
     """The endpoint's delivery attempts, newest first."""
     await get_endpoint(conn, partner_id, endpoint_id)
     after = decode_cursor(cursor)
-    rows = await conn.fetch(LIST_ATTEMPTS, endpoint_id, int(after[1]) if after else None, limit + 1)
+    before_id = int(after[1]) if after and after[1].isdigit() and len(after[1]) < 19 else None
+    if after and before_id is None:
+        raise ValidationFailed(
+            "The cursor is not one this API returned.", problems=(FieldProblem("cursor", "invalid cursor"),)
+        )
+    rows = await conn.fetch(LIST_ATTEMPTS, endpoint_id, before_id, limit + 1)
     items = [msgspec.convert(dict(r), WebhookAttempt) for r in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = encode_cursor(last["attempted_at"], str(last["id"])) if last is not None else None

@@ -102,3 +102,9 @@ def test_event_types_must_exist() -> None:
     with pytest.raises(ValidationFailed) as caught:
         rules.check_event_types(["voucher.sold", "voucher.sould"])
     assert caught.value.problems[0].field == "event_types"
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x", "https://example.com:99999/x", "https://example.com:port/x"])
+def test_malformed_urls_are_a_validation_error(url: str) -> None:
+    with pytest.raises(ValidationFailed):
+        rules.check_url(url, production=False)
