@@ -12,6 +12,7 @@ ALTER TABLE events
     ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
 ALTER TABLE events ADD CONSTRAINT events_public_id_key UNIQUE (public_id);
 CREATE INDEX events_feed_idx ON events (partner_id, xid, id);
+DROP INDEX events_partner_idx;  -- the feed index serves every per-partner read; one index less per event written
 
 -- A partner's webhook endpoints. The signing secret is stored encrypted (AES-GCM under the key-encryption key,
 -- the endpoint id as associated data); after a rotation the previous secret keeps signing until it expires.
