@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck format openapi install migrate clean fuzz bench bench-auth bench-catalogue bench-redeem
+.PHONY: run test lint typecheck format openapi install migrate clean fuzz bench bench-auth bench-catalogue bench-redeem bench-webhooks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench-catalogue: install
 
 bench-redeem: install
 	$(PY) bench/run.py redeem
+
+bench-webhooks: install
+	$(PY) bench/run.py webhooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -52,27 +52,38 @@ def _migrate(settings: Settings, *, quiet: bool = False) -> Settings:
 
 
 async def _work(settings: Settings, *, once: bool) -> None:
+    from api.auth.signing_keys import key_encryption_key
     from api.db.pool import create_pool
+    from api.jobs.webhooks import DeliveryWorker, outbound_client
     from api.jobs.worker import run_forever, sweep
 
+    kek = key_encryption_key(settings)
     pool = await create_pool(settings)
+    deliveries = DeliveryWorker(pool, settings, kek)
     try:
         if once:
             from api.services.clock import wall_clock
 
-            report = await sweep(
-                pool,
-                wall_clock(),
-                test_clocks=settings.app_env == "sandbox",
-                failure_window_seconds=settings.auth_failure_window_seconds,
+            report = vars(
+                await sweep(
+                    pool,
+                    wall_clock(),
+                    test_clocks=settings.app_env == "sandbox",
+                    failure_window_seconds=settings.auth_failure_window_seconds,
+                )
             )
-            print(json.dumps(vars(report)))
+            async with outbound_client(settings) as client:
+                report["webhooks_attempted"] = await deliveries.deliver_due(client)
+            print(json.dumps(report))
         else:
-            await run_forever(
-                pool,
-                settings.worker_interval_seconds,
-                test_clocks=settings.app_env == "sandbox",
-                failure_window_seconds=settings.auth_failure_window_seconds,
+            await asyncio.gather(
+                run_forever(
+                    pool,
+                    settings.worker_interval_seconds,
+                    test_clocks=settings.app_env == "sandbox",
+                    failure_window_seconds=settings.auth_failure_window_seconds,
+                ),
+                deliveries.run_forever(),
             )
     finally:
         await pool.close()
@@ -136,8 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=settings.workers)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     commands.add_parser("migrate", help="apply pending migrations")
-    worker = commands.add_parser("worker", help="run the time-driven transitions (expiry, revocation, lapse)")
-    worker.add_argument("--once", action="store_true", help="one sweep, print what it did, exit")
+    worker = commands.add_parser(
+        "worker", help="run the time-driven transitions (expiry, revocation, lapse) and webhook deliveries"
+    )
+    worker.add_argument("--once", action="store_true", help="one sweep and one delivery batch, print what they did")
     client_commands = commands.add_parser("clients", help="OAuth client bootstrap").add_subparsers(
         dest="clients_command", required=True
     )

@@ -38,6 +38,7 @@ from api.http.json_depth import refuse_deep_json
 from api.http.openapi import document_errors, openapi_config, openapi_json
 from api.http.page_cache import PageCache
 from api.http.request_context import RequestContext, configure_logging
+from api.jobs.webhooks import DeliveryWorker
 from api.jobs.worker import run_forever
 from api.routes import (
     catalogue,
@@ -46,6 +47,7 @@ from api.routes import (
     courses,
     curation,
     enrollments,
+    events,
     health,
     me,
     oauth,
@@ -54,6 +56,7 @@ from api.routes import (
     sandbox,
     schedules,
     vouchers,
+    webhooks,
 )
 from api.services.audit import Actor
 from api.services.clock import Clock
@@ -122,25 +125,28 @@ def create_app(settings: Settings) -> Litestar:
                 await keys.ensure_loaded(conn)
         except DATABASE_UNAVAILABLE:
             pass  # the database may be down at start: keys load on first use once it is back
-        sweeper = (
-            asyncio.create_task(
-                run_forever(
-                    pool,
-                    settings.worker_interval_seconds,
-                    test_clocks=settings.app_env == "sandbox",
-                    failure_window_seconds=settings.auth_failure_window_seconds,
-                )
-            )
+        background = (
+            [
+                asyncio.create_task(
+                    run_forever(
+                        pool,
+                        settings.worker_interval_seconds,
+                        test_clocks=settings.app_env == "sandbox",
+                        failure_window_seconds=settings.auth_failure_window_seconds,
+                    )
+                ),
+                asyncio.create_task(DeliveryWorker(pool, settings, keys.kek).run_forever()),
+            ]
             if settings.run_worker
-            else None
+            else []
         )
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             await catalogue_changes.stop()
             await limits_pool.close()
             await app.state.reads.close()
@@ -182,6 +188,8 @@ def create_app(settings: Settings) -> Litestar:
             enrollments.EnrollmentController,
             certificates.verify,
             compatibility.CompatibilityController,
+            events.feed,
+            webhooks.WebhookEndpointController,
         ],
         lifespan=[database_pool],
         guards=[authorize],

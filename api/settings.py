@@ -64,6 +64,12 @@ class Settings:
     """The header naming the caller behind a trusted proxy (e.g. x-forwarded-for); None: the socket's peer."""
     trusted_proxies: tuple[str, ...] = ()
     """The proxies (addresses or CIDR networks, checked at start) whose `trusted_proxy_header` is believed."""
+    # Webhook delivery: retries double from the base up to the cap, for the window, then the endpoint is failing.
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_cap_seconds: float = 3600.0
+    webhook_retry_window_seconds: float = 24 * 3600.0
+    webhook_connect_timeout_seconds: float = 5.0
+    webhook_read_timeout_seconds: float = 10.0
 
     @property
     def issuer(self) -> str:
@@ -143,6 +149,10 @@ class Settings:
             ),
             secret_hash_concurrency=_int(env, "SECRET_HASH_CONCURRENCY", 2, minimum=1, maximum=64),
             **_trusted_proxy(env),
+            webhook_retry_base_seconds=float(_int(env, "WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)),
+            webhook_connect_timeout_seconds=float(_int(env, "WEBHOOK_CONNECT_TIMEOUT_SECONDS", 5, minimum=1)),
+            webhook_read_timeout_seconds=float(_int(env, "WEBHOOK_READ_TIMEOUT_SECONDS", 10, minimum=1)),
+            webhook_retry_window_seconds=float(_int(env, "WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600, minimum=24 * 3600)),
         )
 
 

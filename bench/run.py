@@ -1,6 +1,6 @@
 """The benchmark command: starts the API as production would, drives it with wrk, prints one table.
 
-    python bench/run.py [auth] [catalogue] [redeem] [--duration 10] [--connections 64] [--workers N]
+    python bench/run.py [auth] [catalogue] [redeem] [webhooks] [--duration 10] [--connections 64] [--workers N]
 
 Figures are ratios measured side by side in one run on one machine, so they mean something on any
 machine; absolute numbers are printed too. Results also go to bench/results.json (flat keys).
@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import base64
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -870,6 +871,177 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
     }
 
 
+WEBHOOK_EVENTS = 1_000
+WEBHOOK_RATE = 200  # events committed per second, spread over WEBHOOK_WRITERS connections
+WEBHOOK_WRITERS = 4
+WEBHOOK_SCOPES = ("events:read", "webhooks:manage")
+
+
+def _receive(port: Any, log_path: str) -> None:
+    """A minimal asyncio HTTP/1.1 receiver (its own process, so the bench's writers do not slow it): answers
+    204 at once and logs `webhook-id arrival-time` per request."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                arrived = time.time()
+                fields = dict(line.split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
+                headers = {k.strip().lower(): v.strip() for k, v in fields.items()}
+                await reader.readexactly(int(headers.get(b"content-length", b"0")))
+                log.write(f"{headers[b'webhook-id'].decode()} {arrived}\n")
+                writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        writer.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        port.value = server.sockets[0].getsockname()[1]
+        await server.serve_forever()
+
+    with open(log_path, "w", buffering=1) as log:  # noqa: PTH123
+        asyncio.run(serve())
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[tuple[str, Callable[[], dict[str, float]]]]:
+    """A local receiver process; yields its URL and a function reading webhook-id -> first arrival (time.time())."""
+    log_path = ROOT / ".data" / "bench-receiver.log"
+    context = multiprocessing.get_context("fork")
+    port = context.Value("i", 0)
+    process = context.Process(target=_receive, args=(port, str(log_path)), daemon=True)
+    process.start()
+    while not port.value:
+        time.sleep(0.05)
+
+    def arrivals() -> dict[str, float]:
+        found: dict[str, float] = {}
+        for line in log_path.read_text().splitlines():
+            if line.count(" ") == 1:
+                event_id, at = line.split(" ")
+                found.setdefault(event_id, float(at))
+        return found
+
+    try:
+        yield f"http://127.0.0.1:{port.value}/hooks", arrivals
+    finally:
+        process.terminate()
+        process.join(timeout=10)
+
+
+@contextmanager
+def running_worker(database_url: str) -> Iterator[None]:
+    """`python -m api worker` (expiry sweeps and webhook deliveries) until the block ends."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "development",
+        "KEY_ENCRYPTION_KEY": base64.b64encode(b"b" * 32).decode(),
+    }
+    log = (ROOT / ".data" / "bench-worker.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+    )
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+async def commit_events(database_url: str, partner_id: str) -> dict[str, float]:
+    """Commit WEBHOOK_EVENTS events, each in its own transaction, paced at WEBHOOK_RATE per second overall;
+    returns each event's public id -> the time its COMMIT returned."""
+    committed: dict[str, float] = {}
+    interval = WEBHOOK_WRITERS / WEBHOOK_RATE
+    insert = """
+    INSERT INTO events (partner_id, type, entity_type, entity_id, data) VALUES ($1, 'voucher.sold', 'voucher', $2,
+           '{"code": "bench"}'::jsonb) RETURNING public_id
+    """
+
+    async def writer(number: int) -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            start = time.monotonic()
+            for n in range(WEBHOOK_EVENTS // WEBHOOK_WRITERS):
+                await asyncio.sleep(max(0.0, start + n * interval - time.monotonic()))
+                async with conn.transaction():
+                    public_id = await conn.fetchval(insert, partner_id, f"bench-{number}-{n}")
+                committed[public_id] = time.time()
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(writer(n) for n in range(WEBHOOK_WRITERS)))
+    return committed
+
+
+async def delivery_breakdown(database_url: str, endpoint_id: str) -> dict[str, float]:
+    """Where the time went, from the delivery log: event written to attempt started, and the attempt itself."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        row = await conn.fetchrow(
+            """
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a.attempted_at - e.created_at) AS queued_p50,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY a.attempted_at - e.created_at) AS queued_p99,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY a.latency_ms) AS send_p50,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY a.latency_ms) AS send_p99
+              FROM webhook_attempts a
+              JOIN webhook_deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id
+             WHERE a.endpoint_id = $1
+            """,
+            endpoint_id,
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return {
+        "webhook_queued_p50_ms": round(row["queued_p50"].total_seconds() * 1000, 1),
+        "webhook_queued_p99_ms": round(row["queued_p99"].total_seconds() * 1000, 1),
+        "webhook_send_p50_ms": row["send_p50"],
+        "webhook_send_p99_ms": row["send_p99"],
+    }
+
+
+def bench_webhooks(database_url: str, duration: int, connections: int, workers: int) -> dict[str, Any]:
+    """Webhook delivery latency from COMMIT to receipt (a local receiver, a separate worker process), and the
+    event feed's throughput through the API."""
+    with running_server(database_url, workers, free_port(), log_name="bench-server-webhooks.log") as base:
+        token, _ = partner_token(base, database_url, scopes=WEBHOOK_SCOPES)
+        bearer = {"Authorization": f"Bearer {token}"}
+        partner_id = httpx.get(f"{base}/v1/me", headers=bearer, timeout=10).json()["partner_id"]
+        with webhook_receiver() as (url, arrivals), running_worker(database_url):
+            created = httpx.post(f"{base}/v1/webhook-endpoints", json={"url": url}, headers=bearer, timeout=10)
+            created.raise_for_status()
+            time.sleep(2)  # the worker is listening
+            print(f"webhooks: {WEBHOOK_EVENTS:,} events at {WEBHOOK_RATE}/s to a local receiver...", flush=True)
+            committed = asyncio.run(commit_events(database_url, partner_id))
+            deadline = time.monotonic() + 60
+            while len(set(committed) & set(arrivals())) < len(committed) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            arrived = arrivals()
+            breakdown = asyncio.run(delivery_breakdown(database_url, created.json()["id"]))
+            httpx.delete(f"{base}/v1/webhook-endpoints/{created.json()['id']}", headers=bearer, timeout=10)
+        missing = len(set(committed) - set(arrived))
+        if missing:
+            raise RuntimeError(f"{missing} webhooks never arrived; see .data/bench-worker.log")
+        latencies = sorted((arrived[event] - at) * 1000 for event, at in committed.items())
+        print(f"webhooks: the feed, {connections} connections for {duration} s...", flush=True)
+        feed_url = f"{base}/v1/events?limit=100"
+        wrk(feed_url, duration=2, connections=connections, headers=bearer)
+        feed = wrk(feed_url, duration=duration, connections=connections, headers=bearer)
+    return {
+        "webhook_events": WEBHOOK_EVENTS,
+        "webhook_commit_rate_per_s": WEBHOOK_RATE,
+        "webhook_delivery_p50_ms": round(statistics.median(latencies), 1),
+        "webhook_delivery_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+        "webhook_delivery_max_ms": round(latencies[-1], 1),
+        **breakdown,
+        "events_feed_rps": feed["rps"],
+        "events_feed_p99_ms": feed["p99_ms"],
+    }
+
+
 def machine() -> dict[str, Any]:
     cores = os.cpu_count()
     return {
@@ -881,7 +1053,7 @@ def machine() -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sections = ["auth", "catalogue", "redeem"]
+    sections = ["auth", "catalogue", "redeem", "webhooks"]
     # Checked below, not with `choices`: argparse checks an empty list against `choices` too, and refuses it.
     parser.add_argument("sections", nargs="*", help=f"any of {', '.join(sections)} (default: all)")
     parser.add_argument("--courses", type=int, default=50_000, help="approved courses to seed for the catalogue")
@@ -906,6 +1078,8 @@ def main() -> int:
                 results.update(bench_catalogue(base, database_url, args.duration, args.connections, args.courses))
     if "redeem" in args.sections:  # starts and stops servers of its own: pgbench runs with none
         results.update(bench_redeem(database_url, args.duration, args.connections, args.workers, args.vouchers))
+    if "webhooks" in args.sections:
+        results.update(bench_webhooks(database_url, args.duration, args.connections, args.workers))
     results["peak_rss_mb_per_worker"] = max(worker_peaks_mb, default=None)
     results["load_average_at_end"] = round(os.getloadavg()[0], 2)
 

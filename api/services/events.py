@@ -1,25 +1,125 @@
-"""The event outbox: one row per state change a partner or the programme may want to hear about."""
+"""The event outbox and the feed a partner walks.
+
+Every change writes its event through `emit` (or `arguments` + INSERT_EVENT inside a combined statement) in the
+transaction of the change, so an event exists exactly when its change committed. The row gets a stable public
+id (`evt_…`), the id of the writing transaction (xid8), and `created_at` on the partner's clock (a sandbox
+partner's test clock, unless the caller passes `now`). A trigger (migration 0012) queues one webhook delivery
+per matching endpoint and notifies the delivery workers on commit.
+
+The feed serves only events whose writing transaction is older than every transaction still running
+(`pg_snapshot_xmin`), in (xid, id) order: a transaction that could still commit an event has an xid at or
+above that horizon, so an event can never appear behind a cursor already handed out (no gaps), and the
+strict (xid, id) order hands out each event once (no duplicates). The price: an open transaction anywhere
+in the cluster holds the feed back until it ends.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from api.http.dependencies import Connection
+from domain.errors import FieldProblem, ValidationFailed
 
+# $6 is the partner's `now` when the caller has it; otherwise the partner's clock is read here (the wall clock
+# plus a sandbox partner's test-clock offset; no offset outside the sandbox).
 INSERT_EVENT = """
-INSERT INTO events (partner_id, type, entity_type, entity_id, data) VALUES ($1, $2, $3, $4, $5::jsonb)
+INSERT INTO events (partner_id, type, entity_type, entity_id, data, created_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, coalesce($6::timestamptz, now() + coalesce(
+    (SELECT make_interval(secs => k.offset_seconds) FROM sandbox_clocks k WHERE k.partner_id = $1), interval '0')))
 """
+FEED = """
+WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+SELECT h.xmin::text AS horizon, e.xid::text AS xid, e.id, e.public_id, e.type, e.created_at, e.data::text AS data
+  FROM horizon h LEFT JOIN LATERAL (
+       SELECT xid, id, public_id, type, created_at, data FROM events
+        WHERE partner_id = $1 AND type <> 'ping' AND ($4::text IS NULL OR type = $4)
+          AND (xid, id) > ($2::text::xid8, $3::bigint) AND xid < h.xmin
+        ORDER BY xid, id LIMIT $5) e ON true
+"""
+# 2^63 - 1: a cursor at (xid, MAX_ID) points after every event that transaction wrote.
+MAX_ID = 9_223_372_036_854_775_807
 
 
-def arguments(partner_id: str | None, event_type: str, entity_type: str, entity_id: str, data: Any) -> tuple[Any, ...]:
-    """The arguments of INSERT_EVENT for one event."""
-    return partner_id, event_type, entity_type, entity_id, msgspec.json.encode(data, enc_hook=str).decode()
+class Event(msgspec.Struct, kw_only=True):
+    """The envelope the feed and webhooks carry."""
+
+    id: str
+    type: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    """One page of the feed; `next_cursor` is never null: pass it back as `after` to continue."""
+
+    items: list[Event]
+    next_cursor: str
+
+
+def arguments(
+    partner_id: str | None,
+    event_type: str,
+    entity_type: str,
+    entity_id: str,
+    data: Any,
+    *,
+    now: datetime | None = None,
+) -> tuple[Any, ...]:
+    """The arguments of INSERT_EVENT for one event (`now`: the partner's clock, when the caller has it)."""
+    return partner_id, event_type, entity_type, entity_id, msgspec.json.encode(data, enc_hook=str).decode(), now
 
 
 async def emit(
-    conn: Connection, partner_id: str | None, event_type: str, entity_type: str, entity_id: str, data: Any
+    conn: Connection,
+    partner_id: str | None,
+    event_type: str,
+    entity_type: str,
+    entity_id: str,
+    data: Any,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Record `event_type` with the resource after the change, in the caller's transaction."""
-    await conn.execute(INSERT_EVENT, *arguments(partner_id, event_type, entity_type, entity_id, data))
+    await conn.execute(INSERT_EVENT, *arguments(partner_id, event_type, entity_type, entity_id, data, now=now))
+
+
+def encode_cursor(xid: int, event_id: int) -> str:
+    """The opaque cursor that continues after the event (`xid`, `event_id`)."""
+    return base64.urlsafe_b64encode(f"{xid}.{event_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, int]:
+    """The (xid, id) a cursor points after; (0, 0) for the start; a 422 for anything we did not hand out."""
+    if cursor is None:
+        return 0, 0
+    try:
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode("ascii")
+        xid, event_id = (int(part) for part in text.split("."))
+    except (ValueError, binascii.Error, UnicodeError):
+        xid = event_id = -1
+    if not (0 <= xid <= MAX_ID and 0 <= event_id <= MAX_ID):
+        raise ValidationFailed(
+            "The cursor is not one this API returned.", problems=(FieldProblem("after", "invalid cursor"),)
+        )
+    return xid, event_id
+
+
+async def feed(conn: Connection, partner_id: str, after: str | None, limit: int, event_type: str | None) -> EventPage:
+    """The partner's events after the cursor, oldest first, never one that could still be overtaken."""
+    xid, event_id = decode_cursor(after)
+    rows = await conn.fetch(FEED, partner_id, str(xid), event_id, event_type, limit)
+    items = [
+        Event(id=r["public_id"], type=r["type"], created_at=r["created_at"], data=msgspec.json.decode(r["data"]))
+        for r in rows
+        if r["id"] is not None
+    ]
+    last = (int(rows[-1]["xid"]), rows[-1]["id"]) if items else (xid, event_id)
+    if len(items) < limit:
+        # Everything before the horizon was read: resume from there, so a filtered or quiet feed is not rescanned.
+        last = max(last, (int(rows[0]["horizon"]) - 1, MAX_ID))
+    return EventPage(items=items, next_cursor=encode_cursor(*last))
