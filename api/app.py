@@ -37,6 +37,7 @@ from api.routes import (
     participants,
     partners,
     sandbox,
+    staff,
     vouchers,
 )
 from api.services.audit import Actor
@@ -133,6 +134,7 @@ def create_app(settings: Settings) -> Litestar:
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
             certificates.verify,
+            staff.StaffSessionController,
         ],
         lifespan=[database_pool],
         guards=[authorize],

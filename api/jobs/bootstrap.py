@@ -15,7 +15,7 @@ from api.http.dependencies import Connection
 from api.schemas.courses import CourseCreate, ScheduleCreate, SessionBody
 from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
-from api.services import clients, courses, participants, schemes
+from api.services import clients, courses, participants, schemes, staff
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from api.settings import Settings
@@ -68,6 +68,29 @@ async def create_programme_client(settings: Settings, name: str, scopes: list[st
     finally:
         await conn.close()
     return IssuedCredentials(created.client_id, created.client_secret)
+
+
+async def create_staff_member(
+    settings: Settings, email: str, name: str, role: str, password: str
+) -> staff.CreatedStaff:
+    """A new programme staff member (who then logs in to the portal with the password and a TOTP app)."""
+    assert settings.database_url is not None
+    kek = key_encryption_key(settings)
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        async with conn.transaction():
+            return await staff.create_staff(
+                conn,  # type: ignore[arg-type]
+                CLI_ACTOR,
+                SecretHasher(settings.secret_hash_profile),
+                kek,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+            )
+    finally:
+        await conn.close()
 
 
 async def rotate_signing_key(settings: Settings) -> str:

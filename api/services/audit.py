@@ -27,6 +27,9 @@ class Actor:
 
     @classmethod
     def of(cls, principal: Principal, request_id: str) -> Actor:
+        if principal.staff_id is not None:
+            # A person acting through the portal client: the person is the author (the token's `act` names the client).
+            return cls("staff", principal.staff_id, None, request_id)
         kind = "programme_client" if principal.is_programme else "partner_client"
         return cls(kind, principal.client_id, principal.partner_id, request_id)
 
