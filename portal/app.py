@@ -7,10 +7,8 @@ call to the API with a token acting for that person, and the API refuses what th
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -190,33 +188,28 @@ async def choose_language(
 # --- dashboard -----------------------------------------------------------------------------------------------------
 
 
-def daily_bars(dates: list[datetime], today: datetime) -> list[dict[str, Any]]:
-    """Counts per day over the last 30 days, oldest first, with the bar heights of the inline SVG chart."""
-    first = (today - timedelta(days=29)).date()
-    counts = Counter(d.date() for d in dates if d.date() >= first)
-    days = [first + timedelta(days=i) for i in range(30)]
-    peak = max([counts[d] for d in days] + [1])
-    return [{"day": d.isoformat(), "count": counts[d], "height": round(100 * counts[d] / peak)} for d in days]
+def chart_bars(days: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    """One bar per day for the inline SVG chart (heights relative to the busiest day)."""
+    peak = max([int(d[field]) for d in days] + [1])
+    return [{"day": d["day"], "count": int(d[field]), "height": round(100 * int(d[field]) / peak)} for d in days]
 
 
 @get("/")
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
     api = await staff_api(request)
     staff = api.session.staff
-    numbers: dict[str, Any] = {}
-    bars: list[dict[str, Any]] | None = None
+    daily = await api.get("/v1/programme/dashboard", {"days": "30"})
+    queue = None
     if staff.can("programme:curation"):
-        queue = await api.get("/v1/programme/courses", {"status": "submitted", "limit": "100"})
-        numbers["dashboard.queue"] = len(queue["items"])
-    if staff.can("programme:partners"):
-        partners = await api.get("/v1/programme/partners", {"limit": "100"})
-        numbers["dashboard.partners"] = len(partners["items"])
-    if staff.can("programme:participants"):
-        people = await api.get("/v1/programme/participants", {"limit": "100"})
-        numbers["dashboard.participants"] = len(people["items"])
-        created = [datetime.fromisoformat(p["created_at"]) for p in people["items"]]
-        bars = daily_bars(created, datetime.now(UTC))
-    return page(request, "dashboard.html", staff=staff, numbers=numbers, bars=bars)
+        queue = len((await api.get("/v1/programme/courses", {"status": "submitted", "limit": "100"}))["items"])
+    return page(
+        request,
+        "dashboard.html",
+        staff=staff,
+        today=daily["today"],
+        bars=chart_bars(daily["days"], "sales"),
+        queue=queue,
+    )
 
 
 # --- curation ------------------------------------------------------------------------------------------------------
@@ -254,6 +247,22 @@ async def curation(request: Request[Any, Any, Any], cursor: str | None = None) -
         next_cursor=next_cursor,
         can_decide=staff.can("programme:curation"),
         done=request.query_params.get("done"),
+    )
+
+
+@get("/curation/{course_id:str}")
+async def course_under_review(request: Request[Any, Any, Any], course_id: str) -> Template:
+    api = await staff_api(request)
+    require(api.session.staff, "programme:curation")
+    found = await api.get(f"/v1/programme/courses/{quote(course_id, safe='')}")
+    course = {**found["course"], "diff": revision_diff(found["course"])}
+    return page(
+        request,
+        "course.html",
+        staff=api.session.staff,
+        course=course,
+        schedules=found["schedules"],
+        can_decide=course["status"] == "submitted" or course.get("pending_revision") is not None,
     )
 
 
@@ -387,15 +396,25 @@ async def vouchers(request: Request[Any, Any, Any], code: str | None = None) -> 
     api = await staff_api(request)
     require(api.session.staff, "programme:participants")
     voucher = None
+    history: list[dict[str, Any]] = []
     error = None
     if code and code.strip():
         try:
             voucher = await api.get(f"/v1/programme/vouchers/{quote(code.strip(), safe='')}")
+            history = await api.get(f"/v1/programme/vouchers/{quote(code.strip(), safe='')}/history")
         except ApiRefused as refused:
             if refused.status != 404:
                 raise
             error = "error.not_found"
-    return page(request, "vouchers.html", staff=api.session.staff, voucher=voucher, code=code or "", error=error)
+    return page(
+        request,
+        "vouchers.html",
+        staff=api.session.staff,
+        voucher=voucher,
+        history=history,
+        code=code or "",
+        error=error,
+    )
 
 
 # --- money ---------------------------------------------------------------------------------------------------------
@@ -483,6 +502,7 @@ def create_portal(settings: PortalSettings, transport: httpx.AsyncBaseTransport 
             choose_language,
             dashboard,
             curation,
+            course_under_review,
             approve,
             reject,
             partners,

@@ -60,10 +60,15 @@ async def test_curator_approves_one_course_and_rejects_another(
     await log_in(page, portal_url, curator)
     assert "Kurator" in await page.get_by_test_id("role").inner_text()
     assert curator.email in await page.get_by_test_id("who").inner_text()
+    await expect(page.get_by_test_id("today")).to_contain_text("voucher terjual")
     await check_page(page, "dashboard-curator")
 
     await page.goto(f"{portal_url}/curation")
     await check_page(page, "curation-queue")
+    await page.get_by_role("link", name="Analisis Data dengan Spreadsheet").click()
+    await expect(page.get_by_role("heading", name="Riwayat kurasi")).to_be_visible()
+    await check_page(page, "course-under-review")
+    await page.goto(f"{portal_url}/curation")
     await page.locator(f"article[data-course-id='{good}']").get_by_test_id("approve").click()
     await page.wait_for_url(f"{portal_url}/curation?done=approved")
     rejected_card = page.locator(f"article[data-course-id='{weak}']")
@@ -122,6 +127,7 @@ async def test_support_finds_and_freezes_a_participant_and_redemption_is_refused
     await expect(page.get_by_test_id("participant-status")).to_have_text("frozen")
 
     await page.goto(f"{portal_url}/vouchers?code={code}")
+    await expect(page.get_by_role("table", name="Riwayat")).to_contain_text("voucher.")
     await check_page(page, "voucher")
 
     redeemed = partner.call(

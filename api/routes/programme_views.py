@@ -1,0 +1,60 @@
+"""Read-only programme views for the portal: the daily dashboard, a course under review, a voucher's history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import get
+from litestar.params import Parameter
+
+from api.auth.access import Principal, requires
+from api.http.dependencies import Connection
+from api.http.errors import ApiError
+from api.services import programme_views
+from api.services.programme_views import MAX_DAYS, CourseUnderReview, Dashboard, HistoryEntry
+from api.services.vouchers import CodeFormat
+
+
+@get(
+    "/v1/programme/dashboard",
+    operation_id="getProgrammeDashboard",
+    tags=["programme: reports"],
+    summary="Daily numbers",
+    **requires(),
+)
+async def dashboard(
+    conn: Connection,
+    principal: Principal,
+    days: Annotated[int, Parameter(ge=1, le=MAX_DAYS, description="How many days, ending today (Jakarta).")] = 30,
+) -> Dashboard:
+    """Vouchers sold and redeemed, completions, certificates issued, and money granted and spent, per day in
+    Jakarta time, oldest first, ending today. Aggregates only (no personal data), for any programme token."""
+    if not principal.is_programme:
+        raise ApiError(404, "not_found", "No such resource.")
+    return await programme_views.dashboard(conn, datetime.now(UTC), days)
+
+
+@get(
+    "/v1/programme/courses/{course_id:str}",
+    operation_id="getCourseForCuration",
+    tags=["programme: curation"],
+    summary="A course under review",
+    **requires("programme:curation"),
+)
+async def course_under_review(course_id: str, conn: Connection) -> CourseUnderReview:
+    """Any partner's course with its pending revision, curation history, rejection reasons, and every schedule
+    with its sessions: what a reviewer reads before deciding."""
+    return await programme_views.course_under_review(conn, course_id)
+
+
+@get(
+    "/v1/programme/vouchers/{code:str}/history",
+    operation_id="getVoucherHistory",
+    tags=["programme: participants"],
+    summary="A voucher's history",
+    **requires("programme:participants"),
+)
+async def voucher_history(code: str, conn: Connection, codes: CodeFormat) -> list[HistoryEntry]:
+    """Every audit entry of the voucher, oldest first: who sold, redeemed, voided, cancelled or flagged it."""
+    return await programme_views.voucher_history(conn, codes.parse(code))
