@@ -139,6 +139,7 @@ def create_app(settings: Settings) -> Litestar:
             staff.StaffSessionController,
             participant_support.ParticipantSupportController,
             participant_support.ParticipantVoucherListController,
+            participant_support.ParticipantIncentiveController,
             programme_views.dashboard,
             programme_views.course_under_review,
             programme_views.voucher_history,

@@ -31,7 +31,9 @@ CREATE TABLE staff_sessions (
 );
 CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
 
--- A staff member acting through the portal is the author of what they do.
+-- A staff member acting through the portal is the author of what they do; the portal client they acted
+-- through (the access token's `act` claim) is recorded beside them.
+ALTER TABLE audit_log ADD COLUMN acting_client_id text;
 ALTER TABLE audit_log DROP CONSTRAINT audit_log_actor_type_check;
 ALTER TABLE audit_log ADD CONSTRAINT audit_log_actor_type_check
     CHECK (actor_type IN ('partner_client', 'programme_client', 'system', 'public', 'staff'));

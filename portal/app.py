@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -75,6 +77,20 @@ def rupiah(amount: Any) -> str:
         return str(amount)
     sign = "-" if value < 0 else ""
     return f"{sign}Rp {abs(value):,}".replace(",", ".")
+
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+def moment(value: Any) -> str:
+    """An API timestamp as staff read it: Jakarta time (WIB), to the minute."""
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if parsed.tzinfo is None:
+        return str(value)
+    return f"{parsed.astimezone(JAKARTA):%Y-%m-%d %H:%M} WIB"
 
 
 def page(
@@ -368,12 +384,14 @@ async def participant(request: Request[Any, Any, Any], participant_id: str) -> T
     path = f"/v1/programme/participants/{quote(participant_id, safe='')}"
     person = await api.get(path)
     vouchers = await api.get(f"{path}/vouchers")
+    incentive = await api.get(f"{path}/incentive")
     return page(
         request,
         "participant.html",
         staff=api.session.staff,
         person=person,
         vouchers=vouchers,
+        incentive=incentive,
         done=request.query_params.get("done"),
     )
 
@@ -474,6 +492,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 
 def _add_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["rupiah"] = rupiah
+    engine.engine.filters["moment"] = moment
 
 
 def create_portal(settings: PortalSettings, transport: httpx.AsyncBaseTransport | None = None) -> Litestar:

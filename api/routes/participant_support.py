@@ -12,7 +12,7 @@ from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.schemas.participants import Participant
 from api.services import participant_support
-from api.services.participant_support import ParticipantVoucher
+from api.services.participant_support import IncentiveStatus, ParticipantVoucher
 
 SCOPE = "programme:participants"
 
@@ -40,5 +40,16 @@ class ParticipantVoucherListController(Controller):
 
     @get("/", operation_id="listParticipantVouchers", summary="A participant's vouchers", **requires(SCOPE))
     async def index(self, participant_id: str, conn: Connection) -> list[ParticipantVoucher]:
-        """Every voucher the participant bought, newest first, with its course, status and dates."""
+        """Every voucher the participant bought, newest first: course, status, dates, and its training
+        (enrollment status, sessions attended, assessment, completion) and certificate."""
         return await participant_support.vouchers_of(conn, participant_id)
+
+
+class ParticipantIncentiveController(Controller):
+    path = "/v1/programme/participants/{participant_id:str}/incentive"
+    tags = ["programme: participants"]
+
+    @get("/", operation_id="getParticipantIncentive", summary="A participant's incentive status", **requires(SCOPE))
+    async def show(self, participant_id: str, conn: Connection) -> IncentiveStatus:
+        """Whether the participant is eligible for the post-training incentive, and its terms."""
+        return await participant_support.incentive_of(conn, participant_id)

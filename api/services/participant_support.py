@@ -22,9 +22,18 @@ SELECT {PARTICIPANT_COLUMNS} FROM participants p JOIN balances b ON b.participan
 """
 PARTICIPANT_VOUCHERS = """
 SELECT v.code, v.status, v.course_id, c.title AS course_title, v.partner_id, v.amount, v.sold_at, v.expires_at,
-       v.redeemed_at, v.closed_at
+       v.redeemed_at, v.closed_at,
+       e.id AS enrollment_id, e.status AS enrollment_status, e.completed_at, e.assessment_score,
+       (SELECT count(*) FROM attendance a WHERE a.enrollment_id = e.id) AS sessions_attended,
+       ct.number AS certificate_number, ct.status AS certificate_status
   FROM vouchers v JOIN courses c ON c.id = v.course_id
+  LEFT JOIN enrollments e ON e.voucher_code = v.code
+  LEFT JOIN certificates ct ON ct.enrollment_id = e.id
  WHERE v.participant_id = $1 ORDER BY v.sold_at DESC
+"""
+SELECT_INCENTIVE = """
+SELECT p.reviewed_at, i.enrollment_id, i.scheme, i.amount_per_payment, i.payments, i.eligible_at
+  FROM participants p LEFT JOIN incentives i ON i.participant_id = p.id WHERE p.id = $1
 """
 
 
@@ -39,6 +48,25 @@ class ParticipantVoucher(msgspec.Struct, kw_only=True):
     expires_at: datetime
     redeemed_at: datetime | None
     closed_at: datetime | None
+    enrollment_id: str | None
+    enrollment_status: str | None
+    sessions_attended: int
+    assessment_score: int | None
+    completed_at: datetime | None
+    certificate_number: str | None
+    certificate_status: str | None
+
+
+class IncentiveStatus(msgspec.Struct, kw_only=True):
+    """Whether the participant earned the post-training incentive (once), and its terms."""
+
+    eligible: bool
+    reviewed_at: datetime | None
+    enrollment_id: str | None
+    scheme: str | None
+    amount_per_payment: int | None
+    payments: int | None
+    eligible_at: datetime | None
 
 
 def _like_escaped(text: str) -> str:
@@ -56,8 +84,17 @@ async def search(conn: Connection, hasher: NationalIdHasher, q: str | None, nik:
     return [msgspec.convert(dict(r), Participant) for r in rows]
 
 
+async def incentive_of(conn: Connection, participant_id: str) -> IncentiveStatus:
+    """The participant's incentive eligibility (404 for an unknown participant)."""
+    row = await conn.fetchrow(SELECT_INCENTIVE, participant_id)
+    if row is None:
+        raise NotFound("No such participant.")
+    return msgspec.convert({**dict(row), "eligible": row["eligible_at"] is not None}, IncentiveStatus)
+
+
 async def vouchers_of(conn: Connection, participant_id: str) -> list[ParticipantVoucher]:
-    """Every voucher a participant bought, newest first (404 for an unknown participant)."""
+    """Every voucher a participant bought, newest first, with its training (progress, assessment, completion)
+    and certificate (404 for an unknown participant)."""
     if await conn.fetchval("SELECT 1 FROM participants WHERE id = $1", participant_id) is None:
         raise NotFound("No such participant.")
     rows = await conn.fetch(PARTICIPANT_VOUCHERS, participant_id)

@@ -69,6 +69,18 @@ async def test_a_participants_vouchers_and_a_vouchers_history(
     assert listed.status_code == 200
     assert [(v["code"], v["status"], v["course_id"]) for v in listed.json()] == [(voucher["code"], "sold", course_id)]
     assert (await redeem(client, partner_a, voucher["code"])).status_code == 201
+    trained = await client.get(
+        f"/v1/programme/participants/{voucher['participant_id']}/vouchers", headers=programme.headers
+    )
+    training = trained.json()[0]
+    assert training["enrollment_status"] == "active"
+    assert training["sessions_attended"] == 0
+    assert training["certificate_number"] is None
+    incentive = await client.get(
+        f"/v1/programme/participants/{voucher['participant_id']}/incentive", headers=programme.headers
+    )
+    assert incentive.status_code == 200
+    assert incentive.json()["eligible"] is False
     history = await client.get(f"/v1/programme/vouchers/{voucher['code']}/history", headers=programme.headers)
     assert history.status_code == 200
     actions = [entry["action"] for entry in history.json()]

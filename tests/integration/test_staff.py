@@ -69,12 +69,13 @@ async def test_staff_actions_are_audited_as_the_staff_member(
     conn = await asyncpg.connect(db_url)
     try:
         row = await conn.fetchrow(
-            "SELECT actor_type, actor_id FROM audit_log WHERE entity_id = $1 ORDER BY id LIMIT 1", created.json()["id"]
+            "SELECT actor_type, actor_id, acting_client_id FROM audit_log WHERE entity_id = $1 ORDER BY id LIMIT 1",
+            created.json()["id"],
         )
     finally:
         await conn.close()
     assert row is not None
-    assert (row["actor_type"], row["actor_id"]) == ("staff", manager.id)
+    assert (row["actor_type"], row["actor_id"], row["acting_client_id"]) == ("staff", manager.id, programme.client_id)
     # The role's scopes are all it gets: a partner manager cannot curate.
     queue = await client.get("/v1/programme/courses", headers=headers)
     assert queue.status_code == 403
