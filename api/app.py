@@ -140,6 +140,7 @@ def create_app(settings: Settings) -> Litestar:
             participant_support.ParticipantSupportController,
             participant_support.ParticipantVoucherListController,
             participant_support.ParticipantIncentiveController,
+            participant_support.ParticipantRevocationController,
             programme_views.dashboard,
             programme_views.course_under_review,
             programme_views.voucher_history,

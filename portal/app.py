@@ -400,7 +400,7 @@ async def participant(request: Request[Any, Any, Any], participant_id: str) -> T
 async def participant_action(
     request: Request[Any, Any, Any], participant_id: str, action: str, data: FormData
 ) -> Response[Any]:
-    if action not in ("freeze", "unfreeze", "review"):
+    if action not in ("freeze", "unfreeze", "review", "revoke"):
         raise NotFoundException
     api = await staff_api(request)
     reason = data.get("reason", "").strip()

@@ -118,6 +118,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "participants.incentive_no": ("Belum berhak", "Not yet eligible"),
     "participants.freeze": ("Bekukan", "Freeze"),
     "participants.unfreeze": ("Cairkan", "Unfreeze"),
+    "participants.revoke": ("Cabut kepesertaan (penipuan)", "Revoke for fraud"),
+    "participants.revoke_reason": ("Alasan pencabutan", "Reason for revocation"),
     "participants.review": ("Catat peninjauan", "Record review"),
     "participants.reason": ("Alasan", "Reason"),
     "participants.done": ("Tindakan tercatat.", "Action recorded."),

@@ -121,3 +121,29 @@ async def test_the_dashboard_counts_today(client: Client, programme: Credentials
     assert today["spent"] == earlier["spent"] + voucher["amount"]
     assert today["granted"] > earlier["granted"]
     assert (await client.get("/v1/programme/dashboard", headers=partner_a.headers)).status_code == 404
+
+
+async def test_revoking_for_fraud_returns_the_balance_and_needs_no_open_voucher(
+    client: Client, programme: Credentials, partner_a: Credentials
+) -> None:
+    person = await enrol(client, programme)
+    path = f"/v1/programme/participants/{person['id']}"
+    assert (await client.post(f"{path}/freeze", json={"reason": "check"}, headers=programme.headers)).status_code == 201
+    revoked = await client.post(f"{path}/revoke", json={"reason": "identity fraud"}, headers=programme.headers)
+    assert revoked.status_code == 201, revoked.text
+    body = revoked.json()
+    assert body["status"] == "revoked"
+    assert body["balance"] == 0
+    assert body["ledger"][0]["kind"] == "lapse"
+    again = await client.post(f"{path}/revoke", json={"reason": "again"}, headers=programme.headers)
+    assert again.status_code == 409
+    assert again.json()["code"] == "invalid_state_transition"
+
+    course_id = await on_sale(client, partner_a, programme)
+    voucher = await sold_voucher(client, programme, course_id)
+    open_path = f"/v1/programme/participants/{voucher['participant_id']}/revoke"
+    refused = await client.post(open_path, json={"reason": "fraud"}, headers=programme.headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "active_training_exists"
+    still = await client.get(f"/v1/programme/participants/{voucher['participant_id']}", headers=programme.headers)
+    assert still.json()["status"] == "active"
