@@ -149,7 +149,8 @@ def require(staff: StaffIdentity, *scopes: str) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only a path on this site: "//host" and "/\\host" would leave it.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
 
@@ -158,8 +159,12 @@ def safe_next(target: str | None) -> str:
 
 
 @get("/login", name="login")
-async def login_form(request: Request[Any, Any, Any], ended: bool = False) -> Template:
-    return page(request, "login.html", error="login.ended" if ended else None)
+async def login_form(
+    request: Request[Any, Any, Any],
+    ended: bool = False,
+    next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+) -> Template:
+    return page(request, "login.html", error="login.ended" if ended else None, next_path=safe_next(next_path))
 
 
 @post("/login")
@@ -170,11 +175,12 @@ async def log_in(request: Request[Any, Any, Any], data: FormData) -> Response[An
     except ApiRefused as refused:
         message = "login.locked" if refused.code == "staff_locked" else "login.failed"
         status = 423 if refused.code == "staff_locked" else 401
-        return page(request, "login.html", error=message, email=email, status_code=status)
+        where = safe_next(data.get("next"))
+        return page(request, "login.html", error=message, email=email, next_path=where, status_code=status)
     person = answer["staff"]
     staff = StaffIdentity(person["id"], person["email"], person["name"], person["role"], tuple(person["scopes"]))
     session_id = await store_of(request).create(staff, answer["session_token"])
-    response: Response[Any] = Redirect("/", status_code=303)
+    response: Response[Any] = Redirect(safe_next(data.get("next")), status_code=303)
     response.set_cookie(SESSION_COOKIE, session_id, httponly=True, secure=True, samesite="strict", path="/")
     return response
 

@@ -156,3 +156,35 @@ async def test_partners_and_staff_tokens_cannot_log_staff_in(
 async def test_forged_act_claims_are_rejected(client: Client, programme: Credentials) -> None:
     me = await client.get("/v1/me", headers=programme.headers)
     assert me.json()["staff_id"] is None
+
+
+async def test_concurrent_logins_count_every_failure_and_use_a_code_once(live_url: str, settings: Settings) -> None:
+    """Real concurrent requests on separate connections: the staff row lock serializes the checks."""
+    import asyncio
+
+    import httpx
+
+    from api.jobs.bootstrap import create_programme_client
+
+    portal = await create_programme_client(settings, "Portal", None)
+    support = await create_staff(settings, "support")
+    async with httpx.AsyncClient(base_url=live_url, timeout=30) as http:
+        issued = await http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(portal.client_id, portal.client_secret)
+        )
+        headers = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+        code = totp_code(support.totp_secret)
+        right = {"email": support.email, "password": support.password, "otp": code}
+        twice = await asyncio.gather(
+            *[http.post("/v1/programme/staff/sessions", json=right, headers=headers) for _ in range(2)]
+        )
+        assert sorted(r.status_code for r in twice) == [201, 401]
+
+        wrong = {**right, "password": "wrong password entirely", "otp": totp_code(support.totp_secret, 1)}
+        failures = await asyncio.gather(
+            *[http.post("/v1/programme/staff/sessions", json=wrong, headers=headers) for _ in range(5)]
+        )
+        assert [r.status_code for r in failures].count(401) + [r.status_code for r in failures].count(423) == 5
+        fresh = {**right, "otp": totp_code(support.totp_secret, 1)}
+        locked = await http.post("/v1/programme/staff/sessions", json=fresh, headers=headers)
+        assert locked.status_code == 423, locked.text

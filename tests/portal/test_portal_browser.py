@@ -122,7 +122,7 @@ async def test_support_finds_and_freezes_a_participant_and_redemption_is_refused
     await check_page(page, "participant-search")
     await page.get_by_role("link", name=person["programme_number"]).click()
     await check_page(page, "participant")
-    await page.get_by_label("Alasan").fill("Laporan penyalahgunaan akun")
+    await page.get_by_label("Alasan", exact=True).fill("Laporan penyalahgunaan akun")
     await page.get_by_test_id("freeze").click()
     await expect(page.get_by_test_id("participant-status")).to_have_text("frozen")
 
