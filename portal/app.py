@@ -353,6 +353,15 @@ async def issue_client(request: Request[Any, Any, Any], partner_id: str) -> Temp
     return page(request, "secret.html", staff=api.session.staff, client=issued, partner_id=partner_id, status_code=201)
 
 
+@post("/partners/{partner_id:str}/{action:str}")
+async def partner_action(request: Request[Any, Any, Any], partner_id: str, action: str) -> Response[Any]:
+    if action not in ("suspend", "reinstate"):
+        raise NotFoundException
+    api = await staff_api(request)
+    await api.post(f"/v1/programme/partners/{quote(partner_id, safe='')}/{action}")
+    return Redirect(f"/partners/{quote(partner_id, safe='')}", status_code=303)
+
+
 @post("/clients/{client_id:str}/rotate")
 async def rotate_client(request: Request[Any, Any, Any], client_id: str, data: FormData) -> Template:
     api = await staff_api(request)
@@ -457,6 +466,19 @@ async def finance(request: Request[Any, Any, Any]) -> Template:
     return page(request, "finance.html", staff=api.session.staff, statements=statements)
 
 
+@get("/audit")
+async def audit_log(request: Request[Any, Any, Any], cursor: str | None = None) -> Template:
+    api = await staff_api(request)
+    require(api.session.staff, "programme:audit")
+    try:
+        found = await api.get("/v1/programme/audit", {"cursor": cursor} if cursor else None)
+    except ApiRefused as refused:
+        if refused.status != 404:
+            raise
+        found = None  # the audit endpoint is not in this API yet
+    return page(request, "audit.html", staff=api.session.staff, found=found)
+
+
 # --- errors --------------------------------------------------------------------------------------------------------
 
 
@@ -534,6 +556,7 @@ def create_portal(settings: PortalSettings, transport: httpx.AsyncBaseTransport 
             create_partner,
             partner,
             issue_client,
+            partner_action,
             rotate_client,
             disable_client,
             participants,
@@ -541,6 +564,7 @@ def create_portal(settings: PortalSettings, transport: httpx.AsyncBaseTransport 
             participant_action,
             vouchers,
             finance,
+            audit_log,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         lifespan=[resources],

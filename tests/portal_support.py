@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from tests.factories import course_body, participant_body
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 AXE = REPO_ROOT / "tests" / "portal" / "vendor" / "axe-4.14.1.min.js"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's package; .ci/run installs it
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -48,6 +49,15 @@ class ApiCaller:
         )
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
+
+    def token_status(self) -> int:
+        """The status /oauth/token answers this client with (200 while it may have tokens)."""
+        response = httpx.post(
+            f"{self.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(self.client_id, self.client_secret),
+        )
+        return response.status_code
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
         return httpx.request(

@@ -105,6 +105,12 @@ async def test_partner_manager_issues_a_client_whose_secret_works(
     me = issued.call("GET", "/v1/me")
     assert me.json()["partner_id"] == partner.partner_id
 
+    # Suspending the partner from the portal stops its clients getting tokens.
+    await page.get_by_role("link", name="Kembali ke mitra").click()
+    await page.get_by_role("button", name="Tangguhkan mitra").click()
+    await expect(page.get_by_role("button", name="Pulihkan mitra")).to_be_visible()
+    assert issued.token_status() == 401
+
 
 async def test_support_finds_and_freezes_a_participant_and_redemption_is_refused(
     page: Page, portal_url: str, programme_api: ApiCaller, settings: Settings
@@ -146,8 +152,13 @@ async def test_an_auditor_has_no_approve_button_and_the_api_refuses_a_forged_pos
     await log_in(page, portal_url, auditor)
     await page.goto(f"{portal_url}/curation")
     await expect(page.get_by_test_id("read-only")).to_be_visible()
+    # The auditor's own page: the audit trail (a placeholder until the API serves it).
+    assert await page.get_by_role("link", name="Jejak audit").count() == 1
     assert await page.get_by_test_id("approve").count() == 0
     await check_page(page, "curation-auditor")
+    await page.goto(f"{portal_url}/audit")
+    await check_page(page, "audit")
+    await page.goto(f"{portal_url}/curation")
 
     csrf = await page.locator("input[name=_csrf_token]").first.get_attribute("value")
     assert csrf
