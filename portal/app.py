@@ -505,6 +505,12 @@ def api_refused(request: Request[Any, Any, Any], exc: ApiRefused) -> Response[An
     return page(request, "error.html", staff=_staff_seen(request), status_code=status, problem=exc, message=None)
 
 
+def api_unreachable(request: Request[Any, Any, Any], exc: httpx.HTTPError) -> Response[Any]:
+    return page(
+        request, "error.html", staff=_staff_seen(request), status_code=502, problem=None, message="error.unreachable"
+    )
+
+
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     messages = {403: "error.forbidden", 404: "error.not_found"}
     message = messages.get(exc.status_code, "error.title")
@@ -583,6 +589,7 @@ def create_portal(settings: PortalSettings, transport: httpx.AsyncBaseTransport 
             SessionEnded: session_ended,
             ApiRefused: api_refused,
             HTTPException: http_error,
+            httpx.HTTPError: api_unreachable,
         },
         debug=False,
     )

@@ -149,6 +149,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your role does not allow this page or action.",
     ),
     "error.refused": ("API menolak permintaan ini", "The API refused this request"),
+    "error.unreachable": (
+        "API tidak dapat dihubungi; coba lagi sebentar lagi.",
+        "The API cannot be reached; try again soon.",
+    ),
     "error.not_found": ("Tidak ditemukan.", "Not found."),
     "error.csrf": ("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman.", "The form expired or is not valid."),
 }

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncpg
 from playwright.async_api import Page, expect
 
 from api.settings import Settings
+from portal.app import create_portal
+from portal.settings import PortalSettings
 from tests.auth import StaffLoginDetails, totp_code
+from tests.live_server import free_port, serving_asgi
 from tests.portal_support import ApiCaller, new_staff, onboard, sold_voucher, submitted_course
 
 SESSION_COOKIE = "portal_session"
@@ -107,3 +112,14 @@ async def test_a_curator_cannot_reach_finance_pages(page: Page, portal_url: str,
     assert response is not None
     assert response.status == 403
     await expect(page.get_by_role("alert")).to_contain_text("Peran Anda tidak mengizinkan")
+
+
+async def test_an_unreachable_api_is_a_clear_502_page(page: Page, portal_settings: PortalSettings) -> None:
+    nowhere = replace(portal_settings, api_url=f"http://127.0.0.1:{free_port()}")
+    with serving_asgi(create_portal(nowhere)) as url:
+        await page.goto(f"{url}/login")
+        await page.get_by_label("Surel").fill("ani@kemnaker.example")
+        await page.get_by_label("Kata sandi").fill("whatever it is")
+        await page.get_by_label("Kode sekali pakai").fill("123456")
+        await page.get_by_role("button", name="Masuk").click()
+        await expect(page.get_by_role("alert")).to_contain_text("API tidak dapat dihubungi")
