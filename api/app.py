@@ -144,6 +144,8 @@ def create_app(settings: Settings) -> Litestar:
             programme_views.dashboard,
             programme_views.course_under_review,
             programme_views.voucher_history,
+            programme_views.partner_enrollments,
+            programme_views.enrollment,
         ],
         lifespan=[database_pool],
         guards=[authorize],

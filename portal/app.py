@@ -424,6 +424,14 @@ async def participant_action(
     return Redirect(f"/participants/{quote(participant_id, safe='')}?done=1", status_code=303)
 
 
+@get("/enrollments/{enrollment_id:str}")
+async def enrollment(request: Request[Any, Any, Any], enrollment_id: str) -> Template:
+    api = await staff_api(request)
+    require(api.session.staff, "programme:participants")
+    found = await api.get(f"/v1/programme/enrollments/{quote(enrollment_id, safe='')}")
+    return page(request, "enrollment.html", staff=api.session.staff, enrollment=found)
+
+
 @get("/vouchers")
 async def vouchers(request: Request[Any, Any, Any], code: str | None = None) -> Template:
     api = await staff_api(request)
@@ -568,6 +576,7 @@ def create_portal(settings: PortalSettings, transport: httpx.AsyncBaseTransport 
             participants,
             participant,
             participant_action,
+            enrollment,
             vouchers,
             finance,
             audit_log,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import get
 from litestar.params import Parameter
@@ -11,7 +11,11 @@ from litestar.params import Parameter
 from api.auth.access import Principal, requires
 from api.http.dependencies import Connection
 from api.http.errors import ApiError
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.schemas.common import Page
+from api.schemas.enrollments import Enrollment
 from api.services import programme_views
+from api.services.clock import Clock
 from api.services.programme_views import MAX_DAYS, CourseUnderReview, Dashboard, HistoryEntry
 from api.services.vouchers import CodeFormat
 
@@ -58,3 +62,41 @@ async def course_under_review(course_id: str, conn: Connection) -> CourseUnderRe
 async def voucher_history(code: str, conn: Connection, codes: CodeFormat) -> list[HistoryEntry]:
     """Every audit entry of the voucher, oldest first: who sold, redeemed, voided, cancelled or flagged it."""
     return await programme_views.voucher_history(conn, codes.parse(code))
+
+
+@get(
+    "/v1/programme/enrollments",
+    operation_id="listEnrollmentsForProgramme",
+    tags=["programme: participants"],
+    summary="A partner's enrollments",
+    **requires("programme:participants"),
+)
+async def partner_enrollments(
+    conn: Connection,
+    clock: Clock,
+    partner_id: Annotated[str, Parameter(max_length=64, description="Whose enrollments.")],
+    status: Literal["active", "completed", "cancelled"] | None = None,
+    course_id: Annotated[str | None, Parameter(max_length=64)] = None,
+    updated_since: datetime | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Enrollment]:
+    """One partner's enrollments as the partner sees them, in the order they last changed (cursor)."""
+    now = await clock.now(conn, partner_id)
+    return await programme_views.partner_enrollments(
+        conn, partner_id, status, course_id, updated_since, limit, cursor, now
+    )
+
+
+@get(
+    "/v1/programme/enrollments/{enrollment_id:str}",
+    operation_id="getEnrollmentForProgramme",
+    tags=["programme: participants"],
+    summary="Any enrollment",
+    **requires("programme:participants"),
+)
+async def enrollment(enrollment_id: str, conn: Connection, clock: Clock) -> Enrollment:
+    """Any enrollment: progress, attendance, assessment, completion, certificate and what still blocks
+    completion, exactly as its partner sees it."""
+    partner_id = await programme_views.enrollment_owner(conn, enrollment_id)
+    return await programme_views.enrollment(conn, enrollment_id, partner_id, await clock.now(conn, partner_id))

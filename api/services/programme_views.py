@@ -8,8 +8,10 @@ from typing import Any
 import msgspec
 
 from api.http.dependencies import Connection
+from api.schemas.common import Page
 from api.schemas.courses import CourseDetail, Schedule
-from api.services import courses
+from api.schemas.enrollments import Enrollment
+from api.services import courses, enrollments
 from domain.errors import NotFound
 
 # The programme runs on Western Indonesia Time: "today" is a day in Jakarta.
@@ -53,6 +55,7 @@ SELECT d.day, coalesce(s.n, 0) AS sales, coalesce(r.n, 0) AS redemptions, coales
  ORDER BY d.day
 """
 SELECT_COURSE_OWNER = "SELECT partner_id FROM courses WHERE id = $1"
+SELECT_ENROLLMENT_OWNER = "SELECT partner_id FROM enrollments WHERE id = $1"
 VOUCHER_HISTORY = """
 SELECT id, at, actor_type, actor_id, action, before, after FROM audit_log
  WHERE entity_type = 'voucher' AND entity_id = $1 ORDER BY id
@@ -122,3 +125,30 @@ async def voucher_history(conn: Connection, code: str) -> list[HistoryEntry]:
 
 def _json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str) else value
+
+
+async def enrollment_owner(conn: Connection, enrollment_id: str) -> str:
+    """The partner whose enrollment this is (404 when there is no such enrollment)."""
+    partner_id = await conn.fetchval(SELECT_ENROLLMENT_OWNER, enrollment_id)
+    if partner_id is None:
+        raise NotFound("No such enrollment.")
+    return str(partner_id)
+
+
+async def enrollment(conn: Connection, enrollment_id: str, partner_id: str, now: datetime) -> Enrollment:
+    """Any partner's enrollment as that partner sees it: progress, attendance, assessment, certificate."""
+    return await enrollments.get_for_partner(conn, partner_id, enrollment_id, now)
+
+
+async def partner_enrollments(
+    conn: Connection,
+    partner_id: str,
+    status: str | None,
+    course_id: str | None,
+    updated_since: datetime | None,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+) -> Page[Enrollment]:
+    """One partner's enrollments, as the partner's own list shows them (cursor pagination)."""
+    return await enrollments.list_for_partner(conn, partner_id, status, course_id, updated_since, limit, cursor, now)

@@ -76,6 +76,14 @@ async def test_a_participants_vouchers_and_a_vouchers_history(
     assert training["enrollment_status"] == "active"
     assert training["sessions_attended"] == 0
     assert training["certificate_number"] is None
+    shown = await client.get(f"/v1/programme/enrollments/{training['enrollment_id']}", headers=programme.headers)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["id"] == training["enrollment_id"]
+    listed_for_partner = await client.get(
+        "/v1/programme/enrollments", params={"partner_id": partner_a.partner_id}, headers=programme.headers
+    )
+    assert [e["id"] for e in listed_for_partner.json()["items"]] == [training["enrollment_id"]]
+    assert (await client.get("/v1/programme/enrollments/enr_nothing", headers=programme.headers)).status_code == 404
     incentive = await client.get(
         f"/v1/programme/participants/{voucher['participant_id']}/incentive", headers=programme.headers
     )

@@ -176,3 +176,22 @@ async def test_english_is_available(page: Page, portal_url: str, settings: Setti
     await expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     await page.goto(f"{portal_url}/finance")
     await check_page(page, "finance")
+
+
+async def test_support_follows_a_participants_training(
+    page: Page, portal_url: str, programme_api: ApiCaller, settings: Settings
+) -> None:
+    partner = onboard(programme_api, "Platform Pelatihan")
+    course = submitted_course(partner, "Bahasa Inggris Kerja")
+    assert programme_api.call("POST", f"/v1/programme/courses/{course}/approve").status_code == 201
+    person, code = sold_voucher(programme_api, course)
+    redeemed = partner.call(
+        "POST", f"/v1/vouchers/{code}/redeem", {"learner_ref": "learner-7"}, {"Idempotency-Key": secrets.token_hex(8)}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    support = await new_staff(settings, "support")
+    await log_in(page, portal_url, support)
+    await page.goto(f"{portal_url}/participants/{person['id']}")
+    await page.get_by_role("link", name="active").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(redeemed.json()["id"])
+    await check_page(page, "enrollment")
