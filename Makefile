@@ -20,17 +20,30 @@ install: $(STAMP)
 migrate: install
 	$(PY) -m api migrate
 
+# The API on $PORT (8000) and, beside it, the staff portal on the next port (8001), acting through a programme
+# client made for it once (kept in $DATA_DIR/portal-client.json). Ctrl-C stops both.
+DATA_DIR ?= .data
 run: install
-	APP_ENV=$${APP_ENV:-sandbox} RUN_WORKER=$${RUN_WORKER:-1} $(PY) -m api serve
+	@set -e; export APP_ENV=$${APP_ENV:-sandbox} RUN_WORKER=$${RUN_WORKER:-1}; port=$${PORT:-8000}; \
+	$(PY) -m api migrate; \
+	$(PY) -m api serve --no-migrate --port $$port & api=$$!; \
+	trap 'kill $$api 2>/dev/null || true' EXIT INT TERM; \
+	$(PY) -c 'import httpx, sys, time; exec("for _ in range(300):\n try:\n  httpx.get(sys.argv[1]).raise_for_status(); break\n except Exception: time.sleep(0.2)")' http://127.0.0.1:$$port/health/ready; \
+	creds=$(DATA_DIR)/portal-client.json; \
+	[ -s $$creds ] || $(PY) -m api clients create-programme --name "Portal (make run)" > $$creds; \
+	export PORTAL_CLIENT_ID=$$($(PY) -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_id"])' $$creds); \
+	export PORTAL_CLIENT_SECRET=$$($(PY) -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_secret"])' $$creds); \
+	export PORTAL_DATABASE_URL=$${PORTAL_DATABASE_URL:-$${DATABASE_URL:-$$($(PY) -c 'import sys; from pathlib import Path; from api.db.pool import embedded_server_url; print(embedded_server_url(Path(sys.argv[1]), "portal"))' $(DATA_DIR))}}; \
+	PORTAL_API_URL=http://127.0.0.1:$$port PORTAL_PORT=$$((port + 1)) $(PY) -m portal serve
 
 lint: install
-	$(PY) -m ruff check api domain tests bench examples
-	$(PY) -m ruff format --check api domain tests bench examples
+	$(PY) -m ruff check api domain portal tests bench examples
+	$(PY) -m ruff format --check api domain portal tests bench examples
 	$(PY) -m mypy
 
 format: install
-	$(PY) -m ruff format api domain tests bench examples
-	$(PY) -m ruff check --fix api domain tests bench examples
+	$(PY) -m ruff format api domain portal tests bench examples
+	$(PY) -m ruff check --fix api domain portal tests bench examples
 
 # Parallel on every core (each test clones its own database; each worker migrates its own template), then the
 # tests marked `serial` alone. Plain `pytest` still runs everything in one process.

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Sequence
@@ -25,6 +27,7 @@ from api.db.pool import resolve_database_url
 from api.http.request_context import configure_logging
 from api.settings import Settings, SettingsError
 from domain.errors import DomainError
+from domain.staff import Role
 
 
 def openapi_document() -> dict[str, Any]:
@@ -163,6 +166,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     issue.add_argument("--partner-id", help="the partner (default: the demo partner, created outside production)")
     issue.add_argument("--environment", choices=["sandbox", "production"], help="default: this deployment's")
+    staff_commands = commands.add_parser("staff", help="programme staff (portal users)").add_subparsers(
+        dest="staff_command", required=True
+    )
+    new_staff = staff_commands.add_parser(
+        "create", help="create a staff member; prints JSON with the TOTP secret (shown once)"
+    )
+    new_staff.add_argument("--email", required=True)
+    new_staff.add_argument("--name", help="display name (default: the e-mail)")
+    new_staff.add_argument("--role", required=True, choices=[r.value for r in Role])
+    new_staff.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin (default: generate one)"
+    )
     key_commands = commands.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     key_commands.add_parser("rotate", help="start signing with a new key; old keys stay in the JWKS")
     spec = commands.add_parser("openapi", help="print the OpenAPI document (or write it with --output)")
@@ -188,6 +203,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = _migrate(settings, quiet=True)
             key = asyncio.run(issue_integration_key(settings, args.partner_id, args.environment))
             print(json.dumps({"client_code": key.client_code, "sign_key": key.sign_key, "partner_id": key.partner_id}))
+        elif args.command == "staff":
+            from api.jobs.bootstrap import create_staff_member
+
+            settings = _migrate(settings, quiet=True)
+            generated = not args.password_stdin
+            password = secrets.token_urlsafe(18) if generated else sys.stdin.readline().rstrip("\n")
+            created = asyncio.run(
+                create_staff_member(settings, args.email, args.name or args.email, args.role, password)
+            )
+            shown = {**dataclasses.asdict(created), **({"password": password} if generated else {})}
+            print(json.dumps(shown))
         elif args.command == "keys":
             from api.jobs.bootstrap import rotate_signing_key
 

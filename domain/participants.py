@@ -28,6 +28,7 @@ class ParticipantAction(StrEnum):
     FREEZE = "freeze"
     UNFREEZE = "unfreeze"
     REVOKE = "revoke"
+    REVOKE_FOR_FRAUD = "revoke_for_fraud"
     COMPLETE = "complete"
 
 
@@ -36,6 +37,11 @@ PARTICIPANT_TRANSITIONS: Mapping[ParticipantAction, Mapping[ParticipantStatus, P
         ParticipantAction.FREEZE: {ParticipantStatus.ACTIVE: ParticipantStatus.FROZEN},
         ParticipantAction.UNFREEZE: {ParticipantStatus.FROZEN: ParticipantStatus.ACTIVE},
         ParticipantAction.REVOKE: {ParticipantStatus.ACTIVE: ParticipantStatus.REVOKED},
+        # Fraud is usually found while the participant is frozen under investigation.
+        ParticipantAction.REVOKE_FOR_FRAUD: {
+            ParticipantStatus.ACTIVE: ParticipantStatus.REVOKED,
+            ParticipantStatus.FROZEN: ParticipantStatus.REVOKED,
+        },
         ParticipantAction.COMPLETE: {ParticipantStatus.ACTIVE: ParticipantStatus.COMPLETED},
     }
 )

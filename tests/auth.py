@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyotp
 from litestar.testing import AsyncTestClient
 
 from api.jobs.bootstrap import create_programme_client
@@ -105,3 +108,52 @@ def kid_of(token: str) -> str:
     header = token.split(".")[0]
     kid: str = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
     return kid
+
+
+@dataclass
+class StaffLoginDetails:
+    """A staff member as the CLI creates them: what the person knows (password) and has (the TOTP secret)."""
+
+    id: str
+    email: str
+    password: str
+    totp_secret: str
+    role: str
+
+
+async def create_staff(settings: Settings, role: str, email: str | None = None) -> StaffLoginDetails:
+    from api.jobs.bootstrap import create_staff_member
+
+    address = email or f"{role}.{secrets.token_hex(4)}@kemnaker.example"
+    password = "correct horse " + secrets.token_hex(4)
+    created = await create_staff_member(settings, address, f"{role.title()} Staff", role, password)
+    return StaffLoginDetails(created.id, address, password, created.totp_secret, role)
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The TOTP code of the current (or a later, within the accepted drift) 30-second step."""
+    return pyotp.TOTP(secret).at(int(time.time()) + 30 * steps_ahead)
+
+
+async def staff_session(client: Client, portal: Credentials, staff: StaffLoginDetails, steps_ahead: int = 0) -> str:
+    response = await client.post(
+        "/v1/programme/staff/sessions",
+        json={"email": staff.email, "password": staff.password, "otp": totp_code(staff.totp_secret, steps_ahead)},
+        headers=portal.headers,
+    )
+    assert response.status_code == 201, response.text
+    token: str = response.json()["session_token"]
+    return token
+
+
+async def exchange_staff_session(
+    client: Client, portal: Credentials, session_token: str, scope: str | None = None
+) -> Any:
+    form = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": session_token,
+        "subject_token_type": "urn:prakerja:params:oauth:token-type:staff-session",
+    }
+    if scope is not None:
+        form["scope"] = scope
+    return await client.post("/oauth/token", data=form, auth=(portal.client_id, portal.client_secret))

@@ -145,3 +145,23 @@ def _wait_until_ready(server: ServerProcess, timeout: float) -> None:
             pass
         time.sleep(0.05)
     raise RuntimeError(f"the API process did not become ready in {timeout} s:\n{server.output()}")
+
+
+@contextmanager
+def serving_asgi(app: object) -> Iterator[str]:
+    """Any ASGI app (the portal) served by Uvicorn in a background thread; its base URL until the block ends."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

@@ -34,6 +34,7 @@ from domain.errors import DomainError
 
 MAX_TOKEN_BYTES = 4096
 PROGRAMME_PREFIX = "programme:"
+STAFF_ID_PREFIX = "stf"
 VERIFIED_TOKEN_CACHE_SIZE = 10_000
 ALLOWED_HEADER_FIELDS = frozenset({"alg", "typ", "kid"})
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -63,6 +64,8 @@ class Principal:
     token_id: str
     issued_at: int
     expires_at: int
+    # Set when the token acts for a programme staff member (RFC 8693 `act`: the client acts, the person is `sub`).
+    staff_id: str | None = None
 
     @property
     def is_programme(self) -> bool:
@@ -215,13 +218,14 @@ class TokenVerifier:
 def _principal_from(claims: dict[str, Any]) -> Principal:
     if any(claims.get(name) in (None, "") for name in REQUIRED_CLAIMS):
         raise invalid_token("The access token lacks required claims.")
-    if claims["sub"] != claims["client_id"] or not isinstance(claims["scope"], str):
+    if not isinstance(claims["scope"], str):
         raise invalid_token("The access token's claims are inconsistent.")
     partner_id = claims.get("partner_id")
     if partner_id is not None and not isinstance(partner_id, str):
         raise invalid_token("The access token's claims are inconsistent.")
     if not all(isinstance(claims[name], int) and not isinstance(claims[name], bool) for name in ("iat", "exp")):
         raise invalid_token("The access token's claims are inconsistent.")
+    staff_id = _acting_for(claims)
     return Principal(
         client_id=str(claims["client_id"]),
         partner_id=partner_id,
@@ -230,7 +234,24 @@ def _principal_from(claims: dict[str, Any]) -> Principal:
         token_id=str(claims["jti"]),
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
+        staff_id=staff_id,
     )
+
+
+def _acting_for(claims: dict[str, Any]) -> str | None:
+    """The staff member a programme client acts for (`sub` ≠ `client_id`, `act.sub` = the client), else None."""
+    if claims["sub"] == claims["client_id"] and "act" not in claims:
+        return None
+    act = claims.get("act")
+    subject = str(claims["sub"])
+    if (
+        not isinstance(act, dict)
+        or act.get("sub") != claims["client_id"]
+        or claims.get("partner_id") is not None
+        or not subject.startswith(STAFF_ID_PREFIX + "_")
+    ):
+        raise invalid_token("The access token's claims are inconsistent.")
+    return subject
 
 
 def requires(*scopes: str, errors: Sequence[type[DomainError]] = ()) -> dict[str, Any]:

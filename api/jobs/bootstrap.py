@@ -17,7 +17,7 @@ from api.schemas.compatibility import IntegrationKeyIssued
 from api.schemas.courses import CourseCreate, ScheduleCreate, SessionBody
 from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
-from api.services import clients, courses, curation, integration_keys, participants, schedules, schemes
+from api.services import clients, courses, curation, integration_keys, participants, schedules, schemes, staff
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from api.settings import Settings
@@ -93,6 +93,29 @@ async def issue_integration_key(
                 app_env=settings.app_env,
                 now=wall_clock(),
                 grace=timedelta(seconds=settings.secret_rotation_grace_seconds),
+            )
+    finally:
+        await conn.close()
+
+
+async def create_staff_member(
+    settings: Settings, email: str, name: str, role: str, password: str
+) -> staff.CreatedStaff:
+    """A new programme staff member (who then logs in to the portal with the password and a TOTP app)."""
+    assert settings.database_url is not None
+    kek = key_encryption_key(settings)
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        async with conn.transaction():
+            return await staff.create_staff(
+                conn,
+                CLI_ACTOR,
+                SecretHasher(settings.secret_hash_profile),
+                kek,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
             )
     finally:
         await conn.close()

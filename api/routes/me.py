@@ -18,11 +18,13 @@ class Me(msgspec.Struct, kw_only=True):
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    staff_id: str | None = None
 
 
 @get("/v1/me", operation_id="getMe", tags=["me"], summary="Who am I", **requires())
 async def me(principal: Principal) -> Me:
-    """The partner, client, environment, scopes and expiry of the access token; needs no particular scope."""
+    """The partner, client, environment, scopes and expiry of the access token (and the staff member it acts for,
+    if any); needs no particular scope."""
     return Me(
         client_id=principal.client_id,
         partner_id=principal.partner_id,
@@ -31,4 +33,5 @@ async def me(principal: Principal) -> Me:
         token_id=principal.token_id,
         issued_at=datetime.fromtimestamp(principal.issued_at, UTC),
         expires_at=datetime.fromtimestamp(principal.expires_at, UTC),
+        staff_id=principal.staff_id,
     )

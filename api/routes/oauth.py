@@ -13,10 +13,11 @@ from litestar.params import Body
 from api.auth.access import TokenVerifier, request_id
 from api.auth.oauth_server import PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
 from api.auth.rate_limits import ADDRESS_POLICY_OPT, ADDRESS_TOKEN_POLICY, RateLimiter
+from api.auth.staff_tokens import TOKEN_EXCHANGE
 from api.http.client_address import client_address
 from api.http.dependencies import Connection
 from api.http.errors import PROBLEM_MEDIA_TYPE
-from api.services import oauth
+from api.services import oauth, staff
 from api.services.oauth import ClientAuthenticator, OAuthResponse
 from api.settings import Settings
 from domain.clients import ALL_SCOPES
@@ -36,6 +37,10 @@ class TokenForm(msgspec.Struct, kw_only=True):
     client_secret: str | None = None
     client_assertion_type: str | None = None
     client_assertion: str | None = None
+    # RFC 8693 token exchange (the portal acting for a staff member: api/services/staff.py).
+    subject_token: str | None = None
+    subject_token_type: str | None = None
+    requested_token_type: str | None = None
 
 
 class TokenArgumentForm(msgspec.Struct, kw_only=True):
@@ -117,6 +122,10 @@ async def token(
     form = _form(data)
     presented = presented_credentials(form, request.headers.get("authorization"))
     address = client_address(request.scope, authenticator.settings)
+    if data.grant_type == TOKEN_EXCHANGE:
+        url, headers = str(request.url), _headers(request)
+        exchanged = await staff.exchange(tx, authenticator, presented, url, form, headers, request_id(request), address)
+        return _respond(exchanged)
     _, authenticated, answer = await authenticator.authenticate(
         tx, presented, str(request.url), form, _headers(request), request_id(request), address, issue_token=True
     )
@@ -206,7 +215,7 @@ async def metadata(settings: Settings) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/oauth/introspect",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", TOKEN_EXCHANGE],
         "response_types_supported": [],
         "scopes_supported": list(ALL_SCOPES),
         "token_endpoint_auth_methods_supported": methods,

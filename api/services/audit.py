@@ -11,8 +11,9 @@ from api.auth.access import Principal
 from api.http.dependencies import Connection
 
 INSERT_AUDIT = """
-INSERT INTO audit_log (actor_type, actor_id, partner_id, action, entity_type, entity_id, before, after, request_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)
+INSERT INTO audit_log
+    (actor_type, actor_id, partner_id, action, entity_type, entity_id, before, after, request_id, acting_client_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10)
 """
 
 
@@ -24,9 +25,14 @@ class Actor:
     id: str | None
     partner_id: str | None
     request_id: str | None
+    # The client a staff member acted through (the portal), as the token's `act` claim named it.
+    acting_client_id: str | None = None
 
     @classmethod
     def of(cls, principal: Principal, request_id: str) -> Actor:
+        if principal.staff_id is not None:
+            # A person acting through the portal client: the person is the author (the token's `act` names the client).
+            return cls("staff", principal.staff_id, None, request_id, principal.client_id)
         kind = "programme_client" if principal.is_programme else "partner_client"
         return cls(kind, principal.client_id, principal.partner_id, request_id)
 
@@ -55,6 +61,7 @@ def arguments(
         _json(before),
         _json(after),
         actor.request_id,
+        actor.acting_client_id,
     )
 
 

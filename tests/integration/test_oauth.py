@@ -521,7 +521,10 @@ async def test_metadata_and_jwks(client: Client) -> None:
     metadata = (await client.get("/.well-known/oauth-authorization-server")).json()
     assert metadata["issuer"] == "http://testserver.local"
     assert metadata["token_endpoint"] == "http://testserver.local/oauth/token"
-    assert metadata["grant_types_supported"] == ["client_credentials"]
+    assert metadata["grant_types_supported"] == [
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    ]
     assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
     keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
     assert keys

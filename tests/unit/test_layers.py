@@ -69,3 +69,17 @@ def test_domain_imports_no_framework() -> None:
     for path in ROOT.glob("domain/**/*.py"):
         for target in imports_of(path):
             assert not target.startswith(frameworks), f"{module_name(path)} imports {target}"
+
+
+def test_the_portal_reaches_api_data_only_over_http() -> None:
+    """The portal is a client of the API: no service, database module or driver import of the API's."""
+    forbidden = ("api", "asyncpg")
+    allowed_driver_users = {"portal.sessions", "portal.app"}  # the portal's own session table, not API data
+    found = []
+    for path in sorted(ROOT.glob("portal/**/*.py")):
+        source = module_name(path)
+        for target in imports_of(path):
+            root = target.split(".")[0]
+            if root == "api" or (root in forbidden and source not in allowed_driver_users):
+                found.append(f"{source} -> {target}")
+    assert found == [], "\n".join(found)

@@ -36,6 +36,8 @@ ALLOWED = {
     (ParticipantAction.FREEZE, ACTIVE): FROZEN,
     (ParticipantAction.UNFREEZE, FROZEN): ACTIVE,
     (ParticipantAction.REVOKE, ACTIVE): REVOKED,
+    (ParticipantAction.REVOKE_FOR_FRAUD, ACTIVE): REVOKED,
+    (ParticipantAction.REVOKE_FOR_FRAUD, FROZEN): REVOKED,
     (ParticipantAction.COMPLETE, ACTIVE): COMPLETED,
 }
 

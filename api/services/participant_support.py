@@ -1,0 +1,132 @@
+"""What support staff need to help one participant: search, and the participant's vouchers at a glance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from api.auth.national_id import NationalIdHasher
+from api.http.dependencies import Connection
+from api.schemas.participants import Participant, ParticipantDetail
+from api.services import audit, participants
+from api.services.audit import Actor
+from api.services.participants import PARTICIPANT_COLUMNS
+from domain import participants as rules
+from domain.errors import ActiveTrainingExists, NotFound
+
+SEARCH_LIMIT = 20
+SEARCH_PARTICIPANTS = f"""
+SELECT {PARTICIPANT_COLUMNS} FROM participants p JOIN balances b ON b.participant_id = p.id
+ WHERE ($1::text IS NOT NULL AND (upper(p.programme_number) = upper($1) OR lower(p.email) = lower($1)
+                                  OR p.name ILIKE '%' || $2 || '%'))
+    OR ($3::bytea IS NOT NULL AND p.nik_hash = $3)
+ ORDER BY p.created_at, p.id LIMIT $4
+"""
+OPEN_TRAINING = "SELECT code FROM vouchers WHERE participant_id = $1 AND status IN ('sold', 'redeemed') LIMIT 1"
+PARTICIPANT_VOUCHERS = """
+SELECT v.code, v.status, v.course_id, c.title AS course_title, v.partner_id, v.amount, v.sold_at, v.expires_at,
+       v.redeemed_at, v.closed_at,
+       e.id AS enrollment_id, e.status AS enrollment_status, e.completed_at, e.assessment_score,
+       (SELECT count(*) FROM attendance a WHERE a.enrollment_id = e.id) AS sessions_attended,
+       ct.number AS certificate_number, ct.status AS certificate_status
+  FROM vouchers v JOIN courses c ON c.id = v.course_id
+  LEFT JOIN enrollments e ON e.voucher_code = v.code
+  LEFT JOIN certificates ct ON ct.enrollment_id = e.id
+ WHERE v.participant_id = $1 ORDER BY v.sold_at DESC
+"""
+SELECT_INCENTIVE = """
+SELECT p.reviewed_at, i.enrollment_id, i.scheme, i.amount_per_payment, i.payments, i.eligible_at
+  FROM participants p LEFT JOIN incentives i ON i.participant_id = p.id WHERE p.id = $1
+"""
+
+
+class ParticipantVoucher(msgspec.Struct, kw_only=True):
+    code: str
+    status: str
+    course_id: str
+    course_title: str
+    partner_id: str
+    amount: int
+    sold_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
+    closed_at: datetime | None
+    enrollment_id: str | None
+    enrollment_status: str | None
+    sessions_attended: int
+    assessment_score: int | None
+    completed_at: datetime | None
+    certificate_number: str | None
+    certificate_status: str | None
+
+
+class IncentiveStatus(msgspec.Struct, kw_only=True):
+    """Whether the participant earned the post-training incentive (once), and its terms."""
+
+    eligible: bool
+    reviewed_at: datetime | None
+    enrollment_id: str | None
+    scheme: str | None
+    amount_per_payment: int | None
+    payments: int | None
+    eligible_at: datetime | None
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search(conn: Connection, hasher: NationalIdHasher, q: str | None, nik: str | None) -> list[Participant]:
+    """Participants whose programme number or e-mail is `q` (any case) or whose name contains it, or whose NIK is
+    exactly `nik` (compared as the keyed hash; the NIK itself is never stored)."""
+    text = q.strip() if q and q.strip() else None
+    nik_hash = hasher.hash(nik.strip()) if nik and nik.strip() else None
+    if text is None and nik_hash is None:
+        return []
+    rows = await conn.fetch(SEARCH_PARTICIPANTS, text, _like_escaped(text) if text else None, nik_hash, SEARCH_LIMIT)
+    return [msgspec.convert(dict(r), Participant) for r in rows]
+
+
+async def incentive_of(conn: Connection, participant_id: str) -> IncentiveStatus:
+    """The participant's incentive eligibility (404 for an unknown participant)."""
+    row = await conn.fetchrow(SELECT_INCENTIVE, participant_id)
+    if row is None:
+        raise NotFound("No such participant.")
+    return msgspec.convert({**dict(row), "eligible": row["eligible_at"] is not None}, IncentiveStatus)
+
+
+async def vouchers_of(conn: Connection, participant_id: str) -> list[ParticipantVoucher]:
+    """Every voucher a participant bought, newest first, with its training (progress, assessment, completion)
+    and certificate (404 for an unknown participant)."""
+    if await conn.fetchval("SELECT 1 FROM participants WHERE id = $1", participant_id) is None:
+        raise NotFound("No such participant.")
+    rows = await conn.fetch(PARTICIPANT_VOUCHERS, participant_id)
+    return [msgspec.convert(dict(r), ParticipantVoucher) for r in rows]
+
+
+async def revoke_for_fraud(conn: Connection, actor: Actor, participant_id: str, reason: str) -> ParticipantDetail:
+    """Revoke an active or frozen participant for fraud; the unspent balance returns to the state (`lapse`).
+
+    A voucher still open (sold or redeemed) must be dealt with first (cancelled or flagged as fraud), so that
+    no money is left half-way: 409 `active_training_exists` names it.
+    """
+    locked = await participants.lock(conn, participant_id)
+    target = rules.next_participant_status(locked.status, rules.ParticipantAction.REVOKE_FOR_FRAUD)
+    open_voucher = await conn.fetchval(OPEN_TRAINING, participant_id)
+    if open_voucher is not None:
+        raise ActiveTrainingExists(
+            f"Voucher {open_voucher} is still open: cancel it or flag it as fraud before revoking the participant."
+        )
+    await conn.execute(participants.UPDATE_STATUS, participant_id, target.value)
+    lapsed = await participants.lapse(conn, participant_id)
+    await audit.record(
+        conn,
+        actor,
+        "participant.revoked",
+        "participant",
+        participant_id,
+        before={"status": locked.status.value},
+        after={"status": target.value, "reason": reason, "lapsed": lapsed},
+    )
+    return await participants.get_participant(conn, participant_id)
