@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     settings = _migrate(settings) if not args.no_migrate else resolve_database_url(settings)
     assert settings.database_url is not None
+    # The address the server is told to serve on is what its metadata, tokens and links say, unless PUBLIC_URL
+    # names another (a proxy in front). Worker processes build their settings from the environment: tell them.
+    public_url = os.environ.get("PUBLIC_URL") or f"http://{args.host}:{args.port}"
+    settings = replace(settings, public_url=public_url)
+    os.environ["PUBLIC_URL"] = public_url
     if not settings.is_production:
         from api.jobs.bootstrap import demo_partner_credentials
 

@@ -196,7 +196,7 @@ async def test_private_key_jwt_bad_assertions_are_refused(
     if variant == "other_key":
         signed = assertion(jwt_client, key=jwk.ECKey.generate_key("P-256", parameters={"kid": "partner-key-1"}))
     elif variant == "long_lifetime":
-        signed = assertion(jwt_client, lifetime=3600)
+        signed = assertion(jwt_client, lifetime=3601)
     elif variant == "wrong_audience":
         signed = assertion(jwt_client, aud="https://elsewhere.example/token")
     else:
