@@ -10,6 +10,7 @@ from litestar.params import HeaderParameter
 from api.auth.access import Principal, requires
 from api.http.dependencies import Connection
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.responses import created
 from api.schemas.common import Page
 from api.schemas.courses import Course, CourseCreate, CourseDetail, CoursePatch, Schedule, ScheduleCreate
 from api.services import courses, schemes
@@ -40,7 +41,7 @@ class CourseController(Controller):
         detail, etag = await courses.create_course(
             tx, actor, principal.require_partner(), data, await schemes.default_scheme(tx)
         )
-        return Response(detail, status_code=201, headers={"ETag": etag})
+        return created(detail, f"/v1/courses/{detail.id}", headers={"ETag": etag})
 
     @get("/", operation_id="listCourses", summary="List my courses", **requires(READ))
     async def index(
@@ -96,7 +97,7 @@ class CourseController(Controller):
 
     @post(
         "/{course_id:str}/submit",
-        operation_id="submitCourse",
+        operation_id="submitCourse", status_code=200,
         summary="Submit for curation",
         **requires(WRITE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
@@ -106,7 +107,7 @@ class CourseController(Controller):
 
     @post(
         "/{course_id:str}/archive",
-        operation_id="archiveCourse",
+        operation_id="archiveCourse", status_code=200,
         summary="Archive",
         **requires(WRITE, errors=[InvalidStateTransition]),
     )
@@ -122,10 +123,10 @@ class CourseController(Controller):
     )
     async def add_schedule(
         self, course_id: str, data: ScheduleCreate, tx: Connection, actor: Actor, principal: Principal, clock: Clock
-    ) -> Schedule:
+    ) -> Response[Schedule]:
         """A schedule (start, end, capacity, location or meeting link, sessions 1..n) for a webinar, offline
         or blended course. Daily hour caps, webinar capacity and session bounds are checked."""
-        return await courses.add_schedule(
+        schedule = await courses.add_schedule(
             tx,
             actor,
             principal.require_partner(),
@@ -134,8 +135,26 @@ class CourseController(Controller):
             await schemes.default_scheme(tx),
             await clock.now(tx, principal.partner_id),
         )
+        return created(schedule, f"/v1/courses/{course_id}/schedules/{schedule.id}")
 
     @get("/{course_id:str}/schedules", operation_id="listSchedules", summary="List schedules", **requires(READ))
-    async def list_schedules(self, course_id: str, conn: Connection, principal: Principal) -> list[Schedule]:
-        """The course's schedules with the seats left."""
-        return await courses.list_schedules(conn, principal.require_partner(), course_id)
+    async def list_schedules(
+        self,
+        course_id: str,
+        conn: Connection,
+        principal: Principal,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[Schedule]:
+        """The course's schedules with the seats left, earliest start first, cursor-paginated."""
+        return await courses.list_schedules(conn, principal.require_partner(), course_id, limit, cursor)
+
+    @get(
+        "/{course_id:str}/schedules/{schedule_id:str}",
+        operation_id="getSchedule",
+        summary="Show a schedule",
+        **requires(READ),
+    )
+    async def show_schedule(self, course_id: str, schedule_id: str, conn: Connection, principal: Principal) -> Schedule:
+        """One schedule of your course with the seats left (where `addSchedule`'s `Location` points)."""
+        return await courses.get_schedule(conn, principal.require_partner(), course_id, schedule_id)

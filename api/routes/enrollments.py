@@ -188,6 +188,7 @@ class EnrollmentController(Controller):
                 tx, actor, signing_keys, settings.public_url, partner_id, enrollment_id, data, now
             ),
             status_code=201,
+            location=lambda certificate: f"/v1/certificates/{certificate['id']}",
         )
 
     @post(

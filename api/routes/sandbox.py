@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 
 from api.auth.access import Principal, requires
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
+from api.http.responses import created
 from api.schemas.courses import CourseDetail
 from api.schemas.sandbox import (
     ClockAdvance,
@@ -50,10 +51,14 @@ class SandboxController(Controller):
         nik_hasher: NationalIdHasher,
         clock: Clock,
         data: TestParticipantCreate | None = None,
-    ) -> TestParticipant:
-        """A fictitious participant with the full balance of the chosen scheme (default 2024)."""
+    ) -> Response[TestParticipant]:
+        """A fictitious participant with the full balance of the chosen scheme (default 2024). `Location` names
+        it as programme staff read it (a partner reads its test participants through their vouchers)."""
         scheme = data.scheme if data else "2024"
-        return await sandbox.create_test_participant(tx, actor, nik_hasher, clock, principal.require_partner(), scheme)
+        participant = await sandbox.create_test_participant(
+            tx, actor, nik_hasher, clock, principal.require_partner(), scheme
+        )
+        return created(participant, f"/v1/programme/participants/{participant.id}")
 
     @post(
         "/vouchers",
@@ -82,15 +87,18 @@ class SandboxController(Controller):
         nik_hasher: NationalIdHasher,
         codes: CodeFormat,
         clock: Clock,
-    ) -> ProgrammeVoucher:
+    ) -> Response[ProgrammeVoucher]:
         """Sell one of your approved courses (with `schedule_id` for scheduled formats) to one of your test
         participants (a new one when `participant_id` is left out). The same purchase rules apply; the
         voucher `code` (SBX-…) is what you redeem next."""
-        return await sandbox.sell_test_voucher(tx, actor, nik_hasher, codes, clock, principal.require_partner(), data)
+        voucher = await sandbox.sell_test_voucher(
+            tx, actor, nik_hasher, codes, clock, principal.require_partner(), data
+        )
+        return created(voucher, f"/v1/vouchers/{voucher.code}")
 
     @post(
         "/courses/{course_id:str}/approve",
-        operation_id="selfApproveCourse",
+        operation_id="selfApproveCourse", status_code=200,
         summary="Approve my course instantly",
         **requires(SCOPE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )

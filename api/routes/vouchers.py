@@ -78,6 +78,7 @@ class VoucherController(Controller):
         return await idempotency.run(  # type: ignore[return-value]
             lambda: vouchers.redeem(tx, actor, partner_id, canonical, data.learner_ref, now),
             status_code=201,
+            location=lambda enrollment: f"/v1/enrollments/{enrollment['id']}",
         )
 
     @post(

@@ -32,6 +32,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
 RETURNING {CLIENT_COLUMNS}
 """
 SELECT_PARTNER_STATUS_FOR_SHARE = "SELECT status FROM partners WHERE id = $1 FOR SHARE"
+SELECT_CLIENT = f"SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"
 LOCK_CLIENT = f"SELECT {CLIENT_COLUMNS}, secret_hash FROM oauth_clients WHERE client_id = $1 FOR UPDATE"
 ROTATE_SECRET = f"""
 UPDATE oauth_clients
@@ -134,6 +135,13 @@ async def list_clients(conn: Connection, partner_id: str | None, limit: int, cur
     items = [_client(r) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].created_at, items[-1].client_id) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+async def get_client(conn: Connection, client_id: str) -> Client:
+    row = await conn.fetchrow(SELECT_CLIENT, client_id)
+    if row is None:
+        raise NotFound("No such client.")
+    return _client(row)
 
 
 async def _lock_client(conn: Connection, client_id: str) -> asyncpg.Record:

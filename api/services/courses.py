@@ -103,7 +103,13 @@ INSERT INTO schedules (id, course_id, partner_id, starts_at, ends_at, capacity, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
 RETURNING {SCHEDULE_COLUMNS}
 """
-LIST_SCHEDULES = f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE course_id = $1 ORDER BY starts_at, id"
+LIST_SCHEDULES = f"""
+SELECT {SCHEDULE_COLUMNS} FROM schedules
+ WHERE course_id = $1 AND ($2::timestamptz IS NULL OR (starts_at, id) > ($2, $3))
+ ORDER BY starts_at, id
+ LIMIT $4
+"""
+SELECT_SCHEDULE = f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = $1 AND course_id = $2"
 LIST_OPEN_SCHEDULES = f"""
 SELECT {SCHEDULE_COLUMNS} FROM schedules
  WHERE course_id = $1 AND starts_at > $2 AND seats_sold < capacity
@@ -454,9 +460,27 @@ async def add_schedule(
     return schedule
 
 
-async def list_schedules(conn: Connection, partner_id: str, course_id: str) -> list[Schedule]:
+async def list_schedules(
+    conn: Connection, partner_id: str, course_id: str, limit: int, cursor: str | None
+) -> Page[Schedule]:
+    """One page of the schedules of the partner's course, by start time."""
     await _own(conn, partner_id, course_id, lock=False)
-    return [_schedule(r) for r in await conn.fetch(LIST_SCHEDULES, course_id)]
+    after = decode_cursor(cursor)
+    rows = await conn.fetch(
+        LIST_SCHEDULES, course_id, after[0] if after else None, after[1] if after else None, limit + 1
+    )
+    items = [_schedule(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].starts_at, items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def get_schedule(conn: Connection, partner_id: str, course_id: str, schedule_id: str) -> Schedule:
+    """One schedule of the partner's course; another partner's is 404."""
+    await _own(conn, partner_id, course_id, lock=False)
+    row = await conn.fetchrow(SELECT_SCHEDULE, schedule_id, course_id)
+    if row is None:
+        raise NotFound("No such schedule.")
+    return _schedule(row)
 
 
 # --- programme curation ------------------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ async def test_same_course_cannot_be_bought_twice(
     flagged = await client.post(
         f"/v1/programme/vouchers/{voucher['code']}/flag-fraud", json={"reason": "test"}, headers=programme.headers
     )
-    assert flagged.status_code == 201
+    assert flagged.status_code == 200
     again = await buy(client, programme, person["id"], course["id"])
     assert again.json()["code"] == "course_already_purchased"
 
@@ -404,7 +404,7 @@ async def test_programme_cancel_after_redemption_refunds_and_claws_back(
         json={"reason": "schedule cancelled"},
         headers={**programme.headers, **key()},
     )
-    assert cancelled.status_code == 201, cancelled.text
+    assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     person = (await client.get(f"{PARTICIPANTS}/{voucher['participant_id']}", headers=programme.headers)).json()
     assert person["balance"] == 3_500_000
@@ -510,7 +510,7 @@ async def test_flagging_a_refunded_voucher_as_fraud_after_a_repurchase(
     flagged = await client.post(
         f"/v1/programme/vouchers/{first['code']}/flag-fraud", json={"reason": "ring"}, headers=programme.headers
     )
-    assert flagged.status_code == 201, flagged.text
+    assert flagged.status_code == 200, flagged.text
     assert flagged.json()["status"] == "fraudulent"
     shown = (await client.get(f"/v1/vouchers/{second.json()['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "sold"
