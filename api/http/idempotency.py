@@ -164,7 +164,10 @@ class Idempotency:
             INSERT_STORED_RESPONSE, self._client_id, key, fingerprint, method, path, status_code, content_type, body
         )
         return Response(
-            content=body, status_code=status_code, media_type=content_type, headers=_location(status_code, body, location)
+            content=body,
+            status_code=status_code,
+            media_type=content_type,
+            headers=_location(status_code, body, location),
         )
 
     async def _stored(self, key: str) -> StoredResponse | None:

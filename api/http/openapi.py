@@ -13,6 +13,8 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    OpenAPIFormat,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -156,6 +158,12 @@ IDEMPOTENT_CODES: dict[int, list[str]] = {
 }
 
 
+LOCATION_HEADER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI_REFERENCE),
+    description="Where the created resource can be read (a path on this API).",
+)
+
+
 def _merge(into: dict[int, list[str]], codes: dict[int, list[str]]) -> None:
     for status, names in codes.items():
         into.setdefault(status, [])
@@ -260,6 +268,9 @@ def document_errors(app: Litestar) -> None:
             _require_headers(parameters, precondition=428 in codes)
             # Litestar's own error responses (its 400 "Validation Exception") are not what we send.
             responses = {k: v for k, v in (operation.responses or {}).items() if int(k) < 400}
+            created = responses.get("201")
+            if isinstance(created, OpenAPIResponse):
+                created.headers = {**(created.headers or {}), "Location": LOCATION_HEADER}
             for status, names in sorted(codes.items()):
                 listing = "; ".join(f"`{name}`" for name in names)
                 responses[str(status)] = OpenAPIResponse(

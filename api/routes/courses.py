@@ -97,7 +97,8 @@ class CourseController(Controller):
 
     @post(
         "/{course_id:str}/submit",
-        operation_id="submitCourse", status_code=200,
+        operation_id="submitCourse",
+        status_code=200,
         summary="Submit for curation",
         **requires(WRITE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
@@ -107,7 +108,8 @@ class CourseController(Controller):
 
     @post(
         "/{course_id:str}/archive",
-        operation_id="archiveCourse", status_code=200,
+        operation_id="archiveCourse",
+        status_code=200,
         summary="Archive",
         **requires(WRITE, errors=[InvalidStateTransition]),
     )

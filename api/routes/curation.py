@@ -33,7 +33,8 @@ class CurationController(Controller):
 
     @post(
         "/{course_id:str}/approve",
-        operation_id="approveCourse", status_code=200,
+        operation_id="approveCourse",
+        status_code=200,
         summary="Approve",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -43,7 +44,8 @@ class CurationController(Controller):
 
     @post(
         "/{course_id:str}/reject",
-        operation_id="rejectCourse", status_code=200,
+        operation_id="rejectCourse",
+        status_code=200,
         summary="Reject",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -54,7 +56,8 @@ class CurationController(Controller):
 
     @post(
         "/{course_id:str}/suspend",
-        operation_id="suspendCourse", status_code=200,
+        operation_id="suspendCourse",
+        status_code=200,
         summary="Suspend",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -66,7 +69,8 @@ class CurationController(Controller):
 
     @post(
         "/{course_id:str}/reinstate",
-        operation_id="reinstateCourse", status_code=200,
+        operation_id="reinstateCourse",
+        status_code=200,
         summary="Reinstate",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )

@@ -97,7 +97,8 @@ class ParticipantController(Controller):
 
     @post(
         "/{participant_id:str}/freeze",
-        operation_id="freezeParticipant", status_code=200,
+        operation_id="freezeParticipant",
+        status_code=200,
         summary="Freeze",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -107,7 +108,8 @@ class ParticipantController(Controller):
 
     @post(
         "/{participant_id:str}/unfreeze",
-        operation_id="unfreezeParticipant", status_code=200,
+        operation_id="unfreezeParticipant",
+        status_code=200,
         summary="Unfreeze",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -117,7 +119,13 @@ class ParticipantController(Controller):
         """End an investigation."""
         return await participants.change_status(tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason)
 
-    @post("/{participant_id:str}/review", operation_id="recordReview", status_code=200, summary="Record the review", **requires(SCOPE))
+    @post(
+        "/{participant_id:str}/review",
+        operation_id="recordReview",
+        status_code=200,
+        summary="Record the review",
+        **requires(SCOPE),
+    )
     async def review(self, participant_id: str, tx: Connection, actor: Actor) -> ParticipantDetail:
         """The participant reviewed their training. With a completed, certified enrollment this makes them
         eligible for the scheme's incentive, exactly once (event `participant.incentive_eligible`)."""
@@ -136,7 +144,8 @@ class ProgrammeVoucherController(Controller):
 
     @post(
         "/{code:str}/cancel",
-        operation_id="cancelVoucher", status_code=200,
+        operation_id="cancelVoucher",
+        status_code=200,
         summary="Cancel a voucher",
         **requires(SCOPE, errors=[InvalidStateTransition, VoucherCancelled]),
     )
@@ -159,7 +168,8 @@ class ProgrammeVoucherController(Controller):
 
     @post(
         "/{code:str}/flag-fraud",
-        operation_id="flagVoucherFraud", status_code=200,
+        operation_id="flagVoucherFraud",
+        status_code=200,
         summary="Flag fraud",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )

@@ -44,7 +44,8 @@ class PartnerController(Controller):
 
     @post(
         "/{partner_id:str}/suspend",
-        operation_id="suspendPartner", status_code=200,
+        operation_id="suspendPartner",
+        status_code=200,
         summary="Suspend",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -64,7 +65,8 @@ class PartnerController(Controller):
 
     @post(
         "/{partner_id:str}/reinstate",
-        operation_id="reinstatePartner", status_code=200,
+        operation_id="reinstatePartner",
+        status_code=200,
         summary="Reinstate",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -124,7 +126,8 @@ class ClientController(Controller):
 
     @post(
         "/{client_id:str}/rotate-secret",
-        operation_id="rotateClientSecret", status_code=200,
+        operation_id="rotateClientSecret",
+        status_code=200,
         summary="Rotate",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -138,7 +141,8 @@ class ClientController(Controller):
 
     @post(
         "/{client_id:str}/disable",
-        operation_id="disableClient", status_code=200,
+        operation_id="disableClient",
+        status_code=200,
         summary="Disable",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )

@@ -98,7 +98,8 @@ class SandboxController(Controller):
 
     @post(
         "/courses/{course_id:str}/approve",
-        operation_id="selfApproveCourse", status_code=200,
+        operation_id="selfApproveCourse",
+        status_code=200,
         summary="Approve my course instantly",
         **requires(SCOPE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
