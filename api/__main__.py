@@ -74,6 +74,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # names another (a proxy in front). Worker processes build their settings from the environment: tell them.
     public_url = os.environ.get("PUBLIC_URL") or f"http://{args.host}:{args.port}"
     settings = replace(settings, public_url=public_url)
+    assert settings.database_url is not None
     os.environ["PUBLIC_URL"] = public_url
     if not settings.is_production:
         from api.jobs.bootstrap import demo_partner_credentials

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-
 from api.__main__ import openapi_document
 
 API_ERROR_CODES = [

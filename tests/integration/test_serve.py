@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwk
 from litestar.testing import AsyncTestClient
@@ -42,18 +42,19 @@ async def test_a_standard_private_key_jwt_client_gets_a_token_from_a_server_on_a
 
     with serving_process(settings, tmp_path / "api.log", public_url=False) as server:
         assert server.url.rsplit(":", 1)[1] != "8000"
-        metadata = httpx.get(f"{server.url}/.well-known/oauth-authorization-server").json()
+        async with httpx.AsyncClient() as plain:
+            metadata = (await plain.get(f"{server.url}/.well-known/oauth-authorization-server")).json()
         assert metadata["issuer"] == server.url
         assert metadata["token_endpoint"] == f"{server.url}/oauth/token"
         assert metadata["jwks_uri"] == f"{server.url}/.well-known/jwks.json"
 
         # What an integrator writes: Authlib's client, its private_key_jwt (the token endpoint URL is the `aud`).
-        with OAuth2Client(
+        async with AsyncOAuth2Client(
             client_id, client_secret=key.as_pem(private=True), token_endpoint_auth_method="private_key_jwt"
         ) as oauth:
             oauth.register_client_auth_method(PrivateKeyJWT(metadata["token_endpoint"]))
-            token = oauth.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
-            me = oauth.get(f"{server.url}/v1/me")
+            token = await oauth.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
+            me = await oauth.get(f"{server.url}/v1/me")
 
         assert token["token_type"] == "Bearer"
         assert me.status_code == 200, me.text
