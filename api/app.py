@@ -24,6 +24,7 @@ from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.http.idempotency import provide_idempotency
 from api.http.openapi import document_errors, openapi_config, openapi_json
 from api.http.request_context import RequestContext, configure_logging
+from api.http.strict_input import strict_input
 from api.jobs.worker import run_forever
 from api.routes import (
     catalogue,
@@ -135,7 +136,7 @@ def create_app(settings: Settings) -> Litestar:
             certificates.verify,
         ],
         lifespan=[database_pool],
-        guards=[authorize],
+        guards=[authorize, strict_input],
         before_send=[add_rate_limit_headers],
         dependencies={
             "tx": Provide(provide_transaction),

@@ -210,6 +210,11 @@ def _field_of(key: str, message: str) -> tuple[str, str]:
     return ("body" if key in ("data", "") else key), message
 
 
+def field_problem(message: str) -> tuple[str, str]:
+    """The field a msgspec validation message is about (`schedule.capacity`), and the message without its path."""
+    return _field_of("data", message)
+
+
 def _validation_errors(extra: Any) -> list[ProblemField]:
     fields: list[ProblemField] = []
     if isinstance(extra, list):

@@ -141,6 +141,7 @@ ITEM_CONSTRAINTS = {
 COMMON_CODES: dict[int, list[str]] = {500: ["internal_error"], 503: ["service_unavailable"]}
 PROTECTED_CODES: dict[int, list[str]] = {401: ["invalid_token"], 403: ["insufficient_scope"], 429: ["rate_limited"]}
 INPUT_CODES: dict[int, list[str]] = {400: ["invalid_request"], 422: ["validation_failed"]}
+JSON_BODY_CODES: dict[int, list[str]] = {415: ["unsupported_media_type"]}  # api/http/strict_input.py
 # The OAuth endpoints answer RFC 6749 errors (the `error` is the `code`) and throttle failed client authentication.
 OAUTH_CLIENT_CODES: dict[int, list[str]] = {401: ["invalid_client"], 429: ["rate_limited"]}
 OAUTH_CODES: dict[str, dict[int, list[str]]] = {
@@ -259,6 +260,10 @@ def document_errors(app: Litestar) -> None:
                 _merge(codes, {404: ["not_found"]})
             if operation.request_body is not None or parameters:
                 _merge(codes, INPUT_CODES)
+            if isinstance(operation.request_body, RequestBody) and "application/json" in (
+                operation.request_body.content or {}
+            ):
+                _merge(codes, JSON_BODY_CODES)
             if any(p.name == IDEMPOTENCY_KEY for p in parameters):
                 _merge(codes, IDEMPOTENT_CODES)
             _merge(codes, OAUTH_CODES.get(operation.operation_id, {}))
