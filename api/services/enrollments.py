@@ -21,6 +21,7 @@ from api.services import audit, events, schemes
 from api.services.audit import Actor
 from domain import enrollments as rules
 from domain import vouchers as voucher_rules
+from domain.certificates import certificate_id_of
 from domain.errors import NotFound
 from domain.participants import mask_name
 from domain.schemes import Scheme
@@ -110,7 +111,7 @@ def _certificate(row: asyncpg.Record) -> CertificateSummary | None:
     if row["certificate_id"] is None:
         return None
     return CertificateSummary(
-        id=str(row["certificate_id"]),
+        id=certificate_id_of(row["certificate_id"]),
         number=row["certificate_number"],
         issued_at=row["certificate_issued_at"],
         status=row["certificate_status"],
