@@ -19,6 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from domain.courses import CourseFormat
+from domain.enrollments import iso_instant
 from domain.errors import (
     ActiveTrainingExists,
     CourseAlreadyPurchased,
@@ -246,7 +247,7 @@ def check_purchase(facts: PurchaseFacts, scheme: Scheme, now: datetime) -> None:
         raise CourseNotOnSale("The course is not on sale.")
     if is_past_first_purchase_deadline(facts.accepted_at, not facts.is_first_purchase, scheme, now):
         deadline = scheme.first_purchase_deadline(facts.accepted_at)
-        raise ParticipantRevoked(f"The first course had to be bought by {deadline.isoformat()}.")
+        raise ParticipantRevoked(f"The first course had to be bought by {iso_instant(deadline)}.")
     if facts.already_bought_course:
         raise CourseAlreadyPurchased("The participant already bought this course.")
     if facts.has_active_training:
@@ -280,12 +281,12 @@ def check_redemption(
     check_can_redeem(participant_status)
     if course_format == CourseFormat.SELF_PACED:
         if now > expires_at:
-            raise VoucherExpired(f"The voucher expired at {expires_at.isoformat()}.")
+            raise VoucherExpired(f"The voucher expired at {iso_instant(expires_at)}.")
         return
     opens, closes = redemption_window(_require_schedule_start(schedule_starts_at), scheme)
     if not opens <= now <= closes:
         raise RedemptionWindowClosed(
-            f"The voucher can be redeemed only from {opens.isoformat()} to {closes.isoformat()}."
+            f"The voucher can be redeemed only from {iso_instant(opens)} to {iso_instant(closes)}."
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -397,3 +397,11 @@ def test_redemption_precedence_voucher_then_participant_then_time() -> None:
 )
 def test_allowed_actions_for_the_partner_view(changes: dict[str, Any], actions: list[str]) -> None:
     assert allowed_actions(**redemption(**changes)) == actions
+
+
+
+def test_refusal_details_write_times_in_utc_with_z() -> None:
+    expires_at = datetime(2026, 11, 28, 16, 0, tzinfo=timezone(timedelta(hours=7)))
+    with pytest.raises(VoucherExpired) as refused:
+        check_redemption(**redemption(expires_at=expires_at, now=expires_at + ONE_SECOND))
+    assert refused.value.detail == "The voucher expired at 2026-11-28T09:00:00Z."
