@@ -33,6 +33,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
     VoucherVoidNotAllowed,
 )
 from domain.ledger import LedgerEntry, debit_for_purchase, refund_for
@@ -82,7 +83,7 @@ VOUCHER_TRANSITIONS: Mapping[VoucherAction, Mapping[VoucherStatus, VoucherStatus
                 _S.COMPLETED: VoucherAlreadyRedeemed,
                 _S.EXPIRED: VoucherExpired,
                 _S.CANCELLED: VoucherCancelled,
-                _S.FRAUDULENT: VoucherCancelled,
+                _S.FRAUDULENT: VoucherFraudulent,
             },
             VoucherAction.COMPLETE: {
                 _S.SOLD: InvalidStateTransition,
@@ -272,7 +273,7 @@ def check_redemption(
 ) -> None:
     """Pass if the voucher may be redeemed now; otherwise raise the first rule broken, in this order.
 
-    1. the voucher's status (VoucherAlreadyRedeemed, VoucherExpired, VoucherCancelled)
+    1. the voucher's status (VoucherAlreadyRedeemed, VoucherExpired, VoucherCancelled, VoucherFraudulent)
     2. the participant (ParticipantFrozen, ParticipantRevoked)
     3. the time: self-paced until `expires_at` included, else VoucherExpired (the expiry job may not
        have run yet); scheduled formats only inside `redemption_window`, else RedemptionWindowClosed.

@@ -37,6 +37,7 @@ DOMAIN_STATUS: dict[str, int] = {
     "voucher_already_redeemed": 409,
     "voucher_expired": 409,
     "voucher_cancelled": 409,
+    "voucher_fraudulent": 409,
     "voucher_void_not_allowed": 409,
     "redemption_window_closed": 409,
     "learner_already_enrolled": 409,

@@ -24,6 +24,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
     VoucherVoidNotAllowed,
 )
 
@@ -51,6 +52,8 @@ class VoucherController(Controller):
                 VoucherAlreadyRedeemed,
                 VoucherExpired,
                 VoucherCancelled,
+                VoucherFraudulent,
+                VoucherFraudulent,
                 RedemptionWindowClosed,
                 LearnerAlreadyEnrolled,
                 ParticipantFrozen,
@@ -66,7 +69,8 @@ class VoucherController(Controller):
         or retried calls produce one redemption; a retry with the same `Idempotency-Key` gets the same answer.
         Self-paced vouchers redeem until they expire; scheduled ones from 1 hour before to 1 hour after the
         schedule starts. Refusals: `voucher_already_redeemed`, `voucher_expired`, `voucher_cancelled`,
-        `redemption_window_closed`, `learner_already_enrolled`, `participant_frozen`, `course_not_on_sale`."""
+        `voucher_fraudulent`, `redemption_window_closed`, `learner_already_enrolled`, `participant_frozen`,
+        `participant_revoked`, `course_not_on_sale` (each explained in docs/errors.md)."""
         # The busiest write: it takes its caller, codes and clock straight from the request and the app rather
         # than as injected dependencies (see api/http/idempotency.py provide_idempotency for why).
         principal = provide_principal(request)

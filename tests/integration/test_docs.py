@@ -14,7 +14,8 @@ API_ERROR_CODES = [
     "invalid_request", "validation_failed", "not_found", "invalid_token", "insufficient_scope", "rate_limited",
     "precondition_failed", "precondition_required", "idempotency_key_required", "idempotency_key_reused",
     "idempotency_request_in_progress", "invalid_state_transition", "course_rule_violated",
-    "voucher_already_redeemed", "voucher_expired", "voucher_cancelled", "voucher_void_not_allowed",
+    "voucher_already_redeemed", "voucher_expired", "voucher_cancelled", "voucher_fraudulent",
+    "voucher_void_not_allowed",
     "redemption_window_closed", "learner_already_enrolled", "participant_frozen", "participant_revoked",
     "insufficient_balance", "active_training_exists", "course_already_purchased", "course_not_on_sale",
     "schedule_full", "attendance_incomplete", "assessment_missing", "completion_too_early", "not_completed",
@@ -116,3 +117,16 @@ def test_docs_screenshots_are_kept_as_artefacts(live_url: str) -> None:
         assert target.exists(), result.stderr[-2000:]
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
         assert target.stat().st_size > 20_000, f"{name} looks blank"
+
+
+def test_every_redemption_refusal_is_explained_in_docs_errors_md() -> None:
+    spec = openapi_document()
+    redeem = spec["paths"]["/v1/vouchers/{code}/redeem"]["post"]["responses"]
+    refusals = set(re.findall(r"`([a-z_]+)`", redeem["409"]["description"] + redeem["404"]["description"]))
+    refusals -= {"code", "idempotency_request_in_progress"}  # the word itself; a retry timing problem
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    section = guide.split("## Redemption refusals", 1)[1].split("\n## ", 1)[0]
+    explained = set(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", section, flags=re.MULTILINE))
+    assert {code for code, _ in explained} == refusals
+    every_code = set(re.findall(r"^\| `([a-z_]+)` \|", guide, flags=re.MULTILINE))
+    assert set(API_ERROR_CODES) <= every_code

@@ -434,6 +434,19 @@ async def test_fraud_refunds_nothing_and_claws_back(
     assert json.loads(audit[0]["after"])["reason"] == "ghost learner"
 
 
+async def test_a_fraudulent_voucher_is_refused_with_its_own_code(
+    client: Client, programme: Credentials, partner_a: Credentials, course: dict[str, Any]
+) -> None:
+    voucher = await sold_voucher(client, programme, course["id"])
+    flagged = await client.post(
+        f"/v1/programme/vouchers/{voucher['code']}/flag-fraud", json={"reason": "stolen"}, headers=programme.headers
+    )
+    assert flagged.status_code == 200, flagged.text
+    refused = await redeem(client, partner_a, voucher["code"])
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "voucher_fraudulent"
+
+
 # --- exactly once under concurrency ----------------------------------------------------------------------------
 
 

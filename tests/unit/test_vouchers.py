@@ -23,6 +23,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
     VoucherVoidNotAllowed,
 )
 from domain.ledger import LedgerEntry, LedgerEntryKind
@@ -74,7 +75,7 @@ USED, GONE, NO_VOID = VoucherAlreadyRedeemed, VoucherCancelled, VoucherVoidNotAl
 # cancelled, fraudulent), written out here independently of the module: a status is the move's result,
 # an error class is what the caller sees.
 EXPECTED_TABLE: dict[VoucherAction, tuple[VoucherStatus | type[DomainError], ...]] = {
-    REDEEM: (REDEEMED, USED, USED, VoucherExpired, GONE, GONE),
+    REDEEM: (REDEEMED, USED, USED, VoucherExpired, GONE, VoucherFraudulent),
     COMPLETE: (NO, COMPLETED, NO, NO, NO, NO),
     EXPIRE: (EXPIRED, NO, NO, NO, NO, NO),
     VOID: (CANCELLED, NO_VOID, NO_VOID, NO_VOID, NO_VOID, NO_VOID),
@@ -138,7 +139,7 @@ def test_partner_facing_error_codes() -> None:
         REDEEMED: "voucher_already_redeemed",
         EXPIRED: "voucher_expired",
         CANCELLED: "voucher_cancelled",
-        FRAUDULENT: "voucher_cancelled",
+        FRAUDULENT: "voucher_fraudulent",
     }
     with pytest.raises(VoucherVoidNotAllowed) as void_refused:
         next_voucher_status(REDEEMED, VOID)
@@ -340,7 +341,7 @@ def test_scheduled_voucher_without_its_schedule_is_a_caller_bug() -> None:
         (COMPLETED, VoucherAlreadyRedeemed),
         (EXPIRED, VoucherExpired),
         (CANCELLED, VoucherCancelled),
-        (FRAUDULENT, VoucherCancelled),
+        (FRAUDULENT, VoucherFraudulent),
     ],
 )
 def test_redemption_refused_by_voucher_status(status: VoucherStatus, error: type[DomainError]) -> None:
@@ -397,7 +398,6 @@ def test_redemption_precedence_voucher_then_participant_then_time() -> None:
 )
 def test_allowed_actions_for_the_partner_view(changes: dict[str, Any], actions: list[str]) -> None:
     assert allowed_actions(**redemption(**changes)) == actions
-
 
 
 def test_refusal_details_write_times_in_utc_with_z() -> None:
