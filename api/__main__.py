@@ -81,10 +81,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
         demo = asyncio.run(demo_partner_credentials(settings))
         print(
-            "\nDemo partner (sandbox) client credentials; a new secret is issued at every start:\n"
-            f"  client_id:     {demo.client_id}\n  client_secret: {demo.client_secret}\n"
-            f"  try: curl -s -u {demo.client_id}:{demo.client_secret} -d grant_type=client_credentials "
-            f"http://{args.host}:{args.port}/oauth/token\n",
+            "\nDemo partner (sandbox) client; its secret stays the same across restarts "
+            f"(kept encrypted in {settings.data_dir}). Paste this into your shell:\n\n"
+            f"  export API={public_url} CLIENT_ID={demo.client_id} CLIENT_SECRET={demo.client_secret}\n\n"
+            '  then: curl -fsS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$API/oauth/token"\n',
             flush=True,
         )
     # Worker processes build their settings from the environment: hand them the concrete database.
