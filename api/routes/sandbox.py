@@ -119,9 +119,10 @@ class SandboxController(Controller):
     async def advance(
         self, data: ClockAdvance, tx: Connection, actor: Actor, principal: Principal, clock: Clock
     ) -> ClockState:
-        """Move your clock forward by `seconds`. Vouchers that are now past expiry expire at once, with the
-        test participant refunded (the worker does the same on its next sweep)."""
-        return await sandbox.advance_clock(tx, actor, clock, principal.require_partner(), data.seconds)
+        """Move your clock forward by `seconds`, or to the instant `to` (give exactly one; the clock never goes
+        back). Vouchers that are now past expiry expire at once, with the test participant refunded (the worker
+        does the same on its next sweep)."""
+        return await sandbox.advance_clock(tx, actor, clock, principal.require_partner(), data)
 
     @post(
         "/reset",

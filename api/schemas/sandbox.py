@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from api.schemas.common import RequestBody
+from api.schemas.common import Instant, RequestBody
 
 
 class TestParticipantCreate(RequestBody):
@@ -32,8 +32,19 @@ class TestVoucherCreate(RequestBody):
     participant_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
 
+MAX_ADVANCE_SECONDS = 400 * 24 * 3600
+
+
 class ClockAdvance(RequestBody):
-    seconds: Annotated[int, msgspec.Meta(ge=1, le=400 * 24 * 3600, examples=[31 * 24 * 3600])]
+    """Exactly one of `seconds` (move forward by) and `to` (move forward to this instant)."""
+
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=MAX_ADVANCE_SECONDS, examples=[31 * 24 * 3600])] | None = None
+    to: Annotated[Instant, msgspec.Meta(examples=["2026-12-24T09:00:00Z"])] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.seconds is None) == (self.to is None):
+            raise ValueError("give exactly one of `seconds` and `to`")
 
 
 class ClockState(msgspec.Struct, kw_only=True):

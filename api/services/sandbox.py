@@ -6,6 +6,7 @@ waiting (for the programme's curators, for buyers, for days to pass).
 
 from __future__ import annotations
 
+import math
 import secrets
 
 import msgspec
@@ -14,14 +15,22 @@ from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
 from api.schemas.participants import ParticipantCreate
-from api.schemas.sandbox import ClockState, ResetReport, TestParticipant, TestVoucherCreate
+from api.schemas.sandbox import (
+    MAX_ADVANCE_SECONDS,
+    ClockAdvance,
+    ClockState,
+    ResetReport,
+    TestParticipant,
+    TestVoucherCreate,
+)
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
 from api.services import audit, courses, participants, vouchers
 from api.services.audit import Actor
 from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
 from domain import courses as course_rules
-from domain.errors import InvalidStateTransition, NotFound
+from domain.enrollments import iso_instant
+from domain.errors import FieldProblem, InvalidStateTransition, NotFound, ValidationFailed
 
 TEST_NAMES = ("Dewi Lestari", "Agus Pratama", "Rina Wulandari", "Budi Santoso", "Siti Rahmawati", "Eko Saputra")
 OWN_COURSE = "SELECT status FROM courses WHERE id = $1 AND partner_id = $2"
@@ -133,8 +142,19 @@ async def clock_state(conn: Connection, clock: Clock, partner_id: str) -> ClockS
     return ClockState(now=wall_clock() + offset, offset_seconds=int(offset.total_seconds()))
 
 
-async def advance_clock(conn: Connection, actor: Actor, clock: Clock, partner_id: str, seconds: int) -> ClockState:
-    """Move the partner's test clock forward; vouchers that are now past expiry expire at once (refunded)."""
+async def advance_clock(
+    conn: Connection, actor: Actor, clock: Clock, partner_id: str, body: ClockAdvance
+) -> ClockState:
+    """Move the partner's test clock forward (by seconds, or to an instant); vouchers that are now past expiry
+    expire at once (refunded)."""
+    seconds = body.seconds
+    if body.to is not None:
+        current = await clock.now(conn, partner_id)
+        seconds = math.ceil((body.to - current).total_seconds())
+        if seconds < 1 or seconds > MAX_ADVANCE_SECONDS:
+            problem = f"must be after the test clock's now ({iso_instant(current)}) and at most 400 days ahead"
+            raise ValidationFailed(f"`to` {problem}.", problems=(FieldProblem("to", problem),))
+    assert seconds is not None
     now = await clock.advance(conn, partner_id, seconds)
     expired = 0
     while True:

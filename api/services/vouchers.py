@@ -17,7 +17,7 @@ import asyncpg
 from api.db.sql import together
 from api.http.dependencies import Connection
 from api.schemas.enrollments import Enrollment
-from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, Voucher
+from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, RedemptionWindow, Voucher
 from api.services import audit, enrollments, events, ledger, participants, schemes
 from api.services.audit import Actor
 from api.services.clock import Clock
@@ -147,6 +147,14 @@ def _allowed(row: Row, scheme: Scheme, now: datetime) -> list[str]:
     return actions
 
 
+def _window(row: Row, scheme: Scheme) -> RedemptionWindow:
+    starts_at = row["schedule_starts_at"]
+    if row["course_format"] == course_rules.CourseFormat.SELF_PACED or starts_at is None:
+        return RedemptionWindow(opens_at=row["sold_at"], closes_at=row["expires_at"])
+    opens_at, closes_at = rules.redemption_window(starts_at, scheme)
+    return RedemptionWindow(opens_at=opens_at, closes_at=closes_at)
+
+
 def _voucher(row: Row, scheme: Scheme, now: datetime) -> Voucher:
     return Voucher(
         code=row["code"],
@@ -157,6 +165,7 @@ def _voucher(row: Row, scheme: Scheme, now: datetime) -> Voucher:
         sold_at=row["sold_at"],
         expires_at=row["expires_at"],
         redeemed_at=row["redeemed_at"],
+        redemption_window=_window(row, scheme),
         participant=MaskedParticipant(name_masked=mask_name(row["participant_name"])),
         allowed_actions=_allowed(row, scheme, now),
     )

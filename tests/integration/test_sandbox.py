@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -256,3 +256,48 @@ async def test_the_worker_sweep_honours_each_partners_test_clock(
         for code, p in zip(codes, (partner_a, partner_b), strict=True)
     ]
     assert statuses == ["expired", "sold"]
+
+
+async def test_the_clock_advances_to_an_instant_such_as_the_end_of_a_redemption_window(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    sold = await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    assert sold.status_code == 201, sold.text
+    voucher = (await client.get(f"/v1/vouchers/{sold.json()['code']}", headers=partner_a.headers)).json()
+    window = voucher["redemption_window"]
+    assert window == {"opens_at": voucher["sold_at"], "closes_at": voucher["expires_at"]}
+
+    to = datetime.fromisoformat(window["closes_at"]) + timedelta(seconds=1)
+    advanced = await client.post("/v1/sandbox/clock/advance", json={"to": iso(to)}, headers=partner_a.headers)
+    assert advanced.status_code == 200, advanced.text
+    assert datetime.fromisoformat(advanced.json()["now"]) >= to
+    assert advanced.json()["expired_vouchers"] == 1
+
+    back = await client.post("/v1/sandbox/clock/advance", json={"to": voucher["sold_at"]}, headers=partner_a.headers)
+    assert back.status_code == 422
+    assert back.json()["errors"][0]["field"] == "to"
+    both = await client.post(
+        "/v1/sandbox/clock/advance", json={"seconds": 60, "to": iso(to)}, headers=partner_a.headers
+    )
+    assert both.status_code == 422
+    assert "exactly one" in both.json()["errors"][0]["message"]
+
+
+async def test_a_scheduled_voucher_shows_its_one_hour_window(client: Client, partner_a: Credentials) -> None:
+    course = (await client.post("/v1/courses", json=scheduled_course_body(), headers=partner_a.headers)).json()
+    schedule = await client.post(
+        f"/v1/courses/{course['id']}/schedules", json=schedule_body(), headers=partner_a.headers
+    )
+    assert schedule.status_code == 201, schedule.text
+    await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    sold = await client.post(
+        "/v1/sandbox/vouchers",
+        json={"course_id": course["id"], "schedule_id": schedule.json()["id"]},
+        headers=partner_a.headers,
+    )
+    assert sold.status_code == 201, sold.text
+    starts_at = datetime.fromisoformat(schedule.json()["starts_at"])
+    window = sold.json()["redemption_window"]
+    assert datetime.fromisoformat(window["opens_at"]) == starts_at - timedelta(hours=1)
+    assert datetime.fromisoformat(window["closes_at"]) == starts_at + timedelta(hours=1)
