@@ -23,6 +23,7 @@ from api.schemas.partners import ClientCreate
 from api.services import clients, courses, participants, schemes
 from api.services.audit import Actor
 from api.services.clock import wall_clock
+from api.services.sandbox import SEED_ACTOR
 from api.settings import Settings
 from domain import clients as client_rules
 
@@ -140,7 +141,7 @@ DEMO_COURSES: tuple[tuple[str, str, int, int | None, dict[str, Any] | None], ...
 async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
     """One approved course of each format (scheduled ones with a schedule starting in three days) and a
     test participant, so /docs can be tried at once. Built through the same services and rules as any other."""
-    actor = Actor.system("demo-seed")
+    actor = Actor.system(SEED_ACTOR)
     scheme = await schemes.default_scheme(conn)
     now = wall_clock()
     start = (now + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)

@@ -12,6 +12,7 @@ from api.schemas.courses import CourseDetail
 from api.schemas.sandbox import (
     ClockAdvance,
     ClockState,
+    ResetOptions,
     ResetReport,
     TestParticipant,
     TestParticipantCreate,
@@ -131,6 +132,10 @@ class SandboxController(Controller):
         status_code=200,
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
-    async def reset(self, tx: Connection, actor: Actor, principal: Principal) -> ResetReport:
-        """Delete your courses, their vouchers and progress, your test participants, events and clock."""
-        return await sandbox.reset(tx, actor, principal.require_partner())
+    async def reset(
+        self, tx: Connection, actor: Actor, principal: Principal, data: ResetOptions | None = None
+    ) -> ResetReport:
+        """Delete your courses, their vouchers and progress, your test participants, events and clock. The demo
+        courses seeded at start stay, with every seat free again, unless you send `{"seeded_courses": true}`."""
+        seeded = data.seeded_courses if data else False
+        return await sandbox.reset(tx, actor, principal.require_partner(), seeded_courses=seeded)

@@ -53,7 +53,16 @@ class ClockState(msgspec.Struct, kw_only=True):
     expired_vouchers: int = 0
 
 
+class ResetOptions(RequestBody):
+    seeded_courses: Annotated[
+        bool, msgspec.Meta(description="Also delete the demo courses seeded at start (kept by default).")
+    ] = False
+
+
 class ResetReport(msgspec.Struct, kw_only=True):
+    """What was deleted; `kept_courses` counts the seeded demo courses that stayed."""
+
     courses: int
     vouchers: int
     participants: int
+    kept_courses: int = 0

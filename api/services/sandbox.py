@@ -32,6 +32,7 @@ from domain import courses as course_rules
 from domain.enrollments import iso_instant
 from domain.errors import FieldProblem, InvalidStateTransition, NotFound, ValidationFailed
 
+SEED_ACTOR = "demo-seed"  # the actor id of the demo catalogue seed (api/jobs/bootstrap.py)
 TEST_NAMES = ("Dewi Lestari", "Agus Pratama", "Rina Wulandari", "Budi Santoso", "Siti Rahmawati", "Eko Saputra")
 OWN_COURSE = "SELECT status FROM courses WHERE id = $1 AND partner_id = $2"
 OWN_TEST_PARTICIPANT = "SELECT 1 FROM participants WHERE id = $1 AND sandbox_partner_id = $2"
@@ -73,12 +74,15 @@ RESET = [
     ),
     ("vouchers", "DELETE FROM vouchers WHERE code IN (SELECT code FROM reset_codes)"),
     ("participants", "DELETE FROM participants WHERE sandbox_partner_id = $1"),
-    ("schedules", "DELETE FROM schedules WHERE partner_id = $1"),
+    # The seeded demo courses ($2) stay unless asked: ids in a developer's notes keep working.
+    ("schedules", "DELETE FROM schedules WHERE partner_id = $1 AND course_id <> all($2::text[])"),
+    ("seats", "UPDATE schedules SET seats_sold = 0 WHERE partner_id = $1 AND seats_sold > 0"),
     (
         "curation",
-        "DELETE FROM course_curation_events WHERE course_id IN (SELECT id FROM courses WHERE partner_id = $1)",
+        """DELETE FROM course_curation_events
+        WHERE course_id IN (SELECT id FROM courses WHERE partner_id = $1) AND course_id <> all($2::text[])""",
     ),
-    ("courses", "DELETE FROM courses WHERE partner_id = $1"),
+    ("courses", "DELETE FROM courses WHERE partner_id = $1 AND id <> all($2::text[])"),
     ("events", "DELETE FROM events WHERE partner_id = $1"),
     ("clock", "DELETE FROM sandbox_clocks WHERE partner_id = $1"),
 ]
@@ -170,20 +174,34 @@ async def advance_clock(
     return ClockState(now=now, offset_seconds=int(offset.total_seconds()), expired_vouchers=expired)
 
 
-async def reset(conn: Connection, actor: Actor, partner_id: str) -> ResetReport:
-    """Delete this partner's sandbox data: its courses, their vouchers and progress, its test participants."""
+SEEDED_COURSES = """
+SELECT entity_id FROM audit_log
+ WHERE actor_type = 'system' AND actor_id = $2 AND action = 'course.created' AND entity_type = 'course'
+   AND entity_id IN (SELECT id FROM courses WHERE partner_id = $1)
+"""
+
+
+async def reset(conn: Connection, actor: Actor, partner_id: str, *, seeded_courses: bool = False) -> ResetReport:
+    """Delete this partner's sandbox data: its courses, their vouchers and progress, its test participants.
+
+    The demo courses seeded at start stay (with every seat free again) unless `seeded_courses` says to delete them.
+    """
     if await conn.fetchval(FOREIGN_VOUCHERS, partner_id):
         raise InvalidStateTransition(
             "Participants enrolled by the programme hold vouchers for your courses; a reset only deletes test data."
         )
+    kept = [] if seeded_courses else [r["entity_id"] for r in await conn.fetch(SEEDED_COURSES, partner_id, SEED_ACTOR)]
     report = ResetReport(
-        courses=await conn.fetchval("SELECT count(*) FROM courses WHERE partner_id = $1", partner_id),
+        courses=await conn.fetchval("SELECT count(*) FROM courses WHERE partner_id = $1", partner_id) - len(kept),
+        kept_courses=len(kept),
         vouchers=await conn.fetchval("SELECT count(*) FROM vouchers WHERE partner_id = $1", partner_id),
         participants=await conn.fetchval("SELECT count(*) FROM participants WHERE sandbox_partner_id = $1", partner_id),
     )
     await conn.execute("SET LOCAL prakerja.sandbox_reset = 'on'")
     for _, statement in RESET:
-        if "$1" in statement:
+        if "$2" in statement:
+            await conn.execute(statement, partner_id, kept)
+        elif "$1" in statement:
             await conn.execute(statement, partner_id)
         else:
             await conn.execute(statement)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import asgi_app
+from api.jobs.bootstrap import demo_partner_credentials
 from api.settings import Settings
-from tests.auth import Credentials
+from tests.auth import Credentials, token_for
 from tests.conftest import settings_for
 from tests.factories import course_body, iso, schedule_body, scheduled_course_body
 from tests.integration.test_money_path import ledger_consistent
@@ -215,7 +217,7 @@ async def test_reset_deletes_my_sandbox_data_only(
     await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
     report = await client.post("/v1/sandbox/reset", headers=partner_a.headers)
     assert report.status_code == 200, report.text
-    assert report.json() == {"courses": 1, "vouchers": 1, "participants": 1}
+    assert report.json() == {"courses": 1, "vouchers": 1, "participants": 1, "kept_courses": 0}
     assert (await client.get("/v1/courses", headers=partner_a.headers)).json()["items"] == []
     assert (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).status_code == 404
     assert (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["offset_seconds"] == 0
@@ -301,3 +303,29 @@ async def test_a_scheduled_voucher_shows_its_one_hour_window(client: Client, par
     window = sold.json()["redemption_window"]
     assert datetime.fromisoformat(window["opens_at"]) == starts_at - timedelta(hours=1)
     assert datetime.fromisoformat(window["closes_at"]) == starts_at + timedelta(hours=1)
+
+
+async def test_reset_keeps_the_seeded_demo_courses_unless_asked(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    demo = await demo_partner_credentials(replace(settings, data_dir=tmp_path))
+    headers = {"Authorization": f"Bearer {await token_for(client, demo.client_id, demo.client_secret)}"}
+    seeded = {c["id"] for c in (await client.get("/v1/courses", headers=headers)).json()["items"]}
+    assert len(seeded) == 4
+    mine = (await client.post("/v1/courses", json=course_body(), headers=headers)).json()
+    self_paced = next(
+        c for c in (await client.get("/v1/courses", headers=headers)).json()["items"] if c["format"] == "self_paced"
+    )
+    sold = await client.post("/v1/sandbox/vouchers", json={"course_id": self_paced["id"]}, headers=headers)
+    assert sold.status_code == 201, sold.text
+
+    report = await client.post("/v1/sandbox/reset", headers=headers)
+    assert report.status_code == 200, report.text
+    assert report.json() == {"courses": 1, "vouchers": 1, "participants": 2, "kept_courses": 4}
+    left = {c["id"] for c in (await client.get("/v1/courses", headers=headers)).json()["items"]}
+    assert left == seeded
+    assert mine["id"] not in left
+
+    everything = await client.post("/v1/sandbox/reset", json={"seeded_courses": True}, headers=headers)
+    assert everything.json()["courses"] == 4
+    assert (await client.get("/v1/courses", headers=headers)).json()["items"] == []
