@@ -26,10 +26,23 @@ class TestParticipant(msgspec.Struct, kw_only=True):
     balance: int
 
 
+# Magic sandbox inputs: each arranges the state that makes a redemption (or this sale) answer with that code.
+Scenario = Literal["voucher_expired", "voucher_cancelled", "voucher_fraudulent", "participant_frozen", "schedule_full"]
+
+
 class TestVoucherCreate(RequestBody):
     course_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     schedule_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     participant_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    scenario: Annotated[
+        Scenario | None,
+        msgspec.Meta(
+            description="Sandbox magic: the refusal to set up. `voucher_expired`, `voucher_cancelled`, "
+            "`voucher_fraudulent`, `participant_frozen`: the voucher is sold, then put in that state, so redeeming "
+            "it answers 409 with that code. `schedule_full`: this sale itself answers 409 `schedule_full` "
+            "(nothing changes)."
+        ),
+    ] = None
 
 
 MAX_ADVANCE_SECONDS = 400 * 24 * 3600

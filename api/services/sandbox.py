@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from datetime import timedelta
 
 import msgspec
 
@@ -20,6 +21,7 @@ from api.schemas.sandbox import (
     ClockAdvance,
     ClockState,
     ResetReport,
+    Scenario,
     TestParticipant,
     TestVoucherCreate,
 )
@@ -31,12 +33,15 @@ from api.services.vouchers import CodeFormat
 from domain import courses as course_rules
 from domain.enrollments import iso_instant
 from domain.errors import FieldProblem, InvalidStateTransition, NotFound, ValidationFailed
+from domain.participants import ParticipantAction
 
 SEED_ACTOR = "demo-seed"  # the actor id of the demo catalogue seed (api/jobs/bootstrap.py)
 TEST_NAMES = ("Dewi Lestari", "Agus Pratama", "Rina Wulandari", "Budi Santoso", "Siti Rahmawati", "Eko Saputra")
 OWN_COURSE = "SELECT status FROM courses WHERE id = $1 AND partner_id = $2"
 OWN_TEST_PARTICIPANT = "SELECT 1 FROM participants WHERE id = $1 AND sandbox_partner_id = $2"
 EXPIRY_BATCH = 500
+FILL_SCHEDULE = "UPDATE schedules SET seats_sold = capacity WHERE id = $1 AND course_id = $2"
+EXPIRE_NOW = "UPDATE vouchers SET expires_at = sold_at WHERE code = $1 AND status = 'sold'"
 FOREIGN_VOUCHERS = """
 SELECT count(*) FROM vouchers v JOIN participants p ON p.id = v.participant_id
  WHERE v.partner_id = $1 AND (p.sandbox_partner_id IS DISTINCT FROM $1)
@@ -128,7 +133,36 @@ async def sell_test_voucher(
     elif await conn.fetchval(OWN_TEST_PARTICIPANT, participant_id, partner_id) is None:
         raise NotFound("No such test participant.")
     purchase = PurchaseCreate(course_id=body.course_id, schedule_id=body.schedule_id)
-    return await vouchers.purchase(conn, actor, codes, participant_id, purchase, clock)
+    if body.scenario == "schedule_full":
+        if body.schedule_id is None:
+            problem = "required with the `schedule_full` scenario"
+            raise ValidationFailed(f"schedule_id is {problem}.", problems=(FieldProblem("schedule_id", problem),))
+        # Every seat taken, inside this request's transaction: the sale's refusal rolls it back with the rest.
+        await conn.execute(FILL_SCHEDULE, body.schedule_id, body.course_id)
+    voucher = await vouchers.purchase(conn, actor, codes, participant_id, purchase, clock)
+    if body.scenario is None:
+        return voucher
+    return await _arrange(conn, actor, clock, partner_id, voucher, body.scenario)
+
+
+async def _arrange(
+    conn: Connection, actor: Actor, clock: Clock, partner_id: str, voucher: ProgrammeVoucher, scenario: Scenario
+) -> ProgrammeVoucher:
+    """Put a freshly sold test voucher in the state `scenario` names, through the same services as ever."""
+    now = await clock.now(conn, partner_id)
+    reason = f"sandbox scenario {scenario}"
+    if scenario == "voucher_expired":
+        await conn.execute(EXPIRE_NOW, voucher.code)
+        await vouchers.expire_due(
+            conn, actor, wall_clock() + timedelta(seconds=1), EXPIRY_BATCH, test_clocks=True, partner_id=partner_id
+        )
+    elif scenario == "voucher_cancelled":
+        await vouchers.void(conn, actor, partner_id, voucher.code, now)
+    elif scenario == "voucher_fraudulent":
+        await vouchers.flag_fraud(conn, actor, voucher.code, reason, now)
+    elif scenario == "participant_frozen":
+        await participants.change_status(conn, actor, voucher.participant_id, ParticipantAction.FREEZE, reason)
+    return await vouchers.get_for_programme(conn, voucher.code, now)
 
 
 async def self_approve(conn: Connection, actor: Actor, partner_id: str, course_id: str) -> CourseDetail:

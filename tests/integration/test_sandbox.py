@@ -329,3 +329,39 @@ async def test_reset_keeps_the_seeded_demo_courses_unless_asked(
     everything = await client.post("/v1/sandbox/reset", json={"seeded_courses": True}, headers=headers)
     assert everything.json()["courses"] == 4
     assert (await client.get("/v1/courses", headers=headers)).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "scenario", ["voucher_expired", "voucher_cancelled", "voucher_fraudulent", "participant_frozen"]
+)
+async def test_magic_scenarios_make_the_redemption_refuse_with_that_code(
+    client: Client, partner_a: Credentials, scenario: str, db_url: str
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    sold = await client.post(
+        "/v1/sandbox/vouchers", json={"course_id": course["id"], "scenario": scenario}, headers=partner_a.headers
+    )
+    assert sold.status_code == 201, sold.text
+    refused = await client.post(
+        f"/v1/vouchers/{sold.json()['code']}/redeem",
+        json={"learner_ref": "lms-magic"},
+        headers={**partner_a.headers, **key()},
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == scenario
+    await ledger_consistent(db_url)
+
+
+async def test_the_schedule_full_scenario_refuses_the_sale_and_changes_nothing(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = (await client.post("/v1/courses", json=scheduled_course_body(), headers=partner_a.headers)).json()
+    url = f"/v1/courses/{course['id']}/schedules"
+    schedule = (await client.post(url, json=schedule_body(), headers=partner_a.headers)).json()
+    await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    body = {"course_id": course["id"], "schedule_id": schedule["id"], "scenario": "schedule_full"}
+    refused = await client.post("/v1/sandbox/vouchers", json=body, headers=partner_a.headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "schedule_full"
+    seats = (await client.get(f"{url}/{schedule['id']}", headers=partner_a.headers)).json()["seats_left"]
+    assert seats == schedule["seats_left"]
