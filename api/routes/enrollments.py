@@ -45,12 +45,20 @@ class EnrollmentController(Controller):
         clock: Clock,
         status: Literal["active", "completed", "cancelled"] | None = None,
         course_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        updated_since: datetime | None = None,
+        updated_since: Annotated[
+            datetime | None,
+            Parameter(
+                description="Inclusive: enrollments whose `updated_at` is at or after this instant (with an offset; "
+                "encode `+` as `%2B`). In the sandbox `updated_at` is on your test clock."
+            ),
+        ] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[Enrollment]:
         """Your enrollments in the order they last changed (oldest first), for incremental sync: keep the
-        `next_cursor`, or pass the last `updated_at` you saw as `updated_since`."""
+        `next_cursor`, or pass the last `updated_at` you saw as `updated_since` (inclusive: that enrollment comes
+        back once more, so de-duplicate by `id`). In the sandbox every time you see, `updated_at` included,
+        follows your test clock."""
         return await enrollments.list_for_partner(
             conn,
             principal.require_partner(),

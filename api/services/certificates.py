@@ -169,7 +169,7 @@ async def issue(
     created = await conn.fetchrow(SELECT_CERTIFICATE, key)
     assert created is not None
     out = _out(created)
-    await conn.execute("UPDATE enrollments SET updated_at = now() WHERE id = $1", enrollment_id)
+    await conn.execute("UPDATE enrollments SET updated_at = $2 WHERE id = $1", enrollment_id, now)
     await audit.record(conn, actor, "certificate.issued", "certificate", out.id, after={"number": out.number})
     await events.emit(conn, partner_id, "certificate.issued", "certificate", out.id, out)
     await incentives.decide(conn, actor, row["participant_id"])

@@ -45,8 +45,8 @@ SELECT_PARTNER_ENROLLMENT = f"SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM} WHER
 INSERT_ENROLLMENT = f"""
 WITH e AS (
     INSERT INTO enrollments (id, voucher_code, partner_id, course_id, schedule_id, participant_id, learner_ref,
-                             redeemed_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                             redeemed_at, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)
     RETURNING *
 )
 SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM.replace("FROM enrollments e", "FROM e", 1)}
@@ -69,9 +69,10 @@ SELECT enrollment_id, sequence, attended_at FROM attendance WHERE enrollment_id 
 INSERT_ATTENDANCE = """
 INSERT INTO attendance (enrollment_id, sequence, attended_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
 """
-TOUCH = "UPDATE enrollments SET updated_at = now() WHERE id = $1"
-SET_ASSESSMENT = "UPDATE enrollments SET assessment_score = $2, assessed_at = $3, updated_at = now() WHERE id = $1"
-COMPLETE = "UPDATE enrollments SET status = 'completed', completed_at = $2, updated_at = now() WHERE id = $1"
+# `updated_at` is the partner's now: its test clock in the sandbox, so `updated_since` works in test-clock time.
+TOUCH = "UPDATE enrollments SET updated_at = $2 WHERE id = $1"
+SET_ASSESSMENT = "UPDATE enrollments SET assessment_score = $2, assessed_at = $3, updated_at = $4 WHERE id = $1"
+COMPLETE = "UPDATE enrollments SET status = 'completed', completed_at = $2, updated_at = $3 WHERE id = $1"
 COMPLETE_VOUCHER = "UPDATE vouchers SET status = $2, closed_at = $3, updated_at = now() WHERE code = $1"
 
 
@@ -244,7 +245,7 @@ async def record_attendance(
     outcome = rules.check_attendance(facts_of(row, attendance), sequence, attended_at, now)
     if outcome is rules.AttendanceOutcome.RECORDED:
         await conn.execute(INSERT_ATTENDANCE, enrollment_id, sequence, attended_at)
-        await conn.execute(TOUCH, enrollment_id)
+        await conn.execute(TOUCH, enrollment_id, now)
         await audit.record(
             conn,
             actor,
@@ -268,7 +269,7 @@ async def record_assessment(
     """The final assessment ("unjuk keterampilan"); it may be corrected until completion."""
     row = await _row(conn, partner_id, enrollment_id, lock=True)
     rules.check_assessment(facts_of(row, await _attendance(conn, enrollment_id)), score, assessed_at, now)
-    await conn.execute(SET_ASSESSMENT, enrollment_id, score, assessed_at)
+    await conn.execute(SET_ASSESSMENT, enrollment_id, score, assessed_at, now)
     await audit.record(
         conn,
         actor,
@@ -291,7 +292,7 @@ async def complete(
     voucher_status = voucher_rules.next_voucher_status(
         voucher_rules.VoucherStatus.REDEEMED, voucher_rules.VoucherAction.COMPLETE
     )
-    await conn.execute(COMPLETE, enrollment_id, completed_at)
+    await conn.execute(COMPLETE, enrollment_id, completed_at, now)
     await conn.execute(COMPLETE_VOUCHER, row["voucher_code"], voucher_status.value, completed_at)
     completed = await _view_of(conn, await _row(conn, partner_id, enrollment_id, lock=False), now)
     await audit.record(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +365,37 @@ async def test_the_schedule_full_scenario_refuses_the_sale_and_changes_nothing(
     assert refused.json()["code"] == "schedule_full"
     seats = (await client.get(f"{url}/{schedule['id']}", headers=partner_a.headers)).json()["seats_left"]
     assert seats == schedule["seats_left"]
+
+
+async def test_enrollment_times_follow_the_test_clock_and_updated_since_is_inclusive(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    code = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()["code"]
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 10 * 24 * 3600}, headers=partner_a.headers)
+    redeemed = await client.post(
+        f"/v1/vouchers/{code}/redeem", json={"learner_ref": "lms-clock"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    enrollment = redeemed.json()
+    shown = (await client.get(f"/v1/enrollments/{enrollment['id']}", headers=partner_a.headers)).json()
+    assert shown["updated_at"] == shown["redeemed_at"], "one clock: the test clock"
+    assert datetime.fromisoformat(shown["updated_at"]) > datetime.now(UTC) + timedelta(days=9)
+
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
+    now = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"]
+    attended = await client.put(
+        f"/v1/enrollments/{enrollment['id']}/attendance/1", json={"attended_at": now}, headers=partner_a.headers
+    )
+    assert attended.status_code == 200, attended.text
+    updated_at = attended.json()["updated_at"]
+    assert datetime.fromisoformat(updated_at) >= datetime.fromisoformat(now)
+
+    def since(moment: str) -> Any:
+        return client.get("/v1/enrollments", params={"updated_since": moment}, headers=partner_a.headers)
+
+    assert [e["id"] for e in (await since(updated_at)).json()["items"]] == [enrollment["id"]], "inclusive"
+    later = iso(datetime.fromisoformat(updated_at) + timedelta(microseconds=1))
+    assert (await since(later)).json()["items"] == []
