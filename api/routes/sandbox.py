@@ -53,13 +53,22 @@ class SandboxController(Controller):
         clock: Clock,
         data: TestParticipantCreate | None = None,
     ) -> Response[TestParticipant]:
-        """A fictitious participant with the full balance of the chosen scheme (default 2024). `Location` names
-        it as programme staff read it (a partner reads its test participants through their vouchers)."""
+        """A fictitious participant with the full balance of the chosen scheme (default 2024)."""
         scheme = data.scheme if data else "2024"
         participant = await sandbox.create_test_participant(
             tx, actor, nik_hasher, clock, principal.require_partner(), scheme
         )
-        return created(participant, f"/v1/programme/participants/{participant.id}")
+        return created(participant, f"/v1/sandbox/participants/{participant.id}")
+
+    @get(
+        "/participants/{participant_id:str}",
+        operation_id="getTestParticipant",
+        summary="Show a test participant",
+        **requires(SCOPE),
+    )
+    async def show_participant(self, participant_id: str, conn: Connection, principal: Principal) -> TestParticipant:
+        """One of your test participants with its balance and status (another partner's is 404)."""
+        return await sandbox.get_test_participant(conn, principal.require_partner(), participant_id)
 
     @post(
         "/vouchers",

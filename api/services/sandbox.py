@@ -115,6 +115,13 @@ async def create_test_participant(
     return _test_participant(detail)
 
 
+async def get_test_participant(conn: Connection, partner_id: str, participant_id: str) -> TestParticipant:
+    """One of this partner's test participants; anyone else's participant is 404."""
+    if await conn.fetchval(OWN_TEST_PARTICIPANT, participant_id, partner_id) is None:
+        raise NotFound("No such test participant.")
+    return _test_participant(await participants.get_participant(conn, participant_id))
+
+
 async def sell_test_voucher(
     conn: Connection,
     actor: Actor,

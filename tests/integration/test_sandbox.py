@@ -399,3 +399,14 @@ async def test_enrollment_times_follow_the_test_clock_and_updated_since_is_inclu
     assert [e["id"] for e in (await since(updated_at)).json()["items"]] == [enrollment["id"]], "inclusive"
     later = iso(datetime.fromisoformat(updated_at) + timedelta(microseconds=1))
     assert (await since(later)).json()["items"] == []
+
+
+async def test_a_test_participant_is_where_its_location_says_and_only_for_its_partner(
+    client: Client, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    created = await client.post("/v1/sandbox/participants", json={"scheme": "2020"}, headers=partner_a.headers)
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    assert location == f"/v1/sandbox/participants/{created.json()['id']}"
+    assert (await client.get(location, headers=partner_a.headers)).json() == created.json()
+    assert (await client.get(location, headers=partner_b.headers)).status_code == 404
