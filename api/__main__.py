@@ -53,9 +53,20 @@ async def _work(settings: Settings, *, once: bool) -> None:
         if once:
             from api.services.clock import wall_clock
 
-            print(json.dumps(vars(await sweep(pool, wall_clock(), test_clocks=settings.app_env == "sandbox"))))
+            report = await sweep(
+                pool,
+                wall_clock(),
+                test_clocks=settings.app_env == "sandbox",
+                failure_window_seconds=settings.auth_failure_window_seconds,
+            )
+            print(json.dumps(vars(report)))
         else:
-            await run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
+            await run_forever(
+                pool,
+                settings.worker_interval_seconds,
+                test_clocks=settings.app_env == "sandbox",
+                failure_window_seconds=settings.auth_failure_window_seconds,
+            )
     finally:
         await pool.close()
 
@@ -84,7 +95,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "\nDemo partner (sandbox) client; its secret stays the same across restarts "
             f"(kept encrypted in {settings.data_dir}). Paste this into your shell:\n\n"
             f"  export API={public_url} CLIENT_ID={demo.client_id} CLIENT_SECRET={demo.client_secret}\n\n"
-            '  then: curl -fsS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$API/oauth/token"\n',
+            '  then: curl -fsS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$API/oauth/token"\n'
+            "  incumbent redeem-code API (docs/compatibility.md): python -m api integration-keys issue\n",
             flush=True,
         )
     # Worker processes build their settings from the environment: hand them the concrete database.
@@ -131,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     programme = client_commands.add_parser("create-programme", help="print a new programme (portal) client as JSON")
     programme.add_argument("--name", required=True)
     programme.add_argument("--scopes", nargs="*", help="programme:* scopes (default: all of them)")
+    integration = commands.add_parser("integration-keys", help="compatibility-layer keys (docs/compatibility.md)")
+    issue = integration.add_subparsers(dest="integration_command", required=True).add_parser(
+        "issue", help="print a client_code and new sign_key as JSON (default: the sandbox demo partner)"
+    )
+    issue.add_argument("--partner-id", help="the partner (default: the demo partner, created outside production)")
+    issue.add_argument("--environment", choices=["sandbox", "production"], help="default: this deployment's")
     key_commands = commands.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     key_commands.add_parser("rotate", help="start signing with a new key; old keys stay in the JWKS")
     spec = commands.add_parser("openapi", help="print the OpenAPI document (or write it with --output)")
@@ -150,6 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = _migrate(settings, quiet=True)
             issued = asyncio.run(create_programme_client(settings, args.name, args.scopes))
             print(json.dumps({"client_id": issued.client_id, "client_secret": issued.client_secret}))
+        elif args.command == "integration-keys":
+            from api.jobs.bootstrap import issue_integration_key
+
+            settings = _migrate(settings, quiet=True)
+            key = asyncio.run(issue_integration_key(settings, args.partner_id, args.environment))
+            print(json.dumps({"client_code": key.client_code, "sign_key": key.sign_key, "partner_id": key.partner_id}))
         elif args.command == "keys":
             from api.jobs.bootstrap import rotate_signing_key
 

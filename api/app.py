@@ -15,20 +15,35 @@ from litestar.types import ASGIApp
 
 from api.auth.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
 from api.auth.client_secrets import SecretHasher
+from api.auth.integration_signatures import SignatureVerifier
 from api.auth.national_id import NationalIdHasher
-from api.auth.rate_limits import API_POLICY, POOL_SIZE, TOKEN_POLICY, Policy, RateLimiter, add_rate_limit_headers
+from api.auth.rate_limits import (
+    ADDRESS_TOKEN_POLICY,
+    API_POLICY,
+    POOL_SIZE,
+    PUBLIC_POLICY,
+    TOKEN_POLICY,
+    Policy,
+    RateLimiter,
+    add_rate_limit_headers,
+)
 from api.auth.signing_keys import SigningKeyRing, key_encryption_key
+from api.db.notifications import Listener
 from api.db.pool import create_pool
+from api.db.replicas import ReadRouter, Replica
 from api.http.dependencies import provide_connection, provide_transaction
 from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.http.idempotency import provide_idempotency
+from api.http.json_depth import refuse_deep_json
 from api.http.openapi import document_errors, openapi_config, openapi_json
+from api.http.page_cache import PageCache
 from api.http.request_context import RequestContext, configure_logging
 from api.http.strict_input import strict_input
 from api.jobs.worker import run_forever
 from api.routes import (
     catalogue,
     certificates,
+    compatibility,
     courses,
     curation,
     enrollments,
@@ -53,8 +68,8 @@ def _provide_actor(request: Request[Any, Any, Any], principal: Principal) -> Act
 
 def create_app(settings: Settings) -> Litestar:
     """The Litestar application for `settings` (whose `database_url` must already be concrete)."""
-    hasher = SecretHasher(settings.secret_hash_profile)
-    keys = SigningKeyRing()
+    hasher = SecretHasher(settings.secret_hash_profile, concurrency=settings.secret_hash_concurrency)
+    keys = SigningKeyRing(cache_seconds=settings.key_cache_seconds, token_lifetime_seconds=settings.token_ttl_seconds)
     revocations = RevocationList(ttl_seconds=settings.auth_cache_ttl_seconds)
     authenticator = ClientAuthenticator(settings=settings, hasher=hasher, keys=keys)
     codes = CodeFormat(sandbox=not settings.is_production)
@@ -64,8 +79,25 @@ def create_app(settings: Settings) -> Litestar:
     async def database_pool(app: Litestar) -> AsyncGenerator[None, None]:
         keys.kek = key_encryption_key(settings)  # fails fast in production without KEY_ENCRYPTION_KEY
         app.state.nik_hasher = NationalIdHasher(keys.kek)
+        pool_url = settings.database_url
+        assert pool_url is not None, "resolve_database_url() first"
         pool = await create_pool(settings)
         app.state.pool = pool
+        replicas = [
+            Replica(f"replica-{n}", await create_pool(settings, url, min_size=0))
+            for n, url in enumerate(settings.database_replica_urls, 1)
+        ]
+        app.state.reads = ReadRouter(pool, replicas, settings.replica_max_lag_seconds)
+        await app.state.reads.start()
+        page_cache: PageCache = app.state.page_cache
+        catalogue_changes = Listener(
+            pool_url,
+            "catalogue_changed",
+            on_notify=page_cache.clear,
+            on_listening=page_cache.listening,
+            on_lost=page_cache.lost,
+        )
+        catalogue_changes.start()
         app.state.codes, app.state.clock = codes, clock  # also for handlers that skip dependency injection
         app.state.signing_keys = keys
         app.state.token_verifier = TokenVerifier(settings=settings, keys=keys, revocations=revocations, pool=pool)
@@ -74,6 +106,17 @@ def create_app(settings: Settings) -> Litestar:
         token_policy = Policy(TOKEN_POLICY, default_quota=settings.token_rate_limit_per_minute, per_client=False)
         app.state.rate_limiter = RateLimiter(limits_pool, api_policy)
         app.state.token_rate_limiter = RateLimiter(limits_pool, token_policy)
+        app.state.settings = settings
+        authenticator.throttle_pool = limits_pool
+        app.state.address_limiters = {
+            ADDRESS_TOKEN_POLICY: RateLimiter(
+                limits_pool, Policy(ADDRESS_TOKEN_POLICY, settings.token_address_limit_per_minute, per_client=False)
+            ),
+            PUBLIC_POLICY: RateLimiter(
+                limits_pool, Policy(PUBLIC_POLICY, settings.public_limit_per_minute, per_client=False)
+            ),
+        }
+        app.state.integration_signatures = SignatureVerifier(settings.app_env, pool, keys.kek, app.state.rate_limiter)
         try:
             async with pool.acquire() as conn:
                 await keys.ensure_loaded(conn)
@@ -81,7 +124,12 @@ def create_app(settings: Settings) -> Litestar:
             pass  # the database may be down at start: keys load on first use once it is back
         sweeper = (
             asyncio.create_task(
-                run_forever(pool, settings.worker_interval_seconds, test_clocks=settings.app_env == "sandbox")
+                run_forever(
+                    pool,
+                    settings.worker_interval_seconds,
+                    test_clocks=settings.app_env == "sandbox",
+                    failure_window_seconds=settings.auth_failure_window_seconds,
+                )
             )
             if settings.run_worker
             else None
@@ -93,7 +141,9 @@ def create_app(settings: Settings) -> Litestar:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await catalogue_changes.stop()
             await limits_pool.close()
+            await app.state.reads.close()
             await pool.close()
 
     def constant(value: object) -> Provide:
@@ -105,6 +155,10 @@ def create_app(settings: Settings) -> Litestar:
 
     def token_rate_limiter(state: State) -> RateLimiter:
         found: RateLimiter = state.token_rate_limiter
+        return found
+
+    def reads(state: State) -> ReadRouter:
+        found: ReadRouter = state.reads
         return found
 
     def nik_hasher(state: State) -> NationalIdHasher:
@@ -137,9 +191,11 @@ def create_app(settings: Settings) -> Litestar:
             certificates.verify_by_number,
             certificates.issuer,
             certificates.show,
+            compatibility.CompatibilityController,
         ],
         lifespan=[database_pool],
         guards=[authorize, strict_input],
+        before_request=refuse_deep_json,
         before_send=[add_rate_limit_headers],
         dependencies={
             "tx": Provide(provide_transaction),
@@ -151,6 +207,7 @@ def create_app(settings: Settings) -> Litestar:
             "verifier": Provide(verifier, sync_to_thread=False),
             "token_rate_limiter": Provide(token_rate_limiter, sync_to_thread=False),
             "nik_hasher": Provide(nik_hasher, sync_to_thread=False),
+            "reads": Provide(reads, sync_to_thread=False),
             "codes": constant(codes),
             "signing_keys": constant(keys),
             "clock": constant(clock),
@@ -158,6 +215,7 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
             "actor": Provide(_provide_actor, sync_to_thread=False),
         },
+        state=State({"page_cache": PageCache(seconds=settings.catalogue_cache_seconds)}),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,

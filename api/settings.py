@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 AppEnv = Literal["development", "sandbox", "production"]
 APP_ENVS: tuple[AppEnv, ...] = ("development", "sandbox", "production")
@@ -27,6 +28,9 @@ class Settings:
     """Everything the service reads from its environment; tests build their own with `replace`."""
 
     database_url: str | None = None
+    database_replica_urls: tuple[str, ...] = ()
+    replica_max_lag_seconds: float = 5.0
+    catalogue_cache_seconds: int = 10
     app_env: AppEnv = "development"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -48,6 +52,18 @@ class Settings:
     token_rate_limit_per_minute: int = 60
     run_worker: bool = False
     worker_interval_seconds: float = 5.0
+    key_cache_seconds: float = 10.0
+    """How stale a process's signing keys may be: a rotation reaches every process within this interval."""
+    token_address_limit_per_minute: int = 30
+    """Requests per caller address and minute to the Argon2-guarded endpoints (token, introspect, revoke)."""
+    public_limit_per_minute: int = 600
+    """Requests per caller address and minute to the other public endpoints (catalogue, verification, JWKS)."""
+    secret_hash_concurrency: int = 2
+    """Client secret checks (Argon2, 64 MiB each) run at once per process; the rest wait their turn."""
+    trusted_proxy_header: str | None = None
+    """The header naming the caller behind a trusted proxy (e.g. x-forwarded-for); None: the socket's peer."""
+    trusted_proxies: tuple[str, ...] = ()
+    """The proxies (addresses or CIDR networks, checked at start) whose `trusted_proxy_header` is believed."""
 
     @property
     def issuer(self) -> str:
@@ -88,6 +104,9 @@ class Settings:
             )
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            database_replica_urls=tuple(env.get("DATABASE_REPLICA_URL", "").replace(",", " ").split()),
+            replica_max_lag_seconds=float(_int(env, "REPLICA_MAX_LAG_SECONDS", 5, minimum=1)),
+            catalogue_cache_seconds=_int(env, "CATALOGUE_CACHE_SECONDS", 10, minimum=0, maximum=300),
             app_env=app_env,
             host=host,
             port=port,
@@ -115,7 +134,31 @@ class Settings:
             ),
             run_worker=env.get("RUN_WORKER", "0").lower() in ("1", "true", "yes"),
             worker_interval_seconds=float(_int(env, "WORKER_INTERVAL_SECONDS", 5, minimum=1)),
+            key_cache_seconds=float(_int(env, "KEY_CACHE_SECONDS", 10, minimum=1, maximum=60)),
+            token_address_limit_per_minute=_int(
+                env, "TOKEN_ADDRESS_LIMIT_PER_MINUTE", 30, minimum=1, maximum=MAX_RATE_LIMIT_PER_MINUTE
+            ),
+            public_limit_per_minute=_int(
+                env, "PUBLIC_RATE_LIMIT_PER_MINUTE", 600, minimum=1, maximum=MAX_RATE_LIMIT_PER_MINUTE
+            ),
+            secret_hash_concurrency=_int(env, "SECRET_HASH_CONCURRENCY", 2, minimum=1, maximum=64),
+            **_trusted_proxy(env),
         )
+
+
+def _trusted_proxy(env: Mapping[str, str]) -> dict[str, Any]:
+    """TRUSTED_PROXY_HEADER and TRUSTED_PROXIES come together or not at all (off by default)."""
+    header = (env.get("TRUSTED_PROXY_HEADER") or "").strip().lower() or None
+    raw = [part.strip() for part in (env.get("TRUSTED_PROXIES") or "").split(",") if part.strip()]
+    if (header is None) != (not raw):
+        raise SettingsError("TRUSTED_PROXY_HEADER and TRUSTED_PROXIES must be set together (or neither)")
+    if header is not None and header not in ("x-forwarded-for", "x-real-ip"):
+        raise SettingsError(f"TRUSTED_PROXY_HEADER must be x-forwarded-for or x-real-ip, not {header!r}")
+    try:
+        networks = tuple(str(ipaddress.ip_network(part, strict=False)) for part in raw)
+    except ValueError as exc:
+        raise SettingsError(f"TRUSTED_PROXIES must be addresses or CIDR networks: {exc}") from None
+    return {"trusted_proxy_header": header, "trusted_proxies": networks}
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:

@@ -230,6 +230,13 @@ class PurchaseFacts:
     """The chosen schedule for a scheduled format; None for a self-paced course."""
 
 
+def check_test_participant_course(sandbox_partner_id: str | None, course_partner_id: str) -> None:
+    """A sandbox partner's test participant belongs to that partner alone and buys only its courses; otherwise
+    one partner's sandbox reset would reach another partner's vouchers, enrollments and settlement lines."""
+    if sandbox_partner_id is not None and sandbox_partner_id != course_partner_id:
+        raise CourseNotOnSale("A sandbox partner's test participant can only buy that partner's own courses.")
+
+
 def check_purchase(facts: PurchaseFacts, scheme: Scheme, now: datetime) -> None:
     """Pass if the participant may buy the course now; otherwise raise the first rule broken, in this order.
 

@@ -54,7 +54,8 @@ def settings(db_url: str) -> Settings:
 
 
 def settings_for(db_url: str) -> Settings:
-    """What every test app runs with (development mode, fast secret hashing, a fixed key)."""
+    """What every test app runs with (development mode, fast secret hashing, a fixed key, and per-address limits
+    out of the way: every test request comes from one address; tests/security/ sets them where it tests them)."""
     return Settings(
         database_url=db_url,
         app_env="development",
@@ -63,6 +64,8 @@ def settings_for(db_url: str) -> Settings:
         key_encryption_key=TEST_KEY_ENCRYPTION_KEY,
         secret_hash_profile="fast",
         public_url="http://testserver.local",
+        token_address_limit_per_minute=100_000,
+        public_limit_per_minute=100_000,
     )
 
 

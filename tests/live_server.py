@@ -64,6 +64,13 @@ def server_environment(settings: Settings, *, public_url: bool = True) -> dict[s
         "DB_POOL_MIN": str(settings.pool_min_size),
         "DB_POOL_MAX": str(settings.pool_max_size),
         "RUN_WORKER": "1" if settings.run_worker else "0",
+        "TOKEN_TTL_SECONDS": str(settings.token_ttl_seconds),
+        "KEY_CACHE_SECONDS": str(int(settings.key_cache_seconds)),
+        "TOKEN_ADDRESS_LIMIT_PER_MINUTE": str(settings.token_address_limit_per_minute),
+        "PUBLIC_RATE_LIMIT_PER_MINUTE": str(settings.public_limit_per_minute),
+        "SECRET_HASH_CONCURRENCY": str(settings.secret_hash_concurrency),
+        "AUTH_FAILURE_LIMIT": str(settings.auth_failure_limit),
+        "TOKEN_RATE_LIMIT_PER_MINUTE": str(settings.token_rate_limit_per_minute),
     }
     if settings.key_encryption_key is not None:
         environment["KEY_ENCRYPTION_KEY"] = settings.key_encryption_key
@@ -88,14 +95,30 @@ class ServerProcess:
 
 @contextmanager
 def serving_process(
-    settings: Settings, log: Path, *, startup_timeout: float = 30, public_url: bool = True
+    settings: Settings,
+    log: Path,
+    *,
+    startup_timeout: float = 30,
+    workers: int = 1,
+    public_url: bool = True,
 ) -> Iterator[ServerProcess]:
-    """`python -m api serve --no-migrate --workers 1` for `settings` on a free port, until the block ends.
+    """`python -m api serve --no-migrate --workers N` for `settings` on a free port, until the block ends.
 
     Returns once /health/ready answers 200; stops the process (SIGTERM, then SIGKILL) if it still runs at the end.
     """
     port = free_port()
-    command = ["-m", "api", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command = [
+        "-m",
+        "api",
+        "serve",
+        "--no-migrate",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, *command],

@@ -50,3 +50,57 @@ async def redeem(client: Client, partner: Credentials, code: str, learner_ref: s
     return await client.post(
         f"/v1/vouchers/{code}/redeem", json={"learner_ref": learner_ref}, headers={**partner.headers, **key()}
     )
+
+
+async def approved_course(client: Client, partner: Credentials, programme: Credentials) -> dict[str, Any]:
+    """A self-paced course of `partner`, submitted and approved by the programme."""
+    from tests.factories import course_body
+
+    course = (await client.post("/v1/courses", json=course_body(), headers=partner.headers)).json()
+    assert (await client.post(f"/v1/courses/{course['id']}/submit", headers=partner.headers)).status_code == 201
+    response = await client.post(f"/v1/programme/courses/{course['id']}/approve", headers=programme.headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def completed_enrollment(client: Client, programme: Credentials, partner: Credentials, db_url: str) -> str:
+    """The id of an enrollment of `partner` that is completed (attended, assessed, as if over the last week)."""
+    from datetime import UTC, datetime, timedelta
+
+    import asyncpg
+
+    from tests.factories import iso
+
+    course = await approved_course(client, partner, programme)
+    voucher = await sold_voucher(client, programme, course["id"])
+    redeemed = await redeem(client, partner, voucher["code"])
+    assert redeemed.status_code == 201, redeemed.text
+    enrollment_id: str = redeemed.json()["id"]
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute(
+            "UPDATE enrollments SET redeemed_at = redeemed_at - interval '7 days' WHERE id = $1", enrollment_id
+        )
+    finally:
+        await conn.close()
+    attended = datetime.now(UTC) - timedelta(days=6)
+    for sequence in range(1, 6):
+        answer = await client.put(
+            f"/v1/enrollments/{enrollment_id}/attendance/{sequence}",
+            json={"attended_at": iso(attended)},
+            headers=partner.headers,
+        )
+        assert answer.status_code == 200, answer.text
+    await client.put(
+        f"/v1/enrollments/{enrollment_id}/assessment",
+        json={"score": 85, "assessed_at": iso(datetime.now(UTC) - timedelta(hours=2))},
+        headers=partner.headers,
+    )
+    completed = await client.post(
+        f"/v1/enrollments/{enrollment_id}/completion",
+        json={"completed_at": iso(datetime.now(UTC) - timedelta(hours=1))},
+        headers={**partner.headers, **key()},
+    )
+    assert completed.status_code == 200, completed.text
+    return enrollment_id

@@ -23,9 +23,10 @@ from joserfc.errors import JoseError
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from api.auth.rate_limits import RateLimiter
-from api.auth.signing_keys import ALGORITHM, SigningKeyRing
+from api.auth.rate_limits import ADDRESS_POLICY_OPT, PUBLIC_POLICY, RateLimiter
+from api.auth.signing_keys import ALGORITHM, CLOCK_LEEWAY_SECONDS, SigningKeyRing, VerificationKey
 from api.auth.single_flight import SingleFlight
+from api.http.client_address import client_address
 from api.http.errors import ApiError
 from api.http.request_context import request_id_of
 from api.settings import Settings
@@ -34,7 +35,6 @@ from domain.errors import DomainError
 MAX_TOKEN_BYTES = 4096
 PROGRAMME_PREFIX = "programme:"
 VERIFIED_TOKEN_CACHE_SIZE = 10_000
-CLOCK_LEEWAY_SECONDS = 60
 ALLOWED_HEADER_FIELDS = frozenset({"alg", "typ", "kid"})
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "client_id", "iat", "exp", "jti", "scope", "environment")
@@ -143,25 +143,30 @@ class TokenVerifier:
     keys: SigningKeyRing
     revocations: RevocationList
     pool: asyncpg.Pool
-    verified: OrderedDict[str, Principal] = field(default_factory=OrderedDict)
+    verified: OrderedDict[str, tuple[Principal, str]] = field(default_factory=OrderedDict)  # token → (who, kid)
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid, unrevoked access token; `invalid_token` (401) for anything else."""
-        principal = self.verified.get(token)
-        if principal is None:
-            principal = await self._verify_signature_and_claims(token)
-            self.verified[token] = principal
+        await self.keys.refresh_if_stale(self.pool.acquire)  # a rotation or retirement reaches us within its interval
+        remembered = self.verified.get(token)
+        if remembered is None:
+            principal, kid = await self._verify_signature_and_claims(token)
+            self.verified[token] = (principal, kid)
             if len(self.verified) > VERIFIED_TOKEN_CACHE_SIZE:
                 self.verified.popitem(last=False)
-        elif principal.expires_at + CLOCK_LEEWAY_SECONDS < time.time():
-            self.verified.pop(token, None)
-            raise invalid_token("The access token is invalid or expired.")
+        else:
+            principal, kid = remembered
+            key = self.keys.public_keys.get(kid)
+            if principal.expires_at + CLOCK_LEEWAY_SECONDS < time.time() or key is None:
+                self.verified.pop(token, None)  # expired, or its key has since left the ring
+                raise invalid_token("The access token is invalid or expired.")
+            self._check_lifetime(principal, key)
         await self.revocations.refresh_if_stale(self.pool)
         if self.revocations.revokes(principal):
             raise invalid_token("The access token has been revoked.")
         return principal
 
-    async def _verify_signature_and_claims(self, token: str) -> Principal:
+    async def _verify_signature_and_claims(self, token: str) -> tuple[Principal, str]:
         if not token or len(token) > MAX_TOKEN_BYTES:
             raise invalid_token("The access token is malformed.")
         segments = token.split(".")
@@ -182,7 +187,7 @@ class TokenVerifier:
         if key is None:
             raise invalid_token("The access token was signed by an unknown key.")
         try:
-            decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
+            decoded = jwt.decode(token, key.key, algorithms=[ALGORITHM])
             claims = decoded.claims
             jwt.JWTClaimsRegistry(
                 leeway=CLOCK_LEEWAY_SECONDS,
@@ -192,7 +197,19 @@ class TokenVerifier:
             ).validate(claims)
         except (JoseError, ValueError, TypeError):
             raise invalid_token("The access token is invalid or expired.") from None
-        return _principal_from(claims)
+        principal = _principal_from(claims)
+        self._check_lifetime(principal, key)
+        return principal, kid
+
+    def _check_lifetime(self, principal: Principal, key: VerificationKey) -> None:
+        """No token lives longer than the configured lifetime, none comes from the future, and a retired key
+        vouches only for tokens issued before its retirement (a stolen retired key cannot mint new ones)."""
+        if principal.expires_at - principal.issued_at > self.settings.token_ttl_seconds:
+            raise invalid_token("The access token lives longer than this server issues tokens for.")
+        if principal.issued_at > time.time() + CLOCK_LEEWAY_SECONDS:
+            raise invalid_token("The access token is invalid or expired.")
+        if not key.may_have_signed(principal.issued_at, self.keys.retirement_grace_seconds):
+            raise invalid_token("The access token was signed by a retired key after its retirement.")
 
 
 def _principal_from(claims: dict[str, Any]) -> Principal:
@@ -202,6 +219,8 @@ def _principal_from(claims: dict[str, Any]) -> Principal:
         raise invalid_token("The access token's claims are inconsistent.")
     partner_id = claims.get("partner_id")
     if partner_id is not None and not isinstance(partner_id, str):
+        raise invalid_token("The access token's claims are inconsistent.")
+    if not all(isinstance(claims[name], int) and not isinstance(claims[name], bool) for name in ("iat", "exp")):
         raise invalid_token("The access token's claims are inconsistent.")
     return Principal(
         client_id=str(claims["client_id"]),
@@ -240,6 +259,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     """
     required: tuple[str, ...] | None = handler.opt.get("scopes")
     if required is None:
+        await limit_by_address(connection, handler)
         return
     verifier: TokenVerifier = connection.app.state.token_verifier
     principal = await verifier.verify(bearer_token(connection))
@@ -260,6 +280,17 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
             f"This operation needs the scope(s): {wanted}.",
             headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{wanted}"'},
         )
+
+
+async def limit_by_address(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Public routes spend their caller address's quota (429 `rate_limited` when none is left); a route opts out
+    with `opt={"address_policy": None}` (health probes) or picks the stricter token policy."""
+    policy: str | None = handler.opt.get(ADDRESS_POLICY_OPT, PUBLIC_POLICY)
+    if policy is None:
+        return
+    state = connection.app.state
+    limiter: RateLimiter = state.address_limiters[policy]
+    await limiter.admit(connection.scope, client_address(connection.scope, state.settings))
 
 
 def provide_principal(request: Any) -> Principal:

@@ -41,6 +41,11 @@ MAX_TRACKED_CLIENTS = 50_000  # allowances kept per process and policy (the toke
 POOL_SIZE = 2  # connections of the limiters' own pool (never one a request holds: no wait on a busy pool)
 API_POLICY = "per-client"
 TOKEN_POLICY = "token"  # noqa: S105 (a policy name, not a secret)
+# Per caller address (api/http/client_address.py), checked by the guard before the body is read or a database
+# connection taken: the endpoints that check secrets with Argon2, and every other public endpoint.
+ADDRESS_TOKEN_POLICY = "token-address"  # noqa: S105 (a policy name, not a secret)
+PUBLIC_POLICY = "public"
+ADDRESS_POLICY_OPT = "address_policy"  # a route's `opt` key naming its per-address policy (None: unlimited)
 SPENT = "rate_limit"  # scope state key: (limiter, allowance) of a request that spent quota
 
 # `last_lease` carries the lease asked for in the proposed row and how much was granted in the stored one

@@ -1,8 +1,15 @@
 """Signing keys for access tokens and certificates: stored encrypted in PostgreSQL, rotated, published as a JWKS.
 
 Each process keeps a read-through cache of the keys (public keys to verify locally, the newest private key
-to sign). The database stays the truth: a key rotated by another process is picked up on the next refresh
-or as soon as a token names a `kid` this process has not seen.
+to sign). The database stays the truth: every signature and every verification first refreshes the cache when
+it is older than `key_cache_seconds`, so a rotation (`python -m api keys rotate`, any process) reaches every
+process within that interval, whether or not anyone asks for the JWKS.
+
+A retired key stays trusted only for what it may have signed: tokens issued (`iat`) before its retirement (plus
+the cache interval and the clock leeway, during which a process may not have heard of the rotation yet), and
+only until those expire: `retired_at + grace + token lifetime`. After that it no longer verifies any token and
+leaves the JWKS, unless certificates were signed with it: those are verified with the JWKS as long as they
+exist (`certificates.signing_kid`).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +32,19 @@ from api.http.dependencies import Connection
 from api.settings import Settings
 
 ALGORITHM = "ES256"
-KEY_REFRESH_SECONDS = 60.0
+# Tokens and clocks may disagree by this much (exp, iat, and a retired key's last signing moment).
+CLOCK_LEEWAY_SECONDS = 5
 # Refetching on an unknown kid is rate limited, so garbage tokens cannot turn into a query storm.
 UNKNOWN_KID_REFETCH_SECONDS = 1.0
 
-SELECT_KEYS = "SELECT kid, public_jwk, private_key_encrypted, retired_at FROM signing_keys ORDER BY created_at"
+# $1: how long after retirement a key may still verify a token (grace + token lifetime).
+SELECT_KEYS = """
+SELECT k.kid, k.public_jwk, k.private_key_encrypted, extract(epoch FROM k.retired_at)::float8 AS retired_at,
+       (k.retired_at IS NULL OR k.retired_at > now() - $1::interval) AS verifies_tokens,
+       EXISTS (SELECT 1 FROM certificates c WHERE c.signing_kid = k.kid) AS signed_certificates
+  FROM signing_keys k
+ ORDER BY k.created_at
+"""
 LOCK_KEY_CREATION = "SELECT pg_advisory_xact_lock(7041977000002)"
 SELECT_ACTIVE_KID = "SELECT kid FROM signing_keys WHERE retired_at IS NULL"
 RETIRE_ACTIVE_KEY = "UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL"
@@ -66,40 +82,72 @@ def key_encryption_key(settings: Settings) -> bytes:
     return base64.b64decode(path.read_text().strip())
 
 
+@dataclass(frozen=True, slots=True)
+class VerificationKey:
+    """A public key that may verify access tokens, and when it stopped signing (epoch seconds; None: active)."""
+
+    key: jwk.ECKey
+    retired_at: float | None
+
+    def may_have_signed(self, issued_at: float, grace_seconds: float) -> bool:
+        """A retired key signed nothing issued after its retirement (give or take the grace)."""
+        return self.retired_at is None or issued_at <= self.retired_at + grace_seconds
+
+
+def seal(kek: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
+    """`plaintext` encrypted at rest under the key-encryption key (AES-GCM; nonce first), bound to `associated_data`
+    (the row's id), so a ciphertext copied to another row does not decrypt."""
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(kek).encrypt(nonce, plaintext, associated_data)
+
+
+def unseal(kek: bytes, blob: bytes, associated_data: bytes) -> bytes:
+    """What `seal` encrypted (cryptography's InvalidTag when the key, the data or the binding is wrong)."""
+    return AESGCM(kek).decrypt(blob[:12], blob[12:], associated_data)
+
+
 @dataclass
 class SigningKeyRing:
     """This process's view of the signing keys."""
 
     kek: bytes = b""
-    public_keys: dict[str, jwk.ECKey] = field(default_factory=dict)
+    cache_seconds: float = 10.0
+    token_lifetime_seconds: int = 900
+    public_keys: dict[str, VerificationKey] = field(default_factory=dict)
     published: list[dict[str, Any]] = field(default_factory=list)
     active: jwk.ECKey | None = None
-    loaded_at: float = 0.0
+    active_kid: str | None = None
+    loaded_at: float = float("-inf")
     last_unknown_kid_fetch: float = 0.0
     _reload: SingleFlight = field(default_factory=SingleFlight)
 
     def _decrypt(self, kid: str, blob: bytes) -> jwk.ECKey:
-        nonce, ciphertext = blob[:12], blob[12:]
-        private = json.loads(AESGCM(self.kek).decrypt(nonce, ciphertext, kid.encode()))
-        return jwk.ECKey.import_key(private)
+        return jwk.ECKey.import_key(json.loads(unseal(self.kek, blob, kid.encode())))
 
     def _encrypt(self, kid: str, private_jwk: dict[str, Any]) -> bytes:
-        nonce = secrets.token_bytes(12)
-        return nonce + AESGCM(self.kek).encrypt(nonce, json.dumps(private_jwk).encode(), kid.encode())
+        return seal(self.kek, json.dumps(private_jwk).encode(), kid.encode())
+
+    @property
+    def retirement_grace_seconds(self) -> float:
+        """How long after its retirement a key may still have signed (processes hear of a rotation this late)."""
+        return self.cache_seconds + CLOCK_LEEWAY_SECONDS
 
     async def load(self, conn: Connection) -> None:
-        """Read every key; decrypt only the active private key."""
-        rows = await conn.fetch(SELECT_KEYS)
-        public_keys: dict[str, jwk.ECKey] = {}
+        """Read the keys that still verify something; decrypt only the active private key."""
+        horizon = timedelta(seconds=self.retirement_grace_seconds + self.token_lifetime_seconds + CLOCK_LEEWAY_SECONDS)
+        rows = await conn.fetch(SELECT_KEYS, horizon)
+        public_keys: dict[str, VerificationKey] = {}
         published: list[dict[str, Any]] = []
-        active = None
+        active, active_kid = None, None
         for row in rows:
             public_jwk = json.loads(row["public_jwk"])
-            public_keys[row["kid"]] = jwk.ECKey.import_key(public_jwk)
-            published.append(public_jwk)
+            if row["verifies_tokens"]:
+                public_keys[row["kid"]] = VerificationKey(jwk.ECKey.import_key(public_jwk), row["retired_at"])
+            if row["verifies_tokens"] or row["signed_certificates"]:
+                published.append(public_jwk)
             if row["retired_at"] is None:
-                active = self._decrypt(row["kid"], row["private_key_encrypted"])
-        self.public_keys, self.published, self.active = public_keys, published, active
+                active, active_kid = self._decrypt(row["kid"], row["private_key_encrypted"]), row["kid"]
+        self.public_keys, self.published, self.active, self.active_kid = public_keys, published, active, active_kid
         self.loaded_at = time.monotonic()
 
     async def create_key(self, conn: Connection, *, retire_current: bool) -> str:
@@ -125,12 +173,23 @@ class SigningKeyRing:
         if self.active is None:
             await self.create_key(conn, retire_current=False)
 
-    async def refresh_if_stale(self, pool_acquire: Any) -> None:
-        if time.monotonic() - self.loaded_at < KEY_REFRESH_SECONDS:
-            return
-        await self._reload.run(lambda: self._load_from(pool_acquire))
+    @property
+    def stale(self) -> bool:
+        return time.monotonic() - self.loaded_at >= self.cache_seconds
 
-    async def public_key(self, kid: str, pool_acquire: Any) -> jwk.ECKey | None:
+    async def refresh_if_stale(self, pool_acquire: Any) -> None:
+        """Reload the keys when this process's copy is older than the cache interval (one reload at a time)."""
+        if self.stale:
+            await self._reload.run(lambda: self._load_from(pool_acquire))
+
+    async def refresh_on(self, conn: Connection) -> None:
+        """`refresh_if_stale` on a connection the caller holds; before signing anything."""
+        if self.stale:
+            await self._reload.run(lambda: self.load(conn))
+        if self.active is None:
+            await self.ensure_loaded(conn)
+
+    async def public_key(self, kid: str, pool_acquire: Any) -> VerificationKey | None:
         """The public key named `kid`, fetching the keys again (rarely) when it is unknown here."""
         key = self.public_keys.get(kid)
         if key is not None:
@@ -153,5 +212,5 @@ class SigningKeyRing:
         return jwk.KeySet([self.active])
 
     def jwks(self) -> dict[str, Any]:
-        """The public JWKS: every key that signed something we may still be asked to verify."""
+        """The public JWKS: every key that signed a token still alive or a certificate."""
         return {"keys": list(self.published)}

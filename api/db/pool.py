@@ -89,9 +89,13 @@ async def keep_session(connection: asyncpg.Connection) -> None:
     """
 
 
-async def create_pool(settings: Settings, **overrides: Any) -> asyncpg.Pool:
-    """A connection pool with the session settings and time limits every request relies on."""
-    assert settings.database_url is not None, "resolve_database_url() first"
+async def create_pool(settings: Settings, url: str | None = None, **overrides: Any) -> asyncpg.Pool:
+    """A connection pool with the session settings and time limits every request relies on.
+
+    It connects to the primary (`settings.database_url`) unless `url` names another server (a replica).
+    """
+    url = url or settings.database_url
+    assert url is not None, "resolve_database_url() first"
     options: dict[str, Any] = {
         "min_size": settings.pool_min_size,
         "max_size": settings.pool_max_size,
@@ -113,6 +117,6 @@ async def create_pool(settings: Settings, **overrides: Any) -> asyncpg.Pool:
         },
     }
     options.update(overrides)
-    pool = BoundedPool(settings.database_url, **options)
+    pool = BoundedPool(url, **options)
     await pool  # connects min_size connections
     return pool

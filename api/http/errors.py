@@ -255,6 +255,23 @@ def handle_data_error(request: Request[Any, Any, Any], exc: asyncpg.DataError) -
     return handle_unexpected(request, exc)
 
 
+def handle_unique_violation(request: Request[Any, Any, Any], exc: asyncpg.UniqueViolationError) -> Response[Problem]:
+    """A race that a service did not translate by constraint name still answers 409, never 500: two requests
+    wanted the same unique thing and the database let one win. Logged, since a service should name it."""
+    log.warning("untranslated unique violation %s on %s", exc.constraint_name, request.scope.get("path_template", "?"))
+    return problem_response(
+        409, "conflict", "Conflict", "A concurrent request changed this resource first; read it and try again."
+    )
+
+
+def handle_recursion(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+    """Input nested too deeply for the decoder (the depth cap in api/http/json_depth.py normally answers first)."""
+    return problem_response(400, "invalid_request", "Invalid request", NESTING_DETAIL)
+
+
+NESTING_DETAIL = "The JSON body is nested too deeply."
+
+
 def _names(exc: BaseException) -> str:
     if isinstance(exc, BaseExceptionGroup):
         return ", ".join(_names(inner) for inner in exc.exceptions)
@@ -285,5 +302,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
     asyncpg.DataError: handle_data_error,
+    asyncpg.UniqueViolationError: handle_unique_violation,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }

@@ -25,6 +25,7 @@ from litestar.openapi.spec import (
     Schema,
     SecurityScheme,
     Server,
+    Tag,
 )
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
@@ -44,6 +45,14 @@ and money.
 Errors are RFC 9457 `application/problem+json` bodies with a stable machine `code`. Every response
 carries `X-Request-Id`; quote it when you ask for help.
 """
+COMPATIBILITY_TAG = "Compatibility"
+COMPATIBILITY_DESCRIPTION = (
+    "Transitional and deprecated: the incumbent programme's redeem-code API (HMAC-SHA1 signed headers `client_code`, "
+    "`timestamp`, `signature`; answers in its `{success, code, message, data}` envelope), kept so that existing "
+    "integrations move by changing their base URL. It runs on the same services as /v1. Move to OAuth 2.0 client "
+    "credentials and /v1/vouchers at your own pace: /v1 adds idempotency keys, scopes, problem details and the whole "
+    "learning path. See docs/compatibility.md."
+)
 
 
 class OfflineSwaggerRenderPlugin(SwaggerRenderPlugin):
@@ -89,6 +98,7 @@ def openapi_config() -> OpenAPIConfig:
                 )
             }
         ),
+        tags=[Tag(name=COMPATIBILITY_TAG, description=COMPATIBILITY_DESCRIPTION)],
         use_handler_docstrings=True,
         create_examples=False,
     )
@@ -249,6 +259,8 @@ def document_errors(app: Litestar) -> None:
             if operation is None or operation.operation_id is None:
                 continue
             opt = declared.get(operation.operation_id, {})
+            if opt.get("own_error_responses"):
+                continue  # the compatibility layer documents its own (enveloped) errors
             if operation.operation_id in optional_body and isinstance(operation.request_body, RequestBody):
                 # Litestar marks every body required; `data: X | None = None` means it may be left out.
                 operation.request_body.required = False

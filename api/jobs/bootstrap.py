@@ -1,4 +1,5 @@
-"""Out-of-band set-up the HTTP API cannot do for itself: the first programme client, key rotation, the demo partner."""
+"""Out-of-band set-up the HTTP API cannot do for itself: the first programme client, key rotation, the demo partner
+and its compatibility-layer key."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from api.auth.client_secrets import SecretHasher, new_client_secret
 from api.auth.national_id import NationalIdHasher
 from api.auth.signing_keys import SigningKeyRing, key_encryption_key
 from api.http.dependencies import Connection
+from api.schemas.compatibility import IntegrationKeyIssued
 from api.schemas.courses import CourseCreate, ScheduleCreate, SessionBody
 from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
-from api.services import clients, courses, participants, schemes
+from api.services import clients, courses, integration_keys, participants, schemes
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from api.services.sandbox import SEED_ACTOR
@@ -77,8 +79,34 @@ async def create_programme_client(settings: Settings, name: str, scopes: list[st
     return IssuedCredentials(created.client_id, created.client_secret)
 
 
+async def issue_integration_key(
+    settings: Settings, partner_id: str | None = None, environment: str | None = None
+) -> IntegrationKeyIssued:
+    """A compatibility-layer client_code and sign_key (issued, or rotated when the partner has one), by default for
+    the sandbox demo partner in this deployment's environment; outside production the demo partner is created."""
+    assert settings.database_url is not None
+    partner = partner_id or DEMO_PARTNER_ID
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        async with conn.transaction():
+            if partner == DEMO_PARTNER_ID and not settings.is_production:
+                await conn.execute(UPSERT_DEMO_PARTNER, DEMO_PARTNER_ID)
+            return await integration_keys.issue(
+                conn,  # type: ignore[arg-type]
+                CLI_ACTOR,
+                key_encryption_key(settings),
+                partner,
+                environment or deployment_environment(settings).value,
+                app_env=settings.app_env,
+                now=wall_clock(),
+                grace=timedelta(seconds=settings.secret_rotation_grace_seconds),
+            )
+    finally:
+        await conn.close()
+
+
 async def rotate_signing_key(settings: Settings) -> str:
-    """A new active signing key; the previous one stays published so its tokens and certificates verify."""
+    """A new active signing key; the previous one verifies its live tokens (stays published for its certificates)."""
     assert settings.database_url is not None
     ring = SigningKeyRing(kek=key_encryption_key(settings))
     conn = await asyncpg.connect(settings.database_url)

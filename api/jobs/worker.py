@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from api.auth.integration_signatures import delete_expired_signatures
 from api.auth.rate_limits import delete_old_windows
 from api.http.idempotency import delete_expired
-from api.services import participants, schemes, vouchers
+from api.services import oauth, participants, schemes, vouchers
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from domain.schemes import Scheme
@@ -40,6 +41,8 @@ class SweepReport:
     lapsed: int = 0
     idempotency_keys_deleted: int = 0
     rate_limit_windows_deleted: int = 0
+    token_endpoint_rows_deleted: int = 0
+    integration_signatures_deleted: int = 0
 
 
 async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
@@ -60,6 +63,7 @@ async def sweep(
     *,
     include_lapse: bool = True,
     test_clocks: bool = False,
+    failure_window_seconds: int = 60,
 ) -> SweepReport:
     """One pass over every time-driven transition that is due at `now`."""
     report = SweepReport()
@@ -86,6 +90,20 @@ async def sweep(
         return await delete_old_windows(conn, limit=batch_size)
 
     report.rate_limit_windows_deleted = await _batches(pool, forget_windows, batch_size)
+
+    for table in oauth.STALE_ROWS:
+
+        async def forget_stale(conn: asyncpg.Connection, table: str = table) -> int:
+            return await oauth.delete_stale_rows(
+                conn, table, limit=batch_size, failure_window_seconds=failure_window_seconds
+            )
+
+        report.token_endpoint_rows_deleted += await _batches(pool, forget_stale, batch_size)
+
+    async def forget_signatures(conn: asyncpg.Connection) -> int:
+        return await delete_expired_signatures(conn, limit=batch_size)
+
+    report.integration_signatures_deleted = await _batches(pool, forget_signatures, batch_size)
     return report
 
 
@@ -130,7 +148,9 @@ async def lapse_balances(pool: asyncpg.Pool, now: datetime, batch_size: int) -> 
 LAPSE_INTERVAL_SECONDS = 3600.0
 
 
-async def run_forever(pool: asyncpg.Pool, interval_seconds: float = 5.0, *, test_clocks: bool = False) -> None:
+async def run_forever(
+    pool: asyncpg.Pool, interval_seconds: float = 5.0, *, test_clocks: bool = False, failure_window_seconds: int = 60
+) -> None:
     """Sweep every `interval_seconds` until cancelled; a failed sweep is logged and retried next time.
 
     Balance deadlines are dates, so the (full) lapse scan runs once an hour, not every sweep.
@@ -139,7 +159,13 @@ async def run_forever(pool: asyncpg.Pool, interval_seconds: float = 5.0, *, test
     while True:
         try:
             include_lapse = asyncio.get_running_loop().time() - last_lapse >= LAPSE_INTERVAL_SECONDS
-            report = await sweep(pool, wall_clock(), include_lapse=include_lapse, test_clocks=test_clocks)
+            report = await sweep(
+                pool,
+                wall_clock(),
+                include_lapse=include_lapse,
+                test_clocks=test_clocks,
+                failure_window_seconds=failure_window_seconds,
+            )
             if include_lapse:
                 last_lapse = asyncio.get_running_loop().time()
             if report.expired or report.revoked or report.lapsed:

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from api.http.dependencies import Connection
+from api.db.replicas import ReadRouter
+from api.http.page_cache import PageCacheMiddleware, serve_cached_page
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.courses import MAX_RUPIAH, CatalogueCourse, CatalogueCourseDetail
@@ -18,11 +19,14 @@ from api.services.clock import wall_clock
 class CatalogueController(Controller):
     path = "/v1/catalogue/courses"
     tags = ["catalogue"]
+    # Per-process page cache with ETags (api/http/page_cache.py): filled and revalidated by the middleware,
+    # served after the guards (the caller's address still spends its rate limit).
+    middleware = [PageCacheMiddleware]
 
-    @get("/", operation_id="searchCatalogue", summary="Search published courses")
+    @get("/", operation_id="searchCatalogue", summary="Search published courses", before_request=serve_cached_page)
     async def search(
         self,
-        conn: Connection,
+        reads: ReadRouter,
         q: Annotated[str | None, Parameter(max_length=200, description="Full-text query (web search syntax).")] = None,
         format: Literal["self_paced", "webinar", "offline", "blended"] | None = None,  # noqa: A002
         category: Annotated[str | None, Parameter(max_length=100)] = None,
@@ -32,9 +36,15 @@ class CatalogueController(Controller):
     ) -> Page[CatalogueCourse]:
         """Approved courses of active partners, newest first. `q` searches title, competencies, category and
         description (Indonesian and English alike: words are matched as written, without stemming)."""
-        return await courses.catalogue(conn, q, format, category, max_price, limit, cursor)
+        return await reads.run(lambda conn: courses.catalogue(conn, q, format, category, max_price, limit, cursor))
 
-    @get("/{course_id:str}", operation_id="getCatalogueCourse", summary="A published course")
-    async def show(self, course_id: str, conn: Connection) -> CatalogueCourseDetail:
+    @get(
+        "/{course_id:str}",
+        operation_id="getCatalogueCourse",
+        summary="A published course",
+        before_request=serve_cached_page,
+    )
+    async def show(self, course_id: str, reads: ReadRouter) -> CatalogueCourseDetail:
         """One approved course with its schedules still open for sale."""
-        return await courses.catalogue_course(conn, course_id, wall_clock())
+        now = wall_clock()
+        return await reads.run(lambda conn: courses.catalogue_course(conn, course_id, now))

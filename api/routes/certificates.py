@@ -10,6 +10,7 @@ from litestar.params import Parameter
 
 from api.auth.access import Principal, requires
 from api.auth.signing_keys import SigningKeyRing
+from api.db.replicas import ReadRouter
 from api.http.dependencies import Connection
 from api.schemas.certificates import CertificateOut, IssuerProfile, Verification
 from api.services import certificates
@@ -25,13 +26,15 @@ TAGS = ["certificates"]
     summary="Verify a certificate",
 )
 async def verify(
-    certificate_id: str, conn: Connection, signing_keys: SigningKeyRing, settings: Settings
+    certificate_id: str, reads: ReadRouter, signing_keys: SigningKeyRing, settings: Settings
 ) -> Verification:
     """Whether the certificate is valid or revoked, the course, the partner, the completion date, the
     participant's masked name, and the public signed credential (a JWS anyone can verify offline with
     `jwks_uri`). The credential names the earner only by an Open Badges 3.0 salted `identityHash`
     (`hashed: true`, with its `salt`): whoever knows the name can check it, nobody else learns it."""
-    return await certificates.verification(conn, signing_keys, settings.public_url, certificate_id)
+    return await reads.run(
+        lambda conn: certificates.verification(conn, signing_keys, settings.public_url, certificate_id)
+    )
 
 
 @get(
@@ -42,7 +45,7 @@ async def verify(
 )
 async def verify_by_number(
     partner_id: str,
-    conn: Connection,
+    reads: ReadRouter,
     signing_keys: SigningKeyRing,
     settings: Settings,
     number: Annotated[
@@ -52,13 +55,15 @@ async def verify_by_number(
 ) -> Verification:
     """The same verification, found by the number printed on the certificate. Numbers are unique per partner,
     so the lookup names the partner (its id is in the credential's `issuer.id` and on the certificate)."""
-    return await certificates.verification_by_number(conn, signing_keys, settings.public_url, partner_id, number)
+    return await reads.run(
+        lambda conn: certificates.verification_by_number(conn, signing_keys, settings.public_url, partner_id, number)
+    )
 
 
 @get("/v1/partners/{partner_id:str}", operation_id="getIssuerProfile", tags=TAGS, summary="Issuer profile")
-async def issuer(partner_id: str, conn: Connection, settings: Settings) -> IssuerProfile:
+async def issuer(partner_id: str, reads: ReadRouter, settings: Settings) -> IssuerProfile:
     """The Open Badges 3.0 issuer `Profile` (id, type, name) a certificate credential's `issuer.id` points to."""
-    return await certificates.issuer_profile(conn, settings.public_url, partner_id)
+    return await reads.run(lambda conn: certificates.issuer_profile(conn, settings.public_url, partner_id))
 
 
 @get(

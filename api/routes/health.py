@@ -16,13 +16,17 @@ class HealthStatus(msgspec.Struct, kw_only=True):
     status: str
 
 
-@get("/health/live", operation_id="getLiveness", tags=["health"], summary="Liveness")
+# Probes come from the platform, often all from one address: never counted against a per-address limit.
+UNLIMITED = {"address_policy": None}
+
+
+@get("/health/live", operation_id="getLiveness", tags=["health"], summary="Liveness", opt=UNLIMITED)
 async def live() -> HealthStatus:
     """The process is up and serving HTTP; it does not touch the database."""
     return HealthStatus(status="ok")
 
 
-@get("/health/ready", operation_id="getReadiness", tags=["health"], summary="Readiness")
+@get("/health/ready", operation_id="getReadiness", tags=["health"], summary="Readiness", opt=UNLIMITED)
 async def ready(state: State) -> HealthStatus:
     """The database answers; 503 `service_unavailable` with `Retry-After` when it does not."""
     pool: asyncpg.Pool = state.pool

@@ -11,8 +11,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from api.auth.access import TokenVerifier, request_id
-from api.auth.oauth_server import MAX_CLIENT_ID_LENGTH, PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
-from api.auth.rate_limits import RateLimiter
+from api.auth.oauth_server import PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
+from api.auth.rate_limits import ADDRESS_POLICY_OPT, ADDRESS_TOKEN_POLICY, RateLimiter
+from api.http.client_address import client_address
 from api.http.dependencies import Connection
 from api.http.errors import PROBLEM_MEDIA_TYPE
 from api.services import oauth
@@ -21,6 +22,8 @@ from api.settings import Settings
 from domain.clients import ALL_SCOPES
 
 TAGS = ["oauth"]
+# These three check a client secret with Argon2: a caller address gets the stricter per-address quota.
+ARGON2_GUARDED = {ADDRESS_POLICY_OPT: ADDRESS_TOKEN_POLICY}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -90,6 +93,7 @@ def _respond(answer: OAuthResponse) -> Response[Any]:
     status_code=200,
     response_headers=None,
     responses=None,
+    opt=ARGON2_GUARDED,
 )
 async def token(
     request: Request[Any, Any, Any],
@@ -103,18 +107,21 @@ async def token(
     Authenticate with `client_secret_basic` (HTTP Basic), `client_secret_post` (form fields) or
     `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client). `scope` is an
     optional space-separated subset of the client's scopes; without it the token carries all of them.
-    Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body. Token requests per
-    client id are limited per minute (`RateLimit` headers tell how many are left), and repeated failed
-    authentication for one client id is throttled: both are answered 429 `rate_limited` with `Retry-After`.
+    Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body. Tokens per client and
+    token requests per caller address are limited per minute (`RateLimit` headers tell how many are left), and
+    repeated failed authentication for one client id from one address is throttled: all are answered 429
+    `rate_limited` with `Retry-After`. An unknown client id and a wrong secret get the same 401 answer.
     """
     form = _form(data)
     presented = presented_credentials(form, request.headers.get("authorization"))
-    if presented.client_id is not None and len(presented.client_id) <= MAX_CLIENT_ID_LENGTH:
-        # Counted per presented id before any secret is hashed, so a flood costs no Argon2 work.
-        await token_rate_limiter.admit(request.scope, presented.client_id)
-    _, _, answer = await authenticator.authenticate(
-        tx, presented, str(request.url), form, _headers(request), request_id(request), issue_token=True
+    address = client_address(request.scope, authenticator.settings)
+    _, authenticated, answer = await authenticator.authenticate(
+        tx, presented, str(request.url), form, _headers(request), request_id(request), address, issue_token=True
     )
+    if authenticated is not None:
+        # Spent only by the client itself: strangers presenting its id cannot use up its quota (they are limited
+        # per address, before any hashing, by the guard).
+        await token_rate_limiter.admit(request.scope, authenticated.get_client_id())
     assert answer is not None
     return _respond(answer)
 
@@ -124,8 +131,9 @@ async def _caller(
 ) -> tuple[Any, Response[Any] | None]:
     form = _form(data)
     presented = presented_credentials(form, request.headers.get("authorization"))
+    address = client_address(request.scope, authenticator.settings)
     _, caller, answer = await authenticator.authenticate(
-        tx, presented, str(request.url), form, _headers(request), request_id(request), issue_token=False
+        tx, presented, str(request.url), form, _headers(request), request_id(request), address, issue_token=False
     )
     if caller is None:
         assert answer is not None
@@ -133,7 +141,14 @@ async def _caller(
     return caller, None
 
 
-@post("/oauth/introspect", operation_id="introspectToken", tags=TAGS, summary="Introspect a token", status_code=200)
+@post(
+    "/oauth/introspect",
+    operation_id="introspectToken",
+    tags=TAGS,
+    summary="Introspect a token",
+    status_code=200,
+    opt=ARGON2_GUARDED,
+)
 async def introspect(
     request: Request[Any, Any, Any],
     data: Annotated[TokenArgumentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
@@ -149,7 +164,14 @@ async def introspect(
     return Response(content=await oauth.introspect(verifier, caller, data.token), headers=NO_STORE)
 
 
-@post("/oauth/revoke", operation_id="revokeToken", tags=TAGS, summary="Revoke a token", status_code=200)
+@post(
+    "/oauth/revoke",
+    operation_id="revokeToken",
+    tags=TAGS,
+    summary="Revoke a token",
+    status_code=200,
+    opt=ARGON2_GUARDED,
+)
 async def revoke(
     request: Request[Any, Any, Any],
     data: Annotated[TokenArgumentForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
@@ -194,7 +216,8 @@ async def metadata(settings: Settings) -> dict[str, Any]:
 
 @get("/.well-known/jwks.json", operation_id="getJwks", tags=TAGS, summary="Public signing keys")
 async def jwks(state: State) -> Response[Any]:
-    """The public keys (with `kid`) that verify access tokens and signed certificates; retired keys stay listed."""
+    """The public keys (with `kid`) that verify access tokens and signed certificates. A retired key stays listed
+    while tokens it signed may still be alive, and for as long as certificates signed with it exist."""
     ring = state.signing_keys
     await ring.refresh_if_stale(state.pool.acquire)
     return Response(content=ring.jwks(), headers={"Cache-Control": "public, max-age=300"})

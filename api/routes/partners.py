@@ -9,12 +9,14 @@ from litestar.params import Parameter
 
 from api.auth.access import RevocationList, requires
 from api.auth.client_secrets import SecretHasher
+from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.http.responses import created
 from api.schemas.common import Page
+from api.schemas.compatibility import IntegrationKeyCreate, IntegrationKeyIssued
 from api.schemas.partners import Client, ClientCreate, ClientWithSecret, Partner, PartnerCreate, StatusChange
-from api.services import clients, partners
+from api.services import clients, integration_keys, partners
 from api.services.audit import Actor
 from api.settings import Settings
 from domain.errors import InvalidStateTransition, PartnerSuspended
@@ -102,6 +104,37 @@ class PartnerController(Controller):
         (never `programme:*`). The `client_secret` is in this response only; we keep just its hash."""
         client = await clients.create_client(tx, actor, hasher, partner_id, data, app_env=settings.app_env)
         return created(client, f"/v1/programme/clients/{client.client_id}")
+
+    @post(
+        "/{partner_id:str}/integration-keys",
+        operation_id="issueIntegrationKey",
+        summary="Issue or rotate a compatibility-layer key",
+        status_code=200,
+        **requires(SCOPE, errors=[PartnerSuspended]),
+    )
+    async def issue_integration_key(
+        self,
+        partner_id: str,
+        data: IntegrationKeyCreate,
+        tx: Connection,
+        actor: Actor,
+        signing_keys: SigningKeyRing,
+        settings: Settings,
+    ) -> IntegrationKeyIssued:
+        """The partner's `client_code` and a new `sign_key` for the incumbent's redeem-code API (the Compatibility
+        endpoints), for one environment. The sign key is in this response only. Called again, it rotates: same
+        client_code, new sign key, and the previous one keeps working until `previous_sign_key_expires_at`."""
+        grace = timedelta(seconds=settings.secret_rotation_grace_seconds)
+        return await integration_keys.issue(
+            tx,
+            actor,
+            signing_keys.kek,
+            partner_id,
+            data.environment,
+            app_env=settings.app_env,
+            now=datetime.now(UTC),
+            grace=grace,
+        )
 
 
 class ClientController(Controller):

@@ -25,7 +25,7 @@ from api.services import audit, events, incentives
 from api.services.audit import Actor
 from domain import certificates as rules
 from domain.enrollments import EnrollmentStatus
-from domain.errors import CertificateNumberTaken, NotFound
+from domain.errors import CertificateNumberTaken, InvalidStateTransition, NotFound
 from domain.participants import mask_name
 
 CREDENTIAL_TYPE = "vc+jwt"
@@ -41,8 +41,9 @@ SELECT e.id, e.status, e.completed_at, e.participant_id, e.course_id, p.name AS 
    FOR UPDATE OF e
 """
 INSERT_CERTIFICATE = """
-INSERT INTO certificates (id, enrollment_id, partner_id, number, issued_at, url, credential, verification_url)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO certificates
+       (id, enrollment_id, partner_id, number, issued_at, url, credential, verification_url, signing_kid)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 CERTIFICATE_COLUMNS = """
 x.id, x.enrollment_id, x.partner_id, x.number, x.issued_at, x.url, x.status, x.revoked_at, x.revocation_reason,
@@ -149,6 +150,8 @@ async def issue(
     certificate_id = rules.certificate_id_of(key)
     base = public_url.rstrip("/")
     facts = _facts(base, certificate_id, partner_id, body.number, body.issued_at, row)
+    await keys.refresh_on(conn)  # sign with the key that is active now
+    credential, signing_kid = sign_credential(keys, rules.credential_claims(facts)), keys.active_kid
     try:
         async with conn.transaction():
             await conn.execute(
@@ -159,10 +162,15 @@ async def issue(
                 body.number,
                 body.issued_at,
                 body.url,
-                sign_credential(keys, rules.credential_claims(facts)),
+                credential,
                 verification_url(base, certificate_id),
+                signing_kid,
             )
     except asyncpg.UniqueViolationError as exc:
+        # `has_certificate` above was read before the enrollment's row lock was granted: a concurrent issue for
+        # the same enrollment meets the constraint here instead, and gets the answer the rule gives.
+        if exc.constraint_name == "certificates_one_per_enrollment":
+            raise InvalidStateTransition("The enrollment already has a certificate.") from exc
         if exc.constraint_name == "certificates_number_per_partner":
             raise CertificateNumberTaken(f"You already issued certificate number {body.number!r}.") from exc
         raise
@@ -205,7 +213,7 @@ async def verification(conn: Connection, keys: SigningKeyRing, public_url: str, 
     """What anyone may learn about a certificate: valid or revoked, what and who (masked), the public credential."""
     key = rules.certificate_key(certificate_id)
     row = None if key is None else await conn.fetchrow(SELECT_CERTIFICATE, key)
-    return _verification(keys, public_url, row)
+    return await _verification(conn, keys, public_url, row)
 
 
 async def verification_by_number(
@@ -213,12 +221,15 @@ async def verification_by_number(
 ) -> Verification:
     """The same, found by the number printed on the certificate (numbers are unique per partner)."""
     row = await conn.fetchrow(SELECT_CERTIFICATE_BY_NUMBER, partner_id, number)
-    return _verification(keys, public_url, row)
+    return await _verification(conn, keys, public_url, row)
 
 
-def _verification(keys: SigningKeyRing, public_url: str, row: asyncpg.Record | None) -> Verification:
+async def _verification(
+    conn: Connection, keys: SigningKeyRing, public_url: str, row: asyncpg.Record | None
+) -> Verification:
     if row is None:
         raise NotFound("No such certificate.")
+    await keys.refresh_on(conn)  # the public credential is signed now, with the key that is active now
     base = public_url.rstrip("/")
     certificate_id = rules.certificate_id_of(row["id"])
     facts = _facts(base, certificate_id, row["partner_id"], row["number"], row["issued_at"], row)

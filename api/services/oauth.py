@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
 
 from api.auth import credentials
@@ -28,14 +29,23 @@ from api.services.audit import Actor
 from api.settings import Settings
 from domain import clients as rules
 
-SELECT_FAILURES = "SELECT failures, window_started_at FROM client_auth_failures WHERE client_id = $1"
-RECORD_FAILURE = """
-INSERT INTO client_auth_failures AS f (client_id, window_started_at, failures) VALUES ($1, $2, 1)
-ON CONFLICT (client_id) DO UPDATE SET
-    failures = CASE WHEN f.window_started_at <= $2 - $3::interval THEN 1 ELSE f.failures + 1 END,
-    window_started_at = CASE WHEN f.window_started_at <= $2 - $3::interval THEN $2 ELSE f.window_started_at END
-RETURNING failures
+# Failed authentications per (presented client id, caller address) in fixed windows, shared by every process. An
+# attempt reserves its place before any hashing, in one atomic statement, so k concurrent guesses get at most
+# `auth_failure_limit` evaluations; a success gives its place back. A flood from one address throttles that
+# address only: the partner's own servers, elsewhere, keep getting tokens.
+RESERVE_ATTEMPT = """
+INSERT INTO client_auth_failures AS f (client_id, address, window_started_at, failures) VALUES ($1, $2, now(), 1)
+ON CONFLICT (client_id, address) DO UPDATE SET
+    failures = CASE WHEN f.window_started_at <= now() - $3::interval THEN 1 ELSE f.failures + 1 END,
+    window_started_at = CASE WHEN f.window_started_at <= now() - $3::interval THEN now() ELSE f.window_started_at END
+RETURNING failures, window_started_at, extract(epoch FROM f.window_started_at + $3::interval - now()) AS reopens_in
 """
+RELEASE_ATTEMPT = """
+UPDATE client_auth_failures SET failures = failures - 1
+ WHERE client_id = $1 AND address = $2 AND window_started_at = $3 AND failures > 0
+"""
+# One answer whether the id is unknown or the secret wrong: the token endpoint does not reveal which ids exist.
+AUTHENTICATION_FAILED = "client authentication failed: unknown client or wrong secret"
 INSERT_ASSERTION_JTI = """
 INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
 ON CONFLICT DO NOTHING RETURNING 1
@@ -71,18 +81,35 @@ class ClientAuthenticator:
     hasher: SecretHasher
     keys: SigningKeyRing
 
-    async def throttled_for(self, conn: Connection, client_id: str, now: datetime) -> int | None:
-        """Seconds until `client_id` may try again, when it failed too often in the current window."""
-        row = await conn.fetchrow(SELECT_FAILURES, client_id)
-        window = timedelta(seconds=self.settings.auth_failure_window_seconds)
-        if row is None or row["failures"] < self.settings.auth_failure_limit:
-            return None
-        reopens = row["window_started_at"] + window
-        return math.ceil((reopens - now).total_seconds()) if reopens > now else None
+    throttle_pool: asyncpg.Pool | None = None  # set at start-up: reservations commit on their own at once
 
-    async def record_failure(self, conn: Connection, client_id: str, now: datetime, request_id: str) -> None:
-        interval = timedelta(seconds=self.settings.auth_failure_window_seconds)
-        failures = await conn.fetchval(RECORD_FAILURE, client_id, now, interval)
+    async def reserve_attempt(self, client_id: str, address: str) -> tuple[datetime, int]:
+        """Count this attempt before any work; 429 `rate_limited` when the (client id, address) pair failed too
+        often in the current window. Returns the window the attempt was counted in and its count there."""
+        window = timedelta(seconds=self.settings.auth_failure_window_seconds)
+        assert self.throttle_pool is not None
+        async with self.throttle_pool.acquire() as conn:
+            row = await conn.fetchrow(RESERVE_ATTEMPT, client_id, address, window)
+        assert row is not None
+        if row["failures"] > self.settings.auth_failure_limit:
+            retry_after = max(1, math.ceil(row["reopens_in"]))
+            raise ApiError(
+                429,
+                "rate_limited",
+                "Too many failed authentications for this client from this address; try again later.",
+                headers={"Retry-After": str(retry_after)},
+            )
+        window_started_at: datetime = row["window_started_at"]
+        return window_started_at, int(row["failures"])
+
+    async def release_attempt(self, client_id: str, address: str, window_started_at: datetime) -> None:
+        """The attempt did not fail: it no longer counts."""
+        assert self.throttle_pool is not None
+        async with self.throttle_pool.acquire() as conn:
+            await conn.execute(RELEASE_ATTEMPT, client_id, address, window_started_at)
+
+    async def record_failure(self, conn: Connection, client_id: str, request_id: str, failures: int) -> None:
+        """Audit a failed authentication of an existing client (the attempt itself stays counted)."""
         if await conn.fetchval("SELECT 1 FROM oauth_clients WHERE client_id = $1", client_id):
             await audit.record(
                 conn,
@@ -116,6 +143,7 @@ class ClientAuthenticator:
         form: dict[str, str],
         headers: dict[str, str],
         request_id: str,
+        address: str,
         *,
         issue_token: bool,
     ) -> tuple[TokenServer, ReadyClient | None, OAuthResponse | None]:
@@ -123,21 +151,31 @@ class ClientAuthenticator:
         now = datetime.now(UTC)
         client_id = presented.client_id
         if client_id is None or len(client_id) > MAX_CLIENT_ID_LENGTH:
-            return (
-                _server(self, None),
-                None,
-                _oauth_error(InvalidClientError(description="Client authentication failed.")),
-            )
-        retry_after = await self.throttled_for(conn, client_id, now)
-        if retry_after is not None:
-            raise ApiError(
-                429,
-                "rate_limited",
-                "Too many failed authentications for this client; try again later.",
-                headers={"Retry-After": str(retry_after)},
-            )
-        if self.keys.active is None:
-            await self.keys.ensure_loaded(conn)
+            return _server(self, None), None, _oauth_error(InvalidClientError(description=AUTHENTICATION_FAILED))
+        window, attempts = await self.reserve_attempt(client_id, address)
+        server, ready, answer = await self._authenticate(
+            conn, presented, url, form, headers, request_id, now, attempts, issue_token=issue_token
+        )
+        if answer is None or answer.body.get("error") != "invalid_client":
+            await self.release_attempt(client_id, address, window)
+        return server, ready, answer
+
+    async def _authenticate(
+        self,
+        conn: Connection,
+        presented: PresentedCredentials,
+        url: str,
+        form: dict[str, str],
+        headers: dict[str, str],
+        request_id: str,
+        now: datetime,
+        attempts: int,
+        *,
+        issue_token: bool,
+    ) -> tuple[TokenServer, ReadyClient | None, OAuthResponse | None]:
+        client_id = presented.client_id
+        assert client_id is not None
+        await self.keys.refresh_on(conn)  # sign with the key that is active now (a rotation reaches us in time)
         ready = await self.ready_client(conn, presented, now)
         server = _server(self, ready)
         request = oauth_request(url, form, headers)
@@ -152,15 +190,15 @@ class ClientAuthenticator:
         except OAuth2Error as error:
             answer = _oauth_error(error)
         if answer.status == 401 or answer.body.get("error") == "invalid_client":
-            answer = _oauth_error(InvalidClientError(description=answer.body.get("error_description")))
-            await self.record_failure(conn, client_id, now, request_id)
+            answer = _oauth_error(InvalidClientError(description=AUTHENTICATION_FAILED))
+            await self.record_failure(conn, client_id, request_id, attempts)
             return server, None, answer
         if ready is not None and ready.assertion_jti is not None:
             first_use = await conn.fetchval(
                 INSERT_ASSERTION_JTI, ready.credentials.client_id, ready.assertion_jti, ready.assertion_expires_at
             )
             if first_use is None:
-                await self.record_failure(conn, client_id, now, request_id)
+                await self.record_failure(conn, client_id, request_id, attempts)
                 return server, None, _oauth_error(InvalidClientError(description="The assertion was already used."))
         refusal = _refusal(self.settings, ready) if answer.status < 400 or not issue_token else None
         if refusal is not None:
@@ -175,7 +213,7 @@ def _server(authenticator: ClientAuthenticator, ready: ReadyClient | None) -> To
 def _refusal(settings: Settings, ready: ReadyClient | None) -> str | None:
     """Why an authenticated client still gets nothing: disabled, suspended partner, wrong environment."""
     if ready is None:
-        return "Client authentication failed."
+        return AUTHENTICATION_FAILED
     facts = ready.credentials
     if facts.status != rules.ClientStatus.ACTIVE:
         return "This client is disabled."
@@ -230,3 +268,29 @@ async def revoke(conn: Connection, verifier: TokenVerifier, caller: ReadyClient,
         return
     await conn.execute(INSERT_REVOKED_TOKEN, principal.token_id, principal.client_id, principal.expires_at)
     verifier.revocations.revoked_tokens.add(principal.token_id)
+
+
+# Rows of the token endpoint that can no longer matter, forgotten by the worker in batches: a failure window that
+# is over (a new attempt starts a new one; kept an hour for whoever investigates), an assertion jti past its `exp`
+# (a replay is refused on `exp` by then), a revoked token past its `exp` (it is refused as expired). The margin
+# outlasts every clock leeway.
+STALE_ROWS = {
+    "client_auth_failures": (
+        "client_id, address",
+        "window_started_at < now() - interval '1 hour' - make_interval(secs => $2)",
+    ),
+    "client_assertion_jtis": ("client_id, jti", "expires_at < now() - interval '5 minutes'"),
+    "revoked_tokens": ("jti", "expires_at < now() - interval '5 minutes'"),
+}
+
+
+async def delete_stale_rows(conn: asyncpg.Connection, table: str, *, limit: int, failure_window_seconds: int) -> int:
+    """Forget at most `limit` rows of `table` (one of STALE_ROWS) that no request can need any more."""
+    key, stale = STALE_ROWS[table]
+    statement = f"""
+    DELETE FROM {table} WHERE ({key}) IN (
+        SELECT {key} FROM {table} WHERE {stale} LIMIT $1 FOR UPDATE SKIP LOCKED
+    )"""  # table, key and condition come from STALE_ROWS, never from input
+    arguments: tuple[object, ...] = (limit, float(failure_window_seconds)) if "$2" in stale else (limit,)
+    status = await conn.execute(statement, *arguments)
+    return int(status.split()[-1])

@@ -42,17 +42,17 @@ OWN_TEST_PARTICIPANT = "SELECT 1 FROM participants WHERE id = $1 AND sandbox_par
 EXPIRY_BATCH = 500
 FILL_SCHEDULE = "UPDATE schedules SET seats_sold = capacity WHERE id = $1 AND course_id = $2"
 EXPIRE_NOW = "UPDATE vouchers SET expires_at = sold_at WHERE code = $1 AND status = 'sold'"
+# Vouchers that tie this partner's data to someone else's: its courses bought by participants it does not own,
+# or its test participants holding another partner's course (refused at sale since issue 13; older data may).
 FOREIGN_VOUCHERS = """
 SELECT count(*) FROM vouchers v JOIN participants p ON p.id = v.participant_id
- WHERE v.partner_id = $1 AND (p.sandbox_partner_id IS DISTINCT FROM $1)
+ WHERE (v.partner_id = $1 AND p.sandbox_partner_id IS DISTINCT FROM $1)
+    OR (p.sandbox_partner_id = $1 AND v.partner_id <> $1)
 """
 RESET = [
     (
         "codes",
-        """CREATE TEMP TABLE reset_codes ON COMMIT DROP AS
-        SELECT code FROM vouchers WHERE partner_id = $1
-         UNION SELECT code FROM vouchers v JOIN participants p ON p.id = v.participant_id
-         WHERE p.sandbox_partner_id = $1""",
+        "CREATE TEMP TABLE reset_codes ON COMMIT DROP AS SELECT code FROM vouchers WHERE partner_id = $1",
     ),
     (
         "enrollments_tmp",
@@ -67,6 +67,7 @@ RESET = [
         OR participant_id IN (SELECT id FROM participants WHERE sandbox_partner_id = $1)""",
     ),
     ("settlement", "DELETE FROM settlement_lines WHERE voucher_code IN (SELECT code FROM reset_codes)"),
+    ("integration_commits", "DELETE FROM integration_commits WHERE voucher_code IN (SELECT code FROM reset_codes)"),
     ("enrollments", "DELETE FROM enrollments WHERE id IN (SELECT id FROM reset_enrollments)"),
     (
         "ledger",
@@ -229,7 +230,8 @@ async def reset(conn: Connection, actor: Actor, partner_id: str, *, seeded_cours
     """
     if await conn.fetchval(FOREIGN_VOUCHERS, partner_id):
         raise InvalidStateTransition(
-            "Participants enrolled by the programme hold vouchers for your courses; a reset only deletes test data."
+            "Vouchers tie your sandbox data to participants or courses that are not yours; a reset only deletes"
+            " your own test data."
         )
     kept = [] if seeded_courses else [r["entity_id"] for r in await conn.fetch(SEEDED_COURSES, partner_id, SEED_ACTOR)]
     report = ResetReport(

@@ -200,6 +200,7 @@ async def purchase(
     course = await conn.fetchrow(PURCHASE_COURSE, body.course_id)
     if course is None:
         raise NotFound("No such course.")
+    rules.check_test_participant_course(participant["sandbox_partner_id"], course["partner_id"])
     now = await clock.now(conn, course["partner_id"])
     course_format = course_rules.CourseFormat(course["format"])
     schedule = None

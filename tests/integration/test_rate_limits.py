@@ -123,12 +123,19 @@ async def test_the_token_endpoint_has_a_stricter_limit_per_client_id(client: Cli
     assert me.status_code == 200
 
 
-async def test_token_requests_count_before_the_client_is_authenticated(client: Client) -> None:
+async def test_strangers_presenting_a_client_id_do_not_spend_its_token_quota(
+    client: Client, programme: Credentials
+) -> None:
+    # Issue 13: a quota counted before authentication let anyone who knew a client id use it up. Unauthenticated
+    # requests are limited per address instead (tests/security/test_token_endpoint.py).
+    busy = await limited_client(client, programme, None, token=False)
     await clear_of_window_end(10)
 
-    answers = [await request_token(client, "cli_nobody", "cs_wrong") for _ in range(TOKEN_LIMIT + 1)]
+    wrong = [await request_token(client, busy.client_id, "cs_wrong") for _ in range(5)]
+    answers = [await request_token(client, busy.client_id, busy.client_secret) for _ in range(TOKEN_LIMIT + 1)]
 
-    assert [a.status_code for a in answers] == [401] * TOKEN_LIMIT + [429]
+    assert [a.status_code for a in wrong] == [401] * 5
+    assert [a.status_code for a in answers] == [200] * TOKEN_LIMIT + [429]
     assert_rate_limited(answers[-1], "token", TOKEN_LIMIT)
 
 
