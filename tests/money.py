@@ -57,9 +57,9 @@ async def approved_course(client: Client, partner: Credentials, programme: Crede
     from tests.factories import course_body
 
     course = (await client.post("/v1/courses", json=course_body(), headers=partner.headers)).json()
-    assert (await client.post(f"/v1/courses/{course['id']}/submit", headers=partner.headers)).status_code == 201
+    assert (await client.post(f"/v1/courses/{course['id']}/submit", headers=partner.headers)).status_code == 200
     response = await client.post(f"/v1/programme/courses/{course['id']}/approve", headers=programme.headers)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 

@@ -21,7 +21,8 @@ from litestar.enums import RequestEncodingType
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.params import BodyKwarg, ParameterKwarg
 
-from api.http.errors import ApiError, ProblemField, field_problem
+from api.http.errors import NESTING_DETAIL, ApiError, ProblemField, field_problem
+from api.http.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 
 JSON_MEDIA_TYPE = "application/json"
 NAIVE_TIME = "must carry a UTC offset, e.g. 2026-11-28T09:00:00Z or 2026-11-28T16:00:00+07:00"
@@ -30,6 +31,7 @@ PLUS_AS_SPACE = (
     "(2026-11-28T16:00:00%2B07:00), or use `Z`"
 )
 _SPACE_OFFSET = re.compile(r"\d \d{2}:?\d{2}$")
+_ROOT_TYPE = re.compile(r"^Expected `object`, got `\w+`$")  # no `- at $.field`: the body itself is not an object
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     body = await connection.body()  # type: ignore[attr-defined]
     if not body and shape.body_optional:
         return
+    if nests_deeper_than(body, MAX_JSON_DEPTH):  # before any decoder recurses into it (api/http/json_depth.py)
+        raise ApiError(400, "invalid_request", NESTING_DETAIL)
     media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != JSON_MEDIA_TYPE and not (media_type.startswith("application/") and media_type.endswith("+json")):
         raise ApiError(
@@ -90,6 +94,8 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     try:
         msgspec.json.decode(body, type=shape.body_type, strict=True)
     except msgspec.ValidationError as exc:
+        if _ROOT_TYPE.match(str(exc)):
+            raise ApiError(400, "invalid_request", "The request body must be a JSON object.") from None
         field, message = field_problem(str(exc))
         if "timezone component" in message:
             message = NAIVE_TIME
