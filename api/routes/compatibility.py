@@ -137,6 +137,7 @@ def _error_responses() -> dict[int, ResponseSpec]:
         "`redemption_window_closed`, "
         "`participant_frozen`, `participant_revoked`, `course_not_on_sale`, `invalid_state_transition`.",
         413: "`payload_too_large`.",
+        415: "`unsupported_media_type`: the body is not sent as `Content-Type: application/json`.",
         422: "`validation_failed` (with `data.errors`).",
         429: "`rate_limited` (with `Retry-After`), the same per-client quota as /v1.",
         500: "`internal_error`.",
