@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, get_args
 
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
@@ -78,7 +79,8 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
             _check_query_time(name, raw)
     if shape.body_type is None:
         return
-    body = await connection.body()  # type: ignore[attr-defined]
+    assert isinstance(connection, Request)  # an HTTP route handler is reached with a Request
+    body = await connection.body()
     if not body and shape.body_optional:
         return
     if nests_deeper_than(body, MAX_JSON_DEPTH):  # before any decoder recurses into it (api/http/json_depth.py)
