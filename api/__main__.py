@@ -19,6 +19,7 @@ import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,15 +103,21 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     settings = _migrate(settings) if not args.no_migrate else resolve_database_url(settings)
     assert settings.database_url is not None
+    # The address the server is told to serve on is what its metadata, tokens and links say, unless PUBLIC_URL
+    # names another (a proxy in front). Worker processes build their settings from the environment: tell them.
+    public_url = os.environ.get("PUBLIC_URL") or f"http://{args.host}:{args.port}"
+    settings = replace(settings, public_url=public_url)
+    assert settings.database_url is not None
+    os.environ["PUBLIC_URL"] = public_url
     if not settings.is_production:
         from api.jobs.bootstrap import demo_partner_credentials
 
         demo = asyncio.run(demo_partner_credentials(settings))
         print(
-            "\nDemo partner (sandbox) client credentials; a new secret is issued at every start:\n"
-            f"  client_id:     {demo.client_id}\n  client_secret: {demo.client_secret}\n"
-            f"  try: curl -s -u {demo.client_id}:{demo.client_secret} -d grant_type=client_credentials "
-            f"http://{args.host}:{args.port}/oauth/token\n"
+            "\nDemo partner (sandbox) client; its secret stays the same across restarts "
+            f"(kept encrypted in {settings.data_dir}). Paste this into your shell:\n\n"
+            f"  export API={public_url} CLIENT_ID={demo.client_id} CLIENT_SECRET={demo.client_secret}\n\n"
+            '  then: curl -fsS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$API/oauth/token"\n'
             "  incumbent redeem-code API (docs/compatibility.md): python -m api integration-keys issue\n",
             flush=True,
         )

@@ -38,6 +38,7 @@ from api.http.json_depth import refuse_deep_json
 from api.http.openapi import document_errors, openapi_config, openapi_json
 from api.http.page_cache import PageCache
 from api.http.request_context import RequestContext, configure_logging
+from api.http.strict_input import strict_input
 from api.jobs.webhooks import DeliveryWorker
 from api.jobs.worker import run_forever
 from api.routes import (
@@ -190,6 +191,9 @@ def create_app(settings: Settings) -> Litestar:
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
             certificates.verify,
+            certificates.verify_by_number,
+            certificates.issuer,
+            certificates.show,
             compatibility.CompatibilityController,
             events.feed,
             webhooks.WebhookEndpointController,
@@ -205,7 +209,7 @@ def create_app(settings: Settings) -> Litestar:
             programme_views.enrollment,
         ],
         lifespan=[database_pool],
-        guards=[authorize],
+        guards=[authorize, strict_input],
         before_request=refuse_deep_json,
         before_send=[add_rate_limit_headers],
         dependencies={

@@ -7,6 +7,7 @@ This module only builds the claim set; signing belongs to the edge, which holds 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -96,12 +97,38 @@ def revoke(status: CertificateStatus, reason: str) -> Revocation:
     return Revocation(CertificateStatus.REVOKED, trimmed)
 
 
+CERTIFICATE_ID_PREFIX = "crt_"
+
+
 def certificate_urn(certificate_id: str | UUID) -> str:
     """The credential id (`jti`) of a certificate: its UUID as a `urn:uuid:` URN.
 
-    Certificate ids are UUIDs; anything else is a programming error and raises ValueError.
+    Certificate ids are `crt_` and the 32 hex digits of a UUID (ids handed out earlier were bare UUIDs);
+    anything else is a programming error and raises ValueError.
     """
-    return UUID(str(certificate_id)).urn
+    return UUID(str(certificate_id).removeprefix(CERTIFICATE_ID_PREFIX)).urn
+
+
+def certificate_id_of(key: UUID) -> str:
+    """The public id of the certificate stored under `key`: `crt_` and its hex."""
+    return CERTIFICATE_ID_PREFIX + key.hex
+
+
+def certificate_key(certificate_id: str) -> UUID | None:
+    """The stored key of a public certificate id (`crt_…`, or a bare UUID as handed out before); None if neither."""
+    try:
+        return UUID(certificate_id.removeprefix(CERTIFICATE_ID_PREFIX))
+    except ValueError:
+        return None
+
+
+def identity_hash(name: str, salt: str) -> str:
+    """The Open Badges 3.0 IdentityHash of `name`: `sha256$` and the hex SHA-256 of the name followed by the salt.
+
+    Whoever knows the earner's name (an employer reading a CV) can recompute it with the salt in the credential;
+    whoever does not learns nothing from it.
+    """
+    return "sha256$" + hashlib.sha256((name + salt).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +136,8 @@ class CertificateCredentialFacts:
     """What a certificate states, as the credential claims name it.
 
     `issuer_id`, `subject_id` and `achievement_id` are URIs chosen by the edge (it knows the public base URL);
-    `participant_name` is the full name as printed on the certificate, never the masked one.
+    `participant_name` is the full name as printed on the certificate, never the masked one. With an
+    `identity_salt` the credential is the public one: the name appears only as its salted hash.
     """
 
     certificate_id: str | UUID
@@ -124,6 +152,23 @@ class CertificateCredentialFacts:
     course_hours: int
     completed_at: datetime
     issued_at: datetime
+    identity_salt: str | None = None
+
+
+def _earner(name: str, salt: str | None) -> dict[str, object]:
+    """How the credential names its earner: in plain text for the issuing partner, salted and hashed in public."""
+    if salt is None:
+        # The OB 3.0 way to name the earner in plain text; `name` alone is outside its AchievementSubject.
+        identity = {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": name}
+        return {"name": name, "identifier": [identity]}
+    hashed = {
+        "type": "IdentityObject",
+        "identityType": "name",
+        "hashed": True,
+        "identityHash": identity_hash(name, salt),
+        "salt": salt,
+    }
+    return {"identifier": [hashed]}
 
 
 def credential_claims(facts: CertificateCredentialFacts) -> dict[str, object]:
@@ -149,16 +194,7 @@ def credential_claims(facts: CertificateCredentialFacts) -> dict[str, object]:
         "credentialSubject": {
             "id": facts.subject_id,
             "type": ["AchievementSubject"],
-            "name": facts.participant_name,
-            # The OB 3.0 way to name the earner in plain text; `name` alone is outside its AchievementSubject.
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityType": "name",
-                    "hashed": False,
-                    "identityHash": facts.participant_name,
-                }
-            ],
+            **_earner(facts.participant_name, facts.identity_salt),
             "licenseNumber": facts.number,
             "activityEndDate": iso_instant(facts.completed_at),
             "achievement": {

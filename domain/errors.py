@@ -80,6 +80,14 @@ class VoucherCancelled(DomainError):
     title = "Voucher cancelled"
 
 
+class VoucherFraudulent(DomainError):
+    """The programme flagged the voucher as fraudulent: it can never be redeemed (unlike a cancellation, the
+    participant was not refunded and should contact the programme, not buy again)."""
+
+    code = "voucher_fraudulent"
+    title = "Voucher flagged as fraudulent"
+
+
 class VoucherVoidNotAllowed(DomainError):
     code = "voucher_void_not_allowed"
     title = "Voucher cannot be voided"

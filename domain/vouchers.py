@@ -19,6 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from domain.courses import CourseFormat, CourseStatus, accepts_redemptions
+from domain.enrollments import iso_instant
 from domain.errors import (
     ActiveTrainingExists,
     CourseAlreadyPurchased,
@@ -32,6 +33,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
     VoucherVoidNotAllowed,
 )
 from domain.ledger import LedgerEntry, debit_for_purchase, refund_for
@@ -81,7 +83,7 @@ VOUCHER_TRANSITIONS: Mapping[VoucherAction, Mapping[VoucherStatus, VoucherStatus
                 _S.COMPLETED: VoucherAlreadyRedeemed,
                 _S.EXPIRED: VoucherExpired,
                 _S.CANCELLED: VoucherCancelled,
-                _S.FRAUDULENT: VoucherCancelled,
+                _S.FRAUDULENT: VoucherFraudulent,
             },
             VoucherAction.COMPLETE: {
                 _S.SOLD: InvalidStateTransition,
@@ -253,7 +255,7 @@ def check_purchase(facts: PurchaseFacts, scheme: Scheme, now: datetime) -> None:
         raise CourseNotOnSale("The course is not on sale.")
     if is_past_first_purchase_deadline(facts.accepted_at, not facts.is_first_purchase, scheme, now):
         deadline = scheme.first_purchase_deadline(facts.accepted_at)
-        raise ParticipantRevoked(f"The first course had to be bought by {deadline.isoformat()}.")
+        raise ParticipantRevoked(f"The first course had to be bought by {iso_instant(deadline)}.")
     if facts.already_bought_course:
         raise CourseAlreadyPurchased("The participant already bought this course.")
     if facts.has_active_training:
@@ -279,7 +281,7 @@ def check_redemption(
 ) -> None:
     """Pass if the voucher may be redeemed now; otherwise raise the first rule broken, in this order.
 
-    1. the voucher's status (VoucherAlreadyRedeemed, VoucherExpired, VoucherCancelled)
+    1. the voucher's status (VoucherAlreadyRedeemed, VoucherExpired, VoucherCancelled, VoucherFraudulent)
     2. the participant (ParticipantFrozen, ParticipantRevoked)
     3. the time: self-paced until `expires_at` included, else VoucherExpired (the expiry job may not
        have run yet); scheduled formats only inside `redemption_window`, else RedemptionWindowClosed.
@@ -290,12 +292,12 @@ def check_redemption(
     check_can_redeem(participant_status)
     if course_format == CourseFormat.SELF_PACED:
         if now > expires_at:
-            raise VoucherExpired(f"The voucher expired at {expires_at.isoformat()}.")
+            raise VoucherExpired(f"The voucher expired at {iso_instant(expires_at)}.")
     else:
         opens, closes = redemption_window(_require_schedule_start(schedule_starts_at), scheme)
         if not opens <= now <= closes:
             raise RedemptionWindowClosed(
-                f"The voucher can be redeemed only from {opens.isoformat()} to {closes.isoformat()}."
+                f"The voucher can be redeemed only from {iso_instant(opens)} to {iso_instant(closes)}."
             )
     if not accepts_redemptions(course_status):
         raise CourseNotOnSale("The course is suspended; its vouchers cannot be redeemed now.")

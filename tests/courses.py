@@ -35,8 +35,8 @@ async def create_scheduled(client: Client, partner: Credentials, course_format: 
 
 async def approved(client: Client, partner: Credentials, programme: Credentials, **overrides: Any) -> dict[str, Any]:
     course = await create(client, partner, **overrides)
-    assert (await client.post(f"{COURSES}/{course['id']}/submit", headers=partner.headers)).status_code == 201
+    assert (await client.post(f"{COURSES}/{course['id']}/submit", headers=partner.headers)).status_code == 200
     response = await client.post(f"{CURATION}/{course['id']}/approve", headers=programme.headers)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -50,13 +50,16 @@ def serving(settings: Settings) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def server_environment(settings: Settings) -> dict[str, str]:
-    """The environment under which `python -m api serve` runs the app `settings` describe (tokens stay valid)."""
+def server_environment(settings: Settings, *, public_url: bool = True) -> dict[str, str]:
+    """The environment under which `python -m api serve` runs the app `settings` describe (tokens stay valid).
+
+    Without `public_url` the server advertises the address it serves on, as after a plain `serve --port`.
+    """
     assert settings.database_url is not None
     environment = {
         "DATABASE_URL": settings.database_url,
         "APP_ENV": settings.app_env,
-        "PUBLIC_URL": settings.public_url,
+        "PUBLIC_URL": settings.public_url if public_url else "",
         "SECRET_HASH_PROFILE": settings.secret_hash_profile,
         "DB_POOL_MIN": str(settings.pool_min_size),
         "DB_POOL_MAX": str(settings.pool_max_size),
@@ -92,7 +95,12 @@ class ServerProcess:
 
 @contextmanager
 def serving_process(
-    settings: Settings, log: Path, *, startup_timeout: float = 30, workers: int = 1
+    settings: Settings,
+    log: Path,
+    *,
+    startup_timeout: float = 30,
+    workers: int = 1,
+    public_url: bool = True,
 ) -> Iterator[ServerProcess]:
     """`python -m api serve --no-migrate --workers N` for `settings` on a free port, until the block ends.
 
@@ -115,7 +123,7 @@ def serving_process(
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, *command],
             cwd=REPO_ROOT,
-            env={**os.environ, **server_environment(settings)},
+            env={**os.environ, **server_environment(settings, public_url=public_url)},
             stdout=output,
             stderr=subprocess.STDOUT,
         )

@@ -32,7 +32,9 @@ from domain import clients as rules
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 PRIVATE_KEY_JWT = "private_key_jwt"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-MAX_ASSERTION_LIFETIME_SECONDS = 300
+# Authlib's PrivateKeyJWT (and most client libraries) sign assertions valid for one hour; the jti is kept until
+# `exp`, so a longer life costs storage, never a replay.
+MAX_ASSERTION_LIFETIME_SECONDS = 3600
 MAX_CLIENT_ID_LENGTH = 128
 
 
@@ -134,7 +136,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         if not isinstance(issued_at, int) or not isinstance(expires_at, int):
             raise_invalid_client("The assertion needs numeric iat and exp.")
         if expires_at - issued_at > MAX_ASSERTION_LIFETIME_SECONDS:
-            raise_invalid_client("The assertion may live at most 5 minutes.")
+            raise_invalid_client("The assertion may live at most one hour (exp - iat <= 3600).")
 
     def validate_jti(self, claims: Any, jti: str) -> bool:
         # Recorded on the client; the caller inserts it (unique) in the request's transaction.

@@ -37,6 +37,7 @@ DOMAIN_STATUS: dict[str, int] = {
     "voucher_already_redeemed": 409,
     "voucher_expired": 409,
     "voucher_cancelled": 409,
+    "voucher_fraudulent": 409,
     "voucher_void_not_allowed": 409,
     "redemption_window_closed": 409,
     "learner_already_enrolled": 409,
@@ -208,6 +209,11 @@ def _field_of(key: str, message: str) -> tuple[str, str]:
     if prefix:
         return prefix, message
     return ("body" if key in ("data", "") else key), message
+
+
+def field_problem(message: str) -> tuple[str, str]:
+    """The field a msgspec validation message is about (`schedule.capacity`), and the message without its path."""
+    return _field_of("data", message)
 
 
 def _validation_errors(extra: Any) -> list[ProblemField]:

@@ -123,15 +123,27 @@ class Idempotency:
         self._client_id = client_id
         self._header = header
 
-    async def run(self, operation: Callable[[], Awaitable[Result]], *, status_code: int) -> Response[Result]:
+    async def run(
+        self,
+        operation: Callable[[], Awaitable[Result]],
+        *,
+        status_code: int,
+        location: Callable[[dict[str, Any]], str] | None = None,
+    ) -> Response[Result]:
         """The response of `operation` (JSON, `status_code`), or the stored response of an earlier run of this key.
 
         The body goes out as the bytes that are stored (a replay sends them again), so the response holds
         `operation`'s result encoded: a `Response[Result]` to OpenAPI and the type checker, bytes on the wire.
+        A 201 carries `Location: location(body)`, computed from the (stored) body so a replay names it too.
         """
-        return cast("Response[Result]", await self._run(operation, status_code))
+        return cast("Response[Result]", await self._run(operation, status_code, location))
 
-    async def _run(self, operation: Callable[[], Awaitable[msgspec.Struct]], status_code: int) -> Response[bytes]:
+    async def _run(
+        self,
+        operation: Callable[[], Awaitable[msgspec.Struct]],
+        status_code: int,
+        location: Callable[[dict[str, Any]], str] | None,
+    ) -> Response[bytes]:
         key = valid_key(self._header)
         request = self._request
         method, path = request.method, request.scope["path"]
@@ -148,10 +160,10 @@ class Idempotency:
                     title="Idempotency request in progress",
                     headers={"Retry-After": "1"},
                 )
-            return _replay(stored, fingerprint)
+            return _replay(stored, fingerprint, location)
         stored = await self._stored(key)
         if stored is not None:
-            return _replay(stored, fingerprint)
+            return _replay(stored, fingerprint, location)
 
         try:
             async with self._tx.transaction():  # a savepoint: a domain error undoes only the operation's writes
@@ -164,14 +176,27 @@ class Idempotency:
         await self._tx.execute(
             INSERT_STORED_RESPONSE, self._client_id, key, fingerprint, method, path, status_code, content_type, body
         )
-        return Response(content=body, status_code=status_code, media_type=content_type)
+        return Response(
+            content=body,
+            status_code=status_code,
+            media_type=content_type,
+            headers=_location(status_code, body, location),
+        )
 
     async def _stored(self, key: str) -> StoredResponse | None:
         row = await self._tx.fetchrow(SELECT_STORED_RESPONSE, self._client_id, key)
         return None if row is None else msgspec.convert(dict(row), StoredResponse)
 
 
-def _replay(stored: StoredResponse, fingerprint: str) -> Response[bytes]:
+def _location(status_code: int, body: bytes, location: Callable[[dict[str, Any]], str] | None) -> dict[str, str]:
+    if status_code != 201 or location is None:
+        return {}
+    return {"Location": location(msgspec.json.decode(body))}
+
+
+def _replay(
+    stored: StoredResponse, fingerprint: str, location: Callable[[dict[str, Any]], str] | None
+) -> Response[bytes]:
     if stored.request_fingerprint != fingerprint:
         raise ApiError(
             422,
@@ -183,7 +208,7 @@ def _replay(stored: StoredResponse, fingerprint: str) -> Response[bytes]:
         content=stored.response_body,
         status_code=stored.status_code,
         media_type=stored.content_type,
-        headers={REPLAYED_HEADER: "true"},
+        headers={REPLAYED_HEADER: "true", **_location(stored.status_code, stored.response_body, location)},
     )
 
 

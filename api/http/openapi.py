@@ -15,6 +15,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPI,
+    OpenAPIFormat,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -151,6 +153,7 @@ ITEM_CONSTRAINTS = {
 COMMON_CODES: dict[int, list[str]] = {500: ["internal_error"], 503: ["service_unavailable"]}
 PROTECTED_CODES: dict[int, list[str]] = {401: ["invalid_token"], 403: ["insufficient_scope"], 429: ["rate_limited"]}
 INPUT_CODES: dict[int, list[str]] = {400: ["invalid_request"], 422: ["validation_failed"]}
+JSON_BODY_CODES: dict[int, list[str]] = {415: ["unsupported_media_type"]}  # api/http/strict_input.py
 # The OAuth endpoints answer RFC 6749 errors (the `error` is the `code`) and throttle failed client authentication.
 OAUTH_CLIENT_CODES: dict[int, list[str]] = {401: ["invalid_client"], 429: ["rate_limited"]}
 OAUTH_CODES: dict[str, dict[int, list[str]]] = {
@@ -166,6 +169,12 @@ IDEMPOTENT_CODES: dict[int, list[str]] = {
     409: ["idempotency_request_in_progress"],
     422: ["idempotency_key_reused"],
 }
+
+
+LOCATION_HEADER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI_REFERENCE),
+    description="Where the created resource can be read (a path on this API).",
+)
 
 
 def _merge(into: dict[int, list[str]], codes: dict[int, list[str]]) -> None:
@@ -275,6 +284,10 @@ def document_errors(app: Litestar) -> None:
                 _merge(codes, {404: ["not_found"]})
             if operation.request_body is not None or parameters:
                 _merge(codes, INPUT_CODES)
+            if isinstance(operation.request_body, RequestBody) and "application/json" in (
+                operation.request_body.content or {}
+            ):
+                _merge(codes, JSON_BODY_CODES)
             if any(p.name == IDEMPOTENCY_KEY for p in parameters):
                 _merge(codes, IDEMPOTENT_CODES)
             _merge(codes, OAUTH_CODES.get(operation.operation_id, {}))
@@ -284,6 +297,9 @@ def document_errors(app: Litestar) -> None:
             _require_headers(parameters, precondition=428 in codes)
             # Litestar's own error responses (its 400 "Validation Exception") are not what we send.
             responses = {k: v for k, v in (operation.responses or {}).items() if int(k) < 400}
+            created = responses.get("201")
+            if isinstance(created, OpenAPIResponse):
+                created.headers = {**(created.headers or {}), "Location": LOCATION_HEADER}
             for status, names in sorted(codes.items()):
                 listing = "; ".join(f"`{name}`" for name in names)
                 responses[str(status)] = OpenAPIResponse(

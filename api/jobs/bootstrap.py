@@ -3,11 +3,16 @@ and its compatibility-layer key."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from api.auth.client_secrets import SecretHasher, new_client_secret
 from api.auth.national_id import NationalIdHasher
@@ -20,11 +25,13 @@ from api.schemas.partners import ClientCreate
 from api.services import clients, courses, curation, integration_keys, participants, schedules, schemes, staff
 from api.services.audit import Actor
 from api.services.clock import wall_clock
+from api.services.sandbox import SEED_ACTOR
 from api.settings import Settings
 from domain import clients as client_rules
 
 DEMO_PARTNER_ID = "prt_demo"
 DEMO_CLIENT_ID = "cli_demo_sandbox"
+DEMO_SECRET_FILE = "demo-client-secret.enc"  # noqa: S105 - a file name: in DATA_DIR, AES-GCM under the KEK
 CLI_ACTOR = Actor.system("cli")
 
 UPSERT_DEMO_PARTNER = """
@@ -133,9 +140,10 @@ async def rotate_signing_key(settings: Settings) -> str:
 
 
 async def demo_partner_credentials(settings: Settings) -> IssuedCredentials:
-    """The sandbox demo partner and its client, with a fresh secret on every start (only the hash is kept)."""
+    """The sandbox demo partner and its client. Its secret is kept (encrypted) in DATA_DIR, so it is the same at
+    every start and a developer's `.env` keeps working; only its hash is in the database."""
     assert settings.database_url is not None
-    secret = new_client_secret()
+    secret = demo_client_secret(settings)
     secret_hash = await SecretHasher(settings.secret_hash_profile).hash(secret)
     scopes = list(client_rules.default_scopes(for_partner=True, environment=client_rules.Environment.SANDBOX))
     conn = await asyncpg.connect(settings.database_url)
@@ -150,6 +158,29 @@ async def demo_partner_credentials(settings: Settings) -> IssuedCredentials:
     return IssuedCredentials(DEMO_CLIENT_ID, secret)
 
 
+def demo_client_secret(settings: Settings) -> str:
+    """The demo client's secret: the one stored in DATA_DIR, or a new one stored there now.
+
+    A file that cannot be decrypted (the key-encryption key changed) is replaced by a new secret.
+    """
+    path = Path(settings.data_dir) / DEMO_SECRET_FILE
+    cipher = AESGCM(key_encryption_key(settings))
+    aad = DEMO_CLIENT_ID.encode()
+    if path.exists():
+        stored = path.read_bytes()
+        try:
+            return cipher.decrypt(stored[:12], stored[12:], aad).decode()
+        except (InvalidTag, ValueError):
+            path.unlink()
+    secret = new_client_secret()
+    nonce = secrets.token_bytes(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(nonce + cipher.encrypt(nonce, secret.encode(), aad))
+    return secret
+
+
 DEMO_COURSES: tuple[tuple[str, str, int, int | None, dict[str, Any] | None], ...] = (
     ("self_paced", "Pemasaran Digital untuk UMKM", 15, 5, None),
     ("webinar", "Public Speaking untuk Profesional", 15, None, {"days": 5, "hours": 3, "meeting_url": True}),
@@ -161,7 +192,7 @@ DEMO_COURSES: tuple[tuple[str, str, int, int | None, dict[str, Any] | None], ...
 async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
     """One approved course of each format (scheduled ones with a schedule starting in three days) and a
     test participant, so /docs can be tried at once. Built through the same services and rules as any other."""
-    actor = Actor.system("demo-seed")
+    actor = Actor.system(SEED_ACTOR)
     scheme = await schemes.default_scheme(conn)
     now = wall_clock()
     start = (now + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)

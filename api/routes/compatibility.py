@@ -49,6 +49,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
 )
 
 BASE_PATH = "/api/v1/integration/payment/redeem-code"
@@ -69,6 +70,7 @@ REFUSALS: dict[type[DomainError], Refusal] = {
     VoucherAlreadyRedeemed: Refusal(409, "Redeem code has already been used."),
     VoucherExpired: Refusal(409, "Redeem code has expired."),
     VoucherCancelled: Refusal(409, "Redeem code has been cancelled."),
+    VoucherFraudulent: Refusal(409, "Redeem code was flagged as fraudulent and cannot be used."),
     RedemptionWindowClosed: Refusal(
         409, "Redeem code can be used only from 1 hour before to 1 hour after its schedule starts."
     ),
@@ -131,9 +133,11 @@ def _error_responses() -> dict[int, ResponseSpec]:
         "`stale_timestamp` (more than 300 s from the server's time); `replayed_request` (this exact signed "
         "request was already received).",
         404: "`not_found`: no such code for your courses (a code of another provider reads the same).",
-        409: "`voucher_already_redeemed`, `voucher_expired`, `voucher_cancelled`, `redemption_window_closed`, "
+        409: "`voucher_already_redeemed`, `voucher_expired`, `voucher_cancelled`, `voucher_fraudulent`, "
+        "`redemption_window_closed`, "
         "`participant_frozen`, `participant_revoked`, `course_not_on_sale`, `invalid_state_transition`.",
         413: "`payload_too_large`.",
+        415: "`unsupported_media_type`: the body is not sent as `Content-Type: application/json`.",
         422: "`validation_failed` (with `data.errors`).",
         429: "`rate_limited` (with `Retry-After`), the same per-client quota as /v1.",
         500: "`internal_error`.",

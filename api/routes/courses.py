@@ -11,6 +11,7 @@ from litestar.params import HeaderParameter
 from api.auth.access import requires
 from api.http.dependencies import Connection
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.responses import created
 from api.schemas.common import Page
 from api.schemas.courses import Course, CourseCreate, CourseDetail, CoursePatch, Status
 from api.services import courses, schemes
@@ -37,7 +38,7 @@ class CourseController(Controller):
         """A new `draft` course owned by the caller's partner. Every course rule is checked at once and all
         violations are listed (`course_rule_violated`, 409, with per-field `errors`)."""
         detail, etag = await courses.create_course(tx, actor, partner_id, data, await schemes.default_scheme(tx))
-        return Response(detail, status_code=201, headers={"ETag": etag})
+        return created(detail, f"/v1/courses/{detail.id}", headers={"ETag": etag})
 
     @get("/", operation_id="listCourses", summary="List my courses", **requires(READ))
     async def index(
@@ -87,6 +88,7 @@ class CourseController(Controller):
     @post(
         "/{course_id:str}/submit",
         operation_id="submitCourse",
+        status_code=200,
         summary="Submit for curation",
         **requires(WRITE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
@@ -97,6 +99,7 @@ class CourseController(Controller):
     @post(
         "/{course_id:str}/archive",
         operation_id="archiveCourse",
+        status_code=200,
         summary="Archive",
         **requires(WRITE, errors=[InvalidStateTransition]),
     )

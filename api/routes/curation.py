@@ -31,6 +31,7 @@ class CurationController(Controller):
     @post(
         "/{course_id:str}/approve",
         operation_id="approveCourse",
+        status_code=200,
         summary="Approve",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -41,6 +42,7 @@ class CurationController(Controller):
     @post(
         "/{course_id:str}/reject",
         operation_id="rejectCourse",
+        status_code=200,
         summary="Reject",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -52,6 +54,7 @@ class CurationController(Controller):
     @post(
         "/{course_id:str}/suspend",
         operation_id="suspendCourse",
+        status_code=200,
         summary="Suspend",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -64,6 +67,7 @@ class CurationController(Controller):
     @post(
         "/{course_id:str}/reinstate",
         operation_id="reinstateCourse",
+        status_code=200,
         summary="Reinstate",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )

@@ -52,12 +52,20 @@ class EnrollmentController(Controller):
         now: datetime,
         status: EnrollmentStatusName | None = None,
         course_id: Annotated[str | None, Parameter(max_length=64)] = None,
-        updated_since: datetime | None = None,
+        updated_since: Annotated[
+            datetime | None,
+            Parameter(
+                description="Inclusive: enrollments whose `updated_at` is at or after this instant (with an offset; "
+                "encode `+` as `%2B`). In the sandbox `updated_at` is on your test clock."
+            ),
+        ] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[Enrollment]:
         """Your enrollments in the order they last changed (oldest first), for incremental sync: keep the
-        `next_cursor`, or pass the last `updated_at` you saw as `updated_since`."""
+        `next_cursor`, or pass the last `updated_at` you saw as `updated_since` (inclusive: that enrollment comes
+        back once more, so de-duplicate by `id`). In the sandbox every time you see, `updated_at` included,
+        follows your test clock."""
         return await enrollments.list_for_partner(
             conn, partner_id, status, course_id, updated_since, limit, cursor, now
         )
@@ -184,6 +192,7 @@ class EnrollmentController(Controller):
                 tx, actor, signing_keys, settings.public_url, partner_id, enrollment_id, data, now
             ),
             status_code=201,
+            location=lambda certificate: f"/v1/certificates/{certificate['id']}",
         )
 
     @post(

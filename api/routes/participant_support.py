@@ -65,6 +65,7 @@ class ParticipantRevocationController(Controller):
         "/",
         operation_id="revokeParticipant",
         summary="Revoke a participant for fraud",
+        status_code=200,
         **requires(SCOPE, errors=[InvalidStateTransition, ActiveTrainingExists]),
     )
     async def revoke(self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor) -> ParticipantDetail:

@@ -9,6 +9,7 @@ from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.http.idempotency import Idempotency
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.responses import created
 from api.schemas.common import Page
 from api.schemas.participants import Participant, ParticipantCreate, ParticipantDetail, StatusReason
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate, VoucherReason
@@ -39,10 +40,11 @@ class ParticipantController(Controller):
     @post("/", operation_id="enrolParticipant", summary="Enrol a participant", **requires(SCOPE))
     async def enrol(
         self, data: ParticipantCreate, tx: Connection, actor: Actor, nik_hasher: NationalIdHasher
-    ) -> ParticipantDetail:
+    ) -> Response[ParticipantDetail]:
         """Enrol an accepted participant; the scheme's training balance is credited as a `grant` ledger
         entry. The NIK is stored only as a keyed hash and never returned."""
-        return await participants.enrol(tx, actor, nik_hasher, data)
+        participant = await participants.enrol(tx, actor, nik_hasher, data)
+        return created(participant, f"/v1/programme/participants/{participant.id}")
 
     @get("/", operation_id="listParticipants", summary="List participants", **requires(SCOPE))
     async def index(self, conn: Connection, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[Participant]:
@@ -88,12 +90,15 @@ class ParticipantController(Controller):
         `participant_revoked`, `course_not_on_sale`, `course_already_purchased`, `active_training_exists`,
         `schedule_full`, `insufficient_balance`."""
         return await idempotency.run(
-            lambda: vouchers.purchase(tx, actor, codes, participant_id, data, clock), status_code=201
+            lambda: vouchers.purchase(tx, actor, codes, participant_id, data, clock),
+            status_code=201,
+            location=lambda voucher: f"/v1/programme/vouchers/{voucher['code']}",
         )
 
     @post(
         "/{participant_id:str}/freeze",
         operation_id="freezeParticipant",
+        status_code=200,
         summary="Freeze",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -104,6 +109,7 @@ class ParticipantController(Controller):
     @post(
         "/{participant_id:str}/unfreeze",
         operation_id="unfreezeParticipant",
+        status_code=200,
         summary="Unfreeze",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -113,7 +119,13 @@ class ParticipantController(Controller):
         """End an investigation."""
         return await participants.change_status(tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason)
 
-    @post("/{participant_id:str}/review", operation_id="recordReview", summary="Record the review", **requires(SCOPE))
+    @post(
+        "/{participant_id:str}/review",
+        operation_id="recordReview",
+        status_code=200,
+        summary="Record the review",
+        **requires(SCOPE),
+    )
     async def review(self, participant_id: str, tx: Connection, actor: Actor) -> ParticipantDetail:
         """The participant reviewed their training. With a completed, certified enrollment this makes them
         eligible for the scheme's incentive, exactly once (event `participant.incentive_eligible`)."""
@@ -133,6 +145,7 @@ class ProgrammeVoucherController(Controller):
     @post(
         "/{code:str}/cancel",
         operation_id="cancelVoucher",
+        status_code=200,
         summary="Cancel a voucher",
         **requires(SCOPE, errors=[InvalidStateTransition, VoucherCancelled]),
     )
@@ -150,12 +163,13 @@ class ProgrammeVoucherController(Controller):
         canonical = codes.parse(code)
         reason = data.reason if data else None
         return await idempotency.run(
-            lambda: vouchers.cancel(tx, actor, canonical, reason, wall_clock()), status_code=201
+            lambda: vouchers.cancel(tx, actor, canonical, reason, wall_clock()), status_code=200
         )
 
     @post(
         "/{code:str}/flag-fraud",
         operation_id="flagVoucherFraud",
+        status_code=200,
         summary="Flag fraud",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )

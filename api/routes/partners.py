@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
 from api.auth.access import RevocationList, requires
@@ -12,6 +12,7 @@ from api.auth.client_secrets import SecretHasher
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.responses import created
 from api.schemas.common import Page
 from api.schemas.compatibility import IntegrationKeyCreate, IntegrationKeyIssued
 from api.schemas.partners import Client, ClientCreate, ClientWithSecret, Partner, PartnerCreate, StatusChange
@@ -28,9 +29,10 @@ class PartnerController(Controller):
     tags = ["programme: partners"]
 
     @post("/", operation_id="createPartner", summary="Onboard a partner", **requires(SCOPE))
-    async def create(self, data: PartnerCreate, tx: Connection, actor: Actor) -> Partner:
+    async def create(self, data: PartnerCreate, tx: Connection, actor: Actor) -> Response[Partner]:
         """Create a partner (due diligence happened outside the API); it starts `active`, with no clients."""
-        return await partners.create_partner(tx, actor, data)
+        partner = await partners.create_partner(tx, actor, data)
+        return created(partner, f"/v1/programme/partners/{partner.id}")
 
     @get("/", operation_id="listPartners", summary="List partners", **requires(SCOPE))
     async def index(self, conn: Connection, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[Partner]:
@@ -45,6 +47,7 @@ class PartnerController(Controller):
     @post(
         "/{partner_id:str}/suspend",
         operation_id="suspendPartner",
+        status_code=200,
         summary="Suspend",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -65,6 +68,7 @@ class PartnerController(Controller):
     @post(
         "/{partner_id:str}/reinstate",
         operation_id="reinstatePartner",
+        status_code=200,
         summary="Reinstate",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -95,10 +99,11 @@ class PartnerController(Controller):
         actor: Actor,
         hasher: SecretHasher,
         settings: Settings,
-    ) -> ClientWithSecret:
+    ) -> Response[ClientWithSecret]:
         """A new OAuth client for the partner, with an environment and a subset of the partner scopes
         (never `programme:*`). The `client_secret` is in this response only; we keep just its hash."""
-        return await clients.create_client(tx, actor, hasher, partner_id, data, app_env=settings.app_env)
+        client = await clients.create_client(tx, actor, hasher, partner_id, data, app_env=settings.app_env)
+        return created(client, f"/v1/programme/clients/{client.client_id}")
 
     @post(
         "/{partner_id:str}/integration-keys",
@@ -147,9 +152,15 @@ class ClientController(Controller):
         """OAuth clients (never their secrets), optionally of one partner."""
         return await clients.list_clients(conn, partner_id, limit, cursor)
 
+    @get("/{client_id:str}", operation_id="getClient", summary="Show a client", **requires(SCOPE))
+    async def show(self, client_id: str, conn: Connection) -> Client:
+        """One OAuth client (never its secret): status, scopes, environment, secret rotation grace."""
+        return await clients.get_client(conn, client_id)
+
     @post(
         "/{client_id:str}/rotate-secret",
         operation_id="rotateClientSecret",
+        status_code=200,
         summary="Rotate",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
@@ -164,6 +175,7 @@ class ClientController(Controller):
     @post(
         "/{client_id:str}/disable",
         operation_id="disableClient",
+        status_code=200,
         summary="Disable",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )

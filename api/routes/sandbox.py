@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 
 from api.auth.access import requires
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
+from api.http.responses import created
 from api.schemas.courses import CourseDetail
 from api.schemas.sandbox import (
     ClockAdvance,
     ClockState,
+    ResetOptions,
     ResetReport,
     TestParticipant,
     TestParticipantCreate,
@@ -51,10 +53,21 @@ class SandboxController(Controller):
         nik_hasher: NationalIdHasher,
         clock: Clock,
         data: TestParticipantCreate | None = None,
-    ) -> TestParticipant:
+    ) -> Response[TestParticipant]:
         """A fictitious participant with the full balance of the chosen scheme (default 2024)."""
         scheme = data.scheme if data else "2024"
-        return await sandbox.create_test_participant(tx, actor, nik_hasher, clock, partner_id, scheme)
+        participant = await sandbox.create_test_participant(tx, actor, nik_hasher, clock, partner_id, scheme)
+        return created(participant, f"/v1/sandbox/participants/{participant.id}")
+
+    @get(
+        "/participants/{participant_id:str}",
+        operation_id="getTestParticipant",
+        summary="Show a test participant",
+        **requires(SCOPE),
+    )
+    async def show_participant(self, participant_id: str, conn: Connection, partner_id: str) -> TestParticipant:
+        """One of your test participants with its balance and status (another partner's is 404)."""
+        return await sandbox.get_test_participant(conn, partner_id, participant_id)
 
     @post(
         "/vouchers",
@@ -83,15 +96,17 @@ class SandboxController(Controller):
         nik_hasher: NationalIdHasher,
         codes: CodeFormat,
         clock: Clock,
-    ) -> ProgrammeVoucher:
+    ) -> Response[ProgrammeVoucher]:
         """Sell one of your approved courses (with `schedule_id` for scheduled formats) to one of your test
         participants (a new one when `participant_id` is left out). The same purchase rules apply; the
         voucher `code` (SBX-…) is what you redeem next."""
-        return await sandbox.sell_test_voucher(tx, actor, nik_hasher, codes, clock, partner_id, data)
+        voucher = await sandbox.sell_test_voucher(tx, actor, nik_hasher, codes, clock, partner_id, data)
+        return created(voucher, f"/v1/vouchers/{voucher.code}")
 
     @post(
         "/courses/{course_id:str}/approve",
         operation_id="selfApproveCourse",
+        status_code=200,
         summary="Approve my course instantly",
         **requires(SCOPE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
@@ -111,9 +126,10 @@ class SandboxController(Controller):
     async def advance(
         self, data: ClockAdvance, tx: Connection, actor: Actor, partner_id: str, clock: Clock
     ) -> ClockState:
-        """Move your clock forward by `seconds`. Vouchers that are now past expiry expire at once, with the
-        test participant refunded (the worker does the same on its next sweep)."""
-        return await sandbox.advance_clock(tx, actor, clock, partner_id, data.seconds)
+        """Move your clock forward by `seconds`, or to the instant `to` (give exactly one; the clock never goes
+        back). Vouchers that are now past expiry expire at once, with the test participant refunded (the worker
+        does the same on its next sweep)."""
+        return await sandbox.advance_clock(tx, actor, clock, partner_id, data)
 
     @post(
         "/reset",
@@ -122,6 +138,10 @@ class SandboxController(Controller):
         status_code=200,
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
-    async def reset(self, tx: Connection, actor: Actor, partner_id: str) -> ResetReport:
-        """Delete your courses, their vouchers and progress, your test participants, events and clock."""
-        return await sandbox.reset(tx, actor, partner_id)
+    async def reset(
+        self, tx: Connection, actor: Actor, partner_id: str, data: ResetOptions | None = None
+    ) -> ResetReport:
+        """Delete your courses, their vouchers and progress, your test participants, events and clock. The demo
+        courses seeded at start stay, with every seat free again, unless you send `{"seeded_courses": true}`."""
+        seeded = data.seeded_courses if data else False
+        return await sandbox.reset(tx, actor, partner_id, seeded_courses=seeded)

@@ -1,14 +1,17 @@
-"""Partner schedule endpoints of a scheduled course: add and list. Scopes courses:read/write."""
+"""Partner schedule endpoints of a scheduled course: add, list and show. Scopes courses:read/write."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.responses import created
 from api.routes.courses import READ, WRITE
+from api.schemas.common import Page
 from api.schemas.courses import Schedule, ScheduleCreate
 from api.services import schedules, schemes
 from api.services.audit import Actor
@@ -29,13 +32,21 @@ class ScheduleController(Controller):
     )
     async def add(
         self, course_id: str, data: ScheduleCreate, tx: Connection, actor: Actor, partner_id: str, now: datetime
-    ) -> Schedule:
+    ) -> Response[Schedule]:
         """A schedule (start, end, capacity, location or meeting link, sessions 1..n) for a webinar, offline
         or blended course. Daily hour caps, webinar capacity and session bounds are checked."""
         scheme = await schemes.default_scheme(tx)
-        return await schedules.add_schedule(tx, actor, partner_id, course_id, data, scheme, now)
+        schedule = await schedules.add_schedule(tx, actor, partner_id, course_id, data, scheme, now)
+        return created(schedule, f"/v1/courses/{course_id}/schedules/{schedule.id}")
 
     @get("/", operation_id="listSchedules", summary="List schedules", **requires(READ))
-    async def index(self, course_id: str, conn: Connection, partner_id: str) -> list[Schedule]:
-        """The course's schedules with the seats left."""
-        return await schedules.list_schedules(conn, partner_id, course_id)
+    async def index(
+        self, course_id: str, conn: Connection, partner_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    ) -> Page[Schedule]:
+        """The course's schedules with the seats left, earliest start first, cursor-paginated."""
+        return await schedules.page_of_schedules(conn, partner_id, course_id, limit, cursor)
+
+    @get("/{schedule_id:str}", operation_id="getSchedule", summary="Show a schedule", **requires(READ))
+    async def show(self, course_id: str, schedule_id: str, conn: Connection, partner_id: str) -> Schedule:
+        """One schedule of your course with the seats left (where `addSchedule`'s `Location` points)."""
+        return await schedules.get_schedule(conn, partner_id, course_id, schedule_id)

@@ -25,6 +25,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
     VoucherVoidNotAllowed,
 )
 
@@ -58,6 +59,8 @@ class VoucherController(Controller):
                 VoucherAlreadyRedeemed,
                 VoucherExpired,
                 VoucherCancelled,
+                VoucherFraudulent,
+                VoucherFraudulent,
                 RedemptionWindowClosed,
                 LearnerAlreadyEnrolled,
                 ParticipantFrozen,
@@ -73,7 +76,8 @@ class VoucherController(Controller):
         or retried calls produce one redemption; a retry with the same `Idempotency-Key` gets the same answer.
         Self-paced vouchers redeem until they expire; scheduled ones from 1 hour before to 1 hour after the
         schedule starts. Refusals: `voucher_already_redeemed`, `voucher_expired`, `voucher_cancelled`,
-        `redemption_window_closed`, `learner_already_enrolled`, `participant_frozen`, `course_not_on_sale`."""
+        `voucher_fraudulent`, `redemption_window_closed`, `learner_already_enrolled`, `participant_frozen`,
+        `participant_revoked`, `course_not_on_sale` (each explained in docs/errors.md)."""
         # The busiest write: it takes its caller, codes and clock straight from the request and the app rather
         # than as injected dependencies like `void` below: each dependency resolved in a batch with another costs
         # a task group (see api/http/idempotency.py provide_idempotency), measurable on this endpoint alone.
@@ -86,6 +90,7 @@ class VoucherController(Controller):
         return await idempotency.run(
             lambda: vouchers.redeem(tx, actor, partner_id, canonical, data.learner_ref, now),
             status_code=201,
+            location=lambda enrollment: f"/v1/enrollments/{enrollment['id']}",
         )
 
     @post(

@@ -39,10 +39,20 @@ class Verification(msgspec.Struct, kw_only=True):
     number: str
     course_id: str
     course_title: str
+    partner_id: str
     partner_name: str
     participant_name_masked: str
     completed_at: datetime
     issued_at: datetime
     revoked_at: datetime | None
     credential: str
+    """Compact JWS of the public Open Badges 3.0 credential: the earner only as a salted `identityHash`."""
     jwks_uri: str
+
+
+class IssuerProfile(msgspec.Struct, kw_only=True):
+    """An Open Badges 3.0 issuer Profile: what a credential's `issuer.id` resolves to."""
+
+    id: str
+    type: list[str]
+    name: str

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
-from api.schemas.common import RequestBody
+from api.schemas.common import Instant, RequestBody
 from api.schemas.participants import SchemeCode
 
 
@@ -27,14 +27,38 @@ class TestParticipant(msgspec.Struct, kw_only=True):
     balance: int
 
 
+# Magic sandbox inputs: each arranges the state that makes a redemption (or this sale) answer with that code.
+Scenario = Literal["voucher_expired", "voucher_cancelled", "voucher_fraudulent", "participant_frozen", "schedule_full"]
+
+
 class TestVoucherCreate(RequestBody):
     course_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     schedule_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     participant_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    scenario: Annotated[
+        Scenario | None,
+        msgspec.Meta(
+            description="Sandbox magic: the refusal to set up. `voucher_expired`, `voucher_cancelled`, "
+            "`voucher_fraudulent`, `participant_frozen`: the voucher is sold, then put in that state, so redeeming "
+            "it answers 409 with that code. `schedule_full`: this sale itself answers 409 `schedule_full` "
+            "(nothing changes)."
+        ),
+    ] = None
+
+
+MAX_ADVANCE_SECONDS = 400 * 24 * 3600
 
 
 class ClockAdvance(RequestBody):
-    seconds: Annotated[int, msgspec.Meta(ge=1, le=400 * 24 * 3600, examples=[31 * 24 * 3600])]
+    """Exactly one of `seconds` (move forward by) and `to` (move forward to this instant)."""
+
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=MAX_ADVANCE_SECONDS, examples=[31 * 24 * 3600])] | None = None
+    to: Annotated[Instant, msgspec.Meta(examples=["2026-12-24T09:00:00Z"])] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.seconds is None) == (self.to is None):
+            raise ValueError("give exactly one of `seconds` and `to`")
 
 
 class ClockState(msgspec.Struct, kw_only=True):
@@ -43,7 +67,16 @@ class ClockState(msgspec.Struct, kw_only=True):
     expired_vouchers: int = 0
 
 
+class ResetOptions(RequestBody):
+    seeded_courses: Annotated[
+        bool, msgspec.Meta(description="Also delete the demo courses seeded at start (kept by default).")
+    ] = False
+
+
 class ResetReport(msgspec.Struct, kw_only=True):
+    """What was deleted; `kept_courses` counts the seeded demo courses that stayed."""
+
     courses: int
     vouchers: int
     participants: int
+    kept_courses: int = 0

@@ -24,6 +24,14 @@ class MaskedParticipant(msgspec.Struct, kw_only=True):
     name_masked: str
 
 
+class RedemptionWindow(msgspec.Struct, kw_only=True):
+    """When the voucher may be redeemed, both instants included: from the sale to `expires_at` (self-paced), or
+    from 1 hour before to 1 hour after the schedule starts (scheduled formats; the scheme sets the hours)."""
+
+    opens_at: datetime
+    closes_at: datetime
+
+
 class Voucher(msgspec.Struct, kw_only=True):
     code: str
     status: str
@@ -33,6 +41,7 @@ class Voucher(msgspec.Struct, kw_only=True):
     sold_at: datetime
     expires_at: datetime
     redeemed_at: datetime | None
+    redemption_window: RedemptionWindow
     participant: MaskedParticipant
     allowed_actions: list[str]
 

@@ -32,6 +32,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
 RETURNING {CLIENT_COLUMNS}
 """
 SELECT_PARTNER_STATUS_FOR_SHARE = "SELECT status FROM partners WHERE id = $1 FOR SHARE"
+SELECT_CLIENT = f"SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"
 LOCK_CLIENT = f"SELECT {CLIENT_COLUMNS}, secret_hash FROM oauth_clients WHERE client_id = $1 FOR UPDATE"
 ROTATE_SECRET = f"""
 UPDATE oauth_clients
@@ -122,6 +123,13 @@ async def list_clients(conn: Connection, partner_id: str | None, limit: int, cur
     items = [_client(r) for r in await conn.fetch(LIST_CLIENTS, partner_id, *keyset.arguments)]
     page, next_cursor = keyset.split(items, lambda item: (item.created_at, item.client_id))
     return Page(items=list(page), next_cursor=next_cursor)
+
+
+async def get_client(conn: Connection, client_id: str) -> Client:
+    row = await conn.fetchrow(SELECT_CLIENT, client_id)
+    if row is None:
+        raise NotFound("No such client.")
+    return _client(row)
 
 
 async def _lock_client(conn: Connection, client_id: str) -> asyncpg.Record:

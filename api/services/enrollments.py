@@ -5,15 +5,17 @@ complaint was completions that "did not show up" for days). The rules live in do
 here they get their facts, under a row lock on the enrollment.
 
 Every report is the redemption path's pattern: one round trip locks the enrollment and reads everything the
-rules and the response need (its attendance, and the transaction's `now()` that `updated_at` will take); one
-more writes the change, its audit row and its event together (`api/db/sql.py` `together`). The response is
-built from what was read and written, never read back. Lock order: the enrollment, then its voucher.
+rules and the response need (its attendance); one more writes the change, its audit row and its event together
+(`api/db/sql.py` `together`). The response is built from what was read and written, never read back:
+`updated_at` is the partner's `now` (its test clock in the sandbox), passed in and written, not the database's
+`now()`. Lock order: the enrollment, then its voucher.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from uuid import UUID
 
 import msgspec
 
@@ -27,6 +29,7 @@ from api.services import audit, events, schemes
 from api.services.audit import Actor
 from domain import enrollments as rules
 from domain import vouchers as voucher_rules
+from domain.certificates import certificate_id_of
 from domain.errors import NotFound
 from domain.participants import mask_name
 from domain.schemes import Scheme
@@ -70,12 +73,6 @@ class EnrollmentRow(msgspec.Struct, kw_only=True, frozen=True):
         ]
 
 
-class LockedEnrollmentRow(EnrollmentRow, kw_only=True, frozen=True):
-    """An enrollment locked for a report, with the transaction's `now()` (what `updated_at = now()` writes)."""
-
-    transaction_now: datetime
-
-
 class Redemption(msgspec.Struct, kw_only=True, frozen=True):
     """What redeeming a voucher hands over to create its enrollment."""
 
@@ -108,14 +105,14 @@ SELECT_PARTNER_ENROLLMENT = f"SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM} WHER
 INSERT_ENROLLMENT = f"""
 WITH e AS (
     INSERT INTO enrollments (id, voucher_code, partner_id, course_id, schedule_id, participant_id, learner_ref,
-                             redeemed_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                             redeemed_at, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)
     RETURNING *
 )
 SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM.replace("FROM enrollments e", "FROM e", 1)}
 """
 LOCK_PARTNER_ENROLLMENT = f"""
-SELECT {ENROLLMENT_COLUMNS}, now() AS transaction_now {ENROLLMENT_FROM}
+SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM}
  WHERE e.id = $1 AND e.partner_id = $2
    FOR UPDATE OF e
 """
@@ -132,9 +129,10 @@ SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM}
 INSERT_ATTENDANCE = """
 INSERT INTO attendance (enrollment_id, sequence, attended_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
 """
-TOUCH = "UPDATE enrollments SET updated_at = now() WHERE id = $1"
-SET_ASSESSMENT = "UPDATE enrollments SET assessment_score = $2, assessed_at = $3, updated_at = now() WHERE id = $1"
-COMPLETE = "UPDATE enrollments SET status = 'completed', completed_at = $2, updated_at = now() WHERE id = $1"
+# `updated_at` is the partner's now: its test clock in the sandbox, so `updated_since` works in test-clock time.
+TOUCH = "UPDATE enrollments SET updated_at = $2 WHERE id = $1"
+SET_ASSESSMENT = "UPDATE enrollments SET assessment_score = $2, assessed_at = $3, updated_at = $4 WHERE id = $1"
+COMPLETE = "UPDATE enrollments SET status = 'completed', completed_at = $2, updated_at = $3 WHERE id = $1"
 COMPLETE_VOUCHER = "UPDATE vouchers SET status = $2, closed_at = $3, updated_at = now() WHERE code = $1"
 # Each report's writes in one round trip (none reads what another writes; each changes other rows).
 ATTENDANCE_WRITES = together(INSERT_ATTENDANCE, TOUCH, audit.INSERT_AUDIT)
@@ -177,7 +175,7 @@ def _certificate(row: EnrollmentRow) -> CertificateSummary | None:
         return None
     return msgspec.convert(
         {
-            "id": row.certificate_id,
+            "id": certificate_id_of(UUID(row.certificate_id)),
             "number": row.certificate_number,
             "issued_at": row.certificate_issued_at,
             "status": row.certificate_status,
@@ -238,11 +236,11 @@ async def create(
     return view(msgspec.convert(dict(row), EnrollmentRow), scheme, now)
 
 
-async def _locked(conn: Connection, partner_id: str, enrollment_id: str) -> LockedEnrollmentRow:
+async def _locked(conn: Connection, partner_id: str, enrollment_id: str) -> EnrollmentRow:
     row = await conn.fetchrow(LOCK_PARTNER_ENROLLMENT, enrollment_id, partner_id)
     if row is None:
         raise NotFound("No such enrollment.")
-    return msgspec.convert(dict(row), LockedEnrollmentRow)
+    return msgspec.convert(dict(row), EnrollmentRow)
 
 
 async def get_for_partner(conn: Connection, partner_id: str, enrollment_id: str, now: datetime) -> Enrollment:
@@ -294,7 +292,7 @@ async def record_attendance(
         await conn.execute(
             ATTENDANCE_WRITES,
             *(enrollment_id, sequence, attended_at),
-            enrollment_id,
+            *(enrollment_id, now),
             *audit.arguments(
                 actor,
                 "enrollment.attendance_recorded",
@@ -311,7 +309,7 @@ async def record_attendance(
             row,
             attended_sequences=[a.sequence for a in attended],
             attended_times=[a.attended_at for a in attended],
-            updated_at=row.transaction_now,
+            updated_at=now,
         )
     return view(row, scheme, now)
 
@@ -331,7 +329,7 @@ async def record_assessment(
     rules.check_assessment(facts_of(row), score, assessed_at, now)
     await conn.execute(
         ASSESSMENT_WRITES,
-        *(enrollment_id, score, assessed_at),
+        *(enrollment_id, score, assessed_at, now),
         *audit.arguments(
             actor,
             "enrollment.assessment_recorded",
@@ -342,7 +340,7 @@ async def record_assessment(
         ),
     )
     assessed = msgspec.structs.replace(
-        row, assessment_score=score, assessed_at=assessed_at.astimezone(UTC), updated_at=row.transaction_now
+        row, assessment_score=score, assessed_at=assessed_at.astimezone(UTC), updated_at=now
     )
     return view(assessed, scheme, now)
 
@@ -361,12 +359,12 @@ async def complete(
         row,
         status=rules.EnrollmentStatus.COMPLETED,
         completed_at=completed_at.astimezone(UTC),
-        updated_at=row.transaction_now,
+        updated_at=now,
     )
     completed = view(completed_row, scheme, now)
     await conn.execute(
         COMPLETION_WRITES,
-        *(enrollment_id, completed_at),
+        *(enrollment_id, completed_at, now),
         *(row.voucher_code, voucher_status.value, completed_at),
         *audit.arguments(
             actor, "enrollment.completed", "enrollment", enrollment_id, after={"completed_at": completed_at}

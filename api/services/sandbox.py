@@ -6,7 +6,9 @@ waiting (for the programme's curators, for buyers, for days to pass).
 
 from __future__ import annotations
 
+import math
 import secrets
+from datetime import timedelta
 
 import msgspec
 
@@ -14,19 +16,32 @@ from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
 from api.schemas.participants import ParticipantCreate, SchemeCode
-from api.schemas.sandbox import ClockState, ResetReport, TestParticipant, TestVoucherCreate
+from api.schemas.sandbox import (
+    MAX_ADVANCE_SECONDS,
+    ClockAdvance,
+    ClockState,
+    ResetReport,
+    Scenario,
+    TestParticipant,
+    TestVoucherCreate,
+)
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
 from api.services import audit, courses, curation, participants, vouchers
 from api.services.audit import Actor
 from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
 from domain import courses as course_rules
-from domain.errors import InvalidStateTransition, NotFound
+from domain.enrollments import iso_instant
+from domain.errors import FieldProblem, InvalidStateTransition, NotFound, ValidationFailed
+from domain.participants import ParticipantAction
 
+SEED_ACTOR = "demo-seed"  # the actor id of the demo catalogue seed (api/jobs/bootstrap.py)
 TEST_NAMES = ("Dewi Lestari", "Agus Pratama", "Rina Wulandari", "Budi Santoso", "Siti Rahmawati", "Eko Saputra")
 OWN_COURSE = "SELECT status FROM courses WHERE id = $1 AND partner_id = $2"
 OWN_TEST_PARTICIPANT = "SELECT 1 FROM participants WHERE id = $1 AND sandbox_partner_id = $2"
 EXPIRY_BATCH = 500
+FILL_SCHEDULE = "UPDATE schedules SET seats_sold = capacity WHERE id = $1 AND course_id = $2"
+EXPIRE_NOW = "UPDATE vouchers SET expires_at = sold_at WHERE code = $1 AND status = 'sold'"
 # Vouchers that tie this partner's data to someone else's: its courses bought by participants it does not own,
 # or its test participants holding another partner's course (refused at sale since issue 13; older data may).
 FOREIGN_VOUCHERS = """
@@ -65,12 +80,15 @@ RESET = [
     ),
     ("vouchers", "DELETE FROM vouchers WHERE code IN (SELECT code FROM reset_codes)"),
     ("participants", "DELETE FROM participants WHERE sandbox_partner_id = $1"),
-    ("schedules", "DELETE FROM schedules WHERE partner_id = $1"),
+    # The seeded demo courses ($2) stay unless asked: ids in a developer's notes keep working.
+    ("schedules", "DELETE FROM schedules WHERE partner_id = $1 AND course_id <> all($2::text[])"),
+    ("seats", "UPDATE schedules SET seats_sold = 0 WHERE partner_id = $1 AND seats_sold > 0"),
     (
         "curation",
-        "DELETE FROM course_curation_events WHERE course_id IN (SELECT id FROM courses WHERE partner_id = $1)",
+        """DELETE FROM course_curation_events
+        WHERE course_id IN (SELECT id FROM courses WHERE partner_id = $1) AND course_id <> all($2::text[])""",
     ),
-    ("courses", "DELETE FROM courses WHERE partner_id = $1"),
+    ("courses", "DELETE FROM courses WHERE partner_id = $1 AND id <> all($2::text[])"),
     ("events", "DELETE FROM events WHERE partner_id = $1"),
     ("clock", "DELETE FROM sandbox_clocks WHERE partner_id = $1"),
 ]
@@ -98,6 +116,13 @@ async def create_test_participant(
     return _test_participant(detail)
 
 
+async def get_test_participant(conn: Connection, partner_id: str, participant_id: str) -> TestParticipant:
+    """One of this partner's test participants; anyone else's participant is 404."""
+    if await conn.fetchval(OWN_TEST_PARTICIPANT, participant_id, partner_id) is None:
+        raise NotFound("No such test participant.")
+    return _test_participant(await participants.get_participant(conn, participant_id))
+
+
 async def sell_test_voucher(
     conn: Connection,
     actor: Actor,
@@ -116,7 +141,36 @@ async def sell_test_voucher(
     elif await conn.fetchval(OWN_TEST_PARTICIPANT, participant_id, partner_id) is None:
         raise NotFound("No such test participant.")
     purchase = PurchaseCreate(course_id=body.course_id, schedule_id=body.schedule_id)
-    return await vouchers.purchase(conn, actor, codes, participant_id, purchase, clock)
+    if body.scenario == "schedule_full":
+        if body.schedule_id is None:
+            problem = "required with the `schedule_full` scenario"
+            raise ValidationFailed(f"schedule_id is {problem}.", problems=(FieldProblem("schedule_id", problem),))
+        # Every seat taken, inside this request's transaction: the sale's refusal rolls it back with the rest.
+        await conn.execute(FILL_SCHEDULE, body.schedule_id, body.course_id)
+    voucher = await vouchers.purchase(conn, actor, codes, participant_id, purchase, clock)
+    if body.scenario is None:
+        return voucher
+    return await _arrange(conn, actor, clock, partner_id, voucher, body.scenario)
+
+
+async def _arrange(
+    conn: Connection, actor: Actor, clock: Clock, partner_id: str, voucher: ProgrammeVoucher, scenario: Scenario
+) -> ProgrammeVoucher:
+    """Put a freshly sold test voucher in the state `scenario` names, through the same services as ever."""
+    now = await clock.now(conn, partner_id)
+    reason = f"sandbox scenario {scenario}"
+    if scenario == "voucher_expired":
+        await conn.execute(EXPIRE_NOW, voucher.code)
+        await vouchers.expire_due(
+            conn, actor, wall_clock() + timedelta(seconds=1), EXPIRY_BATCH, test_clocks=True, partner_id=partner_id
+        )
+    elif scenario == "voucher_cancelled":
+        await vouchers.void(conn, actor, partner_id, voucher.code, now)
+    elif scenario == "voucher_fraudulent":
+        await vouchers.flag_fraud(conn, actor, voucher.code, reason, now)
+    elif scenario == "participant_frozen":
+        await participants.change_status(conn, actor, voucher.participant_id, ParticipantAction.FREEZE, reason)
+    return await vouchers.get_for_programme(conn, voucher.code, now)
 
 
 async def self_approve(conn: Connection, actor: Actor, partner_id: str, course_id: str) -> CourseDetail:
@@ -134,8 +188,19 @@ async def clock_state(conn: Connection, clock: Clock, partner_id: str) -> ClockS
     return ClockState(now=wall_clock() + offset, offset_seconds=int(offset.total_seconds()))
 
 
-async def advance_clock(conn: Connection, actor: Actor, clock: Clock, partner_id: str, seconds: int) -> ClockState:
-    """Move the partner's test clock forward; vouchers that are now past expiry expire at once (refunded)."""
+async def advance_clock(
+    conn: Connection, actor: Actor, clock: Clock, partner_id: str, body: ClockAdvance
+) -> ClockState:
+    """Move the partner's test clock forward (by seconds, or to an instant); vouchers that are now past expiry
+    expire at once (refunded)."""
+    seconds = body.seconds
+    if body.to is not None:
+        current = await clock.now(conn, partner_id)
+        seconds = math.ceil((body.to - current).total_seconds())
+        if seconds < 1 or seconds > MAX_ADVANCE_SECONDS:
+            problem = f"must be after the test clock's now ({iso_instant(current)}) and at most 400 days ahead"
+            raise ValidationFailed(f"`to` {problem}.", problems=(FieldProblem("to", problem),))
+    assert seconds is not None
     now = await clock.advance(conn, partner_id, seconds)
     expired = 0
     while True:
@@ -151,21 +216,35 @@ async def advance_clock(conn: Connection, actor: Actor, clock: Clock, partner_id
     return ClockState(now=now, offset_seconds=int(offset.total_seconds()), expired_vouchers=expired)
 
 
-async def reset(conn: Connection, actor: Actor, partner_id: str) -> ResetReport:
-    """Delete this partner's sandbox data: its courses, their vouchers and progress, its test participants."""
+SEEDED_COURSES = """
+SELECT entity_id FROM audit_log
+ WHERE actor_type = 'system' AND actor_id = $2 AND action = 'course.created' AND entity_type = 'course'
+   AND entity_id IN (SELECT id FROM courses WHERE partner_id = $1)
+"""
+
+
+async def reset(conn: Connection, actor: Actor, partner_id: str, *, seeded_courses: bool = False) -> ResetReport:
+    """Delete this partner's sandbox data: its courses, their vouchers and progress, its test participants.
+
+    The demo courses seeded at start stay (with every seat free again) unless `seeded_courses` says to delete them.
+    """
     if await conn.fetchval(FOREIGN_VOUCHERS, partner_id):
         raise InvalidStateTransition(
             "Vouchers tie your sandbox data to participants or courses that are not yours; a reset only deletes"
             " your own test data."
         )
+    kept = [] if seeded_courses else [r["entity_id"] for r in await conn.fetch(SEEDED_COURSES, partner_id, SEED_ACTOR)]
     report = ResetReport(
-        courses=await conn.fetchval("SELECT count(*) FROM courses WHERE partner_id = $1", partner_id),
+        courses=await conn.fetchval("SELECT count(*) FROM courses WHERE partner_id = $1", partner_id) - len(kept),
+        kept_courses=len(kept),
         vouchers=await conn.fetchval("SELECT count(*) FROM vouchers WHERE partner_id = $1", partner_id),
         participants=await conn.fetchval("SELECT count(*) FROM participants WHERE sandbox_partner_id = $1", partner_id),
     )
     await conn.execute("SET LOCAL prakerja.sandbox_reset = 'on'")
     for _, statement in RESET:
-        if "$1" in statement:
+        if "$2" in statement:
+            await conn.execute(statement, partner_id, kept)
+        elif "$1" in statement:
             await conn.execute(statement, partner_id)
         else:
             await conn.execute(statement)

@@ -10,10 +10,13 @@ import msgspec
 
 from api.db.identifiers import new_id
 from api.http.dependencies import Connection
+from api.http.pagination import Keyset
+from api.schemas.common import Page
 from api.schemas.courses import Schedule, ScheduleCreate
 from api.services import audit, courses
 from api.services.audit import Actor
 from domain import courses as rules
+from domain.errors import NotFound
 from domain.schemes import Scheme
 
 SCHEDULE_COLUMNS = (
@@ -25,6 +28,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
 RETURNING {SCHEDULE_COLUMNS}
 """
 LIST_SCHEDULES = f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE course_id = $1 ORDER BY starts_at, id"
+PAGE_OF_SCHEDULES = f"""
+SELECT {SCHEDULE_COLUMNS} FROM schedules
+ WHERE course_id = $1 AND ($2::timestamptz IS NULL OR (starts_at, id) > ($2, $3))
+ ORDER BY starts_at, id
+ LIMIT $4
+"""
+SELECT_SCHEDULE = f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = $1 AND course_id = $2"
 LIST_OPEN_SCHEDULES = f"""
 SELECT {SCHEDULE_COLUMNS} FROM schedules
  WHERE course_id = $1 AND starts_at > $2 AND seats_sold < capacity
@@ -81,9 +91,29 @@ async def add_schedule(
 
 
 async def list_schedules(conn: Connection, partner_id: str, course_id: str) -> list[Schedule]:
-    """Every schedule of one of the partner's courses, with the seats left."""
+    """Every schedule of one of the partner's courses, with the seats left (for the programme's review)."""
     await courses.own(conn, partner_id, course_id, lock=False)
     return [decoded(r) for r in await conn.fetch(LIST_SCHEDULES, course_id)]
+
+
+async def page_of_schedules(
+    conn: Connection, partner_id: str, course_id: str, limit: int, cursor: str | None
+) -> Page[Schedule]:
+    """One page of the schedules of the partner's course, earliest start first."""
+    await courses.own(conn, partner_id, course_id, lock=False)
+    keyset = Keyset.of(cursor, limit)
+    rows = [decoded(r) for r in await conn.fetch(PAGE_OF_SCHEDULES, course_id, *keyset.arguments)]
+    items, next_cursor = keyset.split(rows, lambda schedule: (schedule.starts_at, schedule.id))
+    return Page(items=list(items), next_cursor=next_cursor)
+
+
+async def get_schedule(conn: Connection, partner_id: str, course_id: str, schedule_id: str) -> Schedule:
+    """One schedule of the partner's course; another partner's is 404."""
+    await courses.own(conn, partner_id, course_id, lock=False)
+    row = await conn.fetchrow(SELECT_SCHEDULE, schedule_id, course_id)
+    if row is None:
+        raise NotFound("No such schedule.")
+    return decoded(row)
 
 
 async def open_schedules(conn: Connection, course_id: str, now: datetime) -> list[Schedule]:

@@ -17,7 +17,7 @@ import msgspec
 from api.db.sql import together
 from api.http.dependencies import Connection
 from api.schemas.enrollments import Enrollment
-from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, Voucher
+from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, RedemptionWindow, Voucher
 from api.services import audit, enrollments, events, ledger, participants, schemes
 from api.services.audit import Actor
 from api.services.clock import Clock
@@ -186,6 +186,14 @@ def _redemption_facts(row: VoucherRow, scheme: Scheme, now: datetime) -> dict[st
     }
 
 
+def _window(row: VoucherRow, scheme: Scheme) -> RedemptionWindow:
+    """When the voucher may be redeemed: until expiry when self-paced, around the schedule's start otherwise."""
+    if row.course_format == course_rules.CourseFormat.SELF_PACED or row.schedule_starts_at is None:
+        return RedemptionWindow(opens_at=row.sold_at, closes_at=row.expires_at)
+    opens_at, closes_at = rules.redemption_window(row.schedule_starts_at, scheme)
+    return RedemptionWindow(opens_at=opens_at, closes_at=closes_at)
+
+
 def _voucher(row: VoucherRow, scheme: Scheme, now: datetime) -> Voucher:
     return Voucher(
         code=row.code,
@@ -196,6 +204,7 @@ def _voucher(row: VoucherRow, scheme: Scheme, now: datetime) -> Voucher:
         sold_at=row.sold_at,
         expires_at=row.expires_at,
         redeemed_at=row.redeemed_at,
+        redemption_window=_window(row, scheme),
         participant=MaskedParticipant(name_masked=mask_name(row.participant_name)),
         allowed_actions=rules.allowed_actions(**_redemption_facts(row, scheme, now)),
     )

@@ -155,7 +155,7 @@ async def test_rejected_revision_keeps_the_approved_terms(
     rejected = await client.post(
         f"{CURATION}/{course['id']}/reject", json={"reasons": ["Hours not justified"]}, headers=programme.headers
     )
-    assert rejected.status_code == 201
+    assert rejected.status_code == 200
     assert rejected.json()["hours"] == 15
     assert rejected.json()["status"] == "approved"
     assert rejected.json()["pending_revision"] is None
@@ -275,9 +275,11 @@ async def test_schedules_are_checked_and_listed(client: Client, partner_a: Crede
     created = await client.post(url, json=schedule_body(capacity=150), headers=partner_a.headers)
     assert created.status_code == 201, created.text
     schedule = created.json()
+    assert created.headers["location"] == f"{url}/{schedule['id']}"
+    assert (await client.get(created.headers["location"], headers=partner_a.headers)).json() == schedule
     assert schedule["seats_left"] == 150
     assert [s["sequence"] for s in schedule["sessions"]] == [1, 2, 3, 4, 5]
-    assert (await client.get(url, headers=partner_a.headers)).json() == [schedule]
+    assert (await client.get(url, headers=partner_a.headers)).json() == {"items": [schedule], "next_cursor": None}
 
 
 async def test_offline_schedule_allows_eight_hours_a_day(client: Client, partner_a: Credentials) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
-
-import pytest
 
 from api.__main__ import openapi_document
 
@@ -15,7 +14,8 @@ API_ERROR_CODES = [
     "invalid_request", "validation_failed", "not_found", "invalid_token", "insufficient_scope", "rate_limited",
     "precondition_failed", "precondition_required", "idempotency_key_required", "idempotency_key_reused",
     "idempotency_request_in_progress", "invalid_state_transition", "course_rule_violated",
-    "voucher_already_redeemed", "voucher_expired", "voucher_cancelled", "voucher_void_not_allowed",
+    "voucher_already_redeemed", "voucher_expired", "voucher_cancelled", "voucher_fraudulent",
+    "voucher_void_not_allowed",
     "redemption_window_closed", "learner_already_enrolled", "participant_frozen", "participant_revoked",
     "insufficient_balance", "active_training_exists", "course_already_purchased", "course_not_on_sale",
     "schedule_full", "attendance_incomplete", "assessment_missing", "completion_too_early", "not_completed",
@@ -80,20 +80,55 @@ def test_money_operations_document_their_rule_violations() -> None:
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+BROWSER_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+    "--virtual-time-budget=15000",
+]  # fmt: skip
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")
+def browse(*arguments: str) -> subprocess.CompletedProcess[str]:
+    # Fails rather than skips: `.ci/run` installs Debian's chromium where it is missing.
+    assert CHROMIUM is not None, "Chromium is not installed: `apt-get install -y chromium` (.ci/run does it)"
+    return subprocess.run(  # noqa: S603
+        [CHROMIUM, *BROWSER_FLAGS, *arguments], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def test_docs_render_in_a_real_browser_without_internet(live_url: str) -> None:
-    assert CHROMIUM is not None
-    result = subprocess.run(  # noqa: S603
-        [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--virtual-time-budget=15000", "--dump-dom", f"{live_url}/docs",
-        ],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    result = browse("--dump-dom", f"{live_url}/docs")
     dom = result.stdout
     assert "swagger-ui" in dom, result.stderr[-2000:]
     for operation in ("redeemVoucher", "issueToken", "searchCatalogue"):
         assert operation in dom, operation
+
+
+def test_docs_screenshots_are_kept_as_artefacts(live_url: str) -> None:
+    """Screenshots of /docs (the overview and the redeem operation, expanded) under tests/artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # The deep link opens the redeem operation and scrolls to it; a tall window keeps it in the frame.
+    shots = {
+        "docs.png": (f"{live_url}/docs", 1400),
+        "docs-redeem.png": (f"{live_url}/docs#/vouchers/redeemVoucher", 6000),
+    }
+    for name, (url, height) in shots.items():
+        target = ARTIFACTS / name
+        target.unlink(missing_ok=True)
+        result = browse(f"--screenshot={target}", f"--window-size=1280,{height}", url)
+        assert target.exists(), result.stderr[-2000:]
+        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert target.stat().st_size > 20_000, f"{name} looks blank"
+
+
+def test_every_redemption_refusal_is_explained_in_docs_errors_md() -> None:
+    spec = openapi_document()
+    redeem = spec["paths"]["/v1/vouchers/{code}/redeem"]["post"]["responses"]
+    refusals = set(re.findall(r"`([a-z_]+)`", redeem["409"]["description"] + redeem["404"]["description"]))
+    refusals -= {"code", "idempotency_request_in_progress"}  # the word itself; a retry timing problem
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    section = guide.split("## Redemption refusals", 1)[1].split("\n## ", 1)[0]
+    explained = set(re.findall(r"^\| `([a-z_]+)` \| (\d{3}) \|", section, flags=re.MULTILINE))
+    assert {code for code, _ in explained} == refusals
+    every_code = set(re.findall(r"^\| `([a-z_]+)` \|", guide, flags=re.MULTILINE))
+    assert set(API_ERROR_CODES) <= every_code

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,20 +114,53 @@ async def test_the_whole_path_to_a_verified_certificate(
     assert certificate["status"] == "valid"
     assert certificate["verification_url"].endswith(f"/v1/certificates/{certificate['id']}/verification")
 
+    assert certificate["id"].startswith("crt_")
+    assert issued.headers["location"] == f"/v1/certificates/{certificate['id']}"
+
     verification = (await client.get(f"/v1/certificates/{certificate['id']}/verification")).json()
     assert verification["status"] == "valid"
     assert verification["participant_name_masked"] == "Budi S."
     assert verification["partner_name"] == "Partner A"
     assert verification["number"] == "CERT-0001"
+    assert verification["jwks_uri"] == "http://testserver.local/.well-known/jwks.json"
 
     # Offline verification with a standard JOSE library and nothing but the published JWKS.
     keys = jwk.KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
     token = jwt.decode(verification["credential"], keys, algorithms=["ES256"])
     credential = token.claims["vc"]
     assert "OpenBadgeCredential" in credential["type"]
-    assert credential["credentialSubject"]["name"] == "Budi Santoso"
     assert credential["credentialSubject"]["licenseNumber"] == "CERT-0001"
     assert credential["issuer"]["name"] == "Partner A"
+    # Public: no more than the masked name; an employer who knows the name can check the salted hash.
+    assert "Santoso" not in json.dumps(verification)
+    [identity] = credential["credentialSubject"]["identifier"]
+    assert identity["hashed"] is True
+    salted = hashlib.sha256(("Budi Santoso" + identity["salt"]).encode()).hexdigest()
+    assert identity["identityHash"] == f"sha256${salted}"
+
+    # The issuer and subject of the credential resolve: the issuer profile and the (masked) verification.
+    issuer_path = credential["issuer"]["id"].removeprefix("http://testserver.local")
+    profile = (await client.get(issuer_path)).json()
+    assert profile == {"id": credential["issuer"]["id"], "type": ["Profile"], "name": "Partner A"}
+    subject_path = credential["credentialSubject"]["id"].removeprefix("http://testserver.local")
+    assert (await client.get(subject_path)).json()["certificate_id"] == certificate["id"]
+
+    # By number: the partner is part of the lookup (numbers are unique per partner only).
+    by_number = await client.get(
+        f"/v1/partners/{partner_a.partner_id}/certificates/verification", params={"number": "CERT-0001"}
+    )
+    assert by_number.status_code == 200, by_number.text
+    assert by_number.json()["certificate_id"] == certificate["id"]
+    missing = await client.get(
+        f"/v1/partners/{partner_a.partner_id}/certificates/verification", params={"number": "CERT-9999"}
+    )
+    assert missing.status_code == 404
+
+    # The issuing partner alone gets the full credential, with the earner's name.
+    mine = await client.get(f"/v1/certificates/{certificate['id']}", headers=partner_a.headers)
+    assert mine.status_code == 200, mine.text
+    full = jwt.decode(mine.json()["credential"], keys, algorithms=["ES256"]).claims["vc"]
+    assert full["credentialSubject"]["name"] == "Budi Santoso"
 
     shown = (await client.get(f"/v1/enrollments/{enrollment['id']}", headers=partner_a.headers)).json()
     assert shown["certificate"]["id"] == certificate["id"]
@@ -290,10 +325,10 @@ async def test_incentive_eligibility_is_recorded_once(
     assert voucher["status"] == "completed"
     participant_id = (await fetch(db_url, "SELECT participant_id FROM enrollments"))[0]["participant_id"]
     review = f"{PARTICIPANTS}/{participant_id}/review"
-    assert (await client.post(review, headers=programme.headers)).status_code == 201
+    assert (await client.post(review, headers=programme.headers)).status_code == 200
     assert await fetch(db_url, "SELECT 1 FROM incentives") == []
     assert (await certify(client, partner_a, enrollment["id"])).status_code == 201
-    assert (await client.post(review, headers=programme.headers)).status_code == 201
+    assert (await client.post(review, headers=programme.headers)).status_code == 200
     rows = await fetch(db_url, "SELECT amount_per_payment, payments FROM incentives")
     assert [(r["amount_per_payment"], r["payments"]) for r in rows] == [(600_000, 1)]
     events = await fetch(db_url, "SELECT data FROM events WHERE type = 'participant.incentive_eligible'")
@@ -320,6 +355,31 @@ async def test_review_and_certificate_at_once_make_one_incentive(
                 headers={**partner_a.headers, **key()},
             ),
         )
-    assert (review.status_code, certificate.status_code) == (201, 201)
+    assert (review.status_code, certificate.status_code) == (200, 201)
     assert len(await fetch(db_url, "SELECT 1 FROM incentives")) == 1
     assert len(await fetch(db_url, "SELECT 1 FROM events WHERE type = 'participant.incentive_eligible'")) == 1
+
+
+async def test_another_partner_cannot_read_my_full_certificate(
+    client: Client, partner_a: Credentials, partner_b: Credentials, enrollment: dict[str, Any], db_url: str
+) -> None:
+    await finish(client, partner_a, db_url, enrollment["id"])
+    certificate = (await certify(client, partner_a, enrollment["id"])).json()
+    assert (await client.get(f"/v1/certificates/{certificate['id']}", headers=partner_b.headers)).status_code == 404
+    other = f"/v1/partners/{partner_b.partner_id}/certificates/verification"
+    assert (await client.get(other, params={"number": "CERT-0001"})).status_code == 404
+
+
+async def test_a_certificate_id_handed_out_as_a_bare_uuid_still_resolves(
+    client: Client, partner_a: Credentials, enrollment: dict[str, Any], db_url: str
+) -> None:
+    await finish(client, partner_a, db_url, enrollment["id"])
+    certificate = (await certify(client, partner_a, enrollment["id"])).json()
+    legacy_id = str(uuid.UUID(certificate["id"].removeprefix("crt_")))
+    verification = await client.get(f"/v1/certificates/{legacy_id}/verification")
+    assert verification.status_code == 200, verification.text
+    assert verification.json()["certificate_id"] == certificate["id"]
+    keys = jwk.KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
+    claims = jwt.decode(verification.json()["credential"], keys, algorithms=["ES256"]).claims
+    assert claims["jti"] == f"urn:uuid:{legacy_id}"
+    assert "Santoso" not in json.dumps(claims)

@@ -76,6 +76,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
     VoucherVoidNotAllowed,
 )
 from domain.participants import ParticipantAction
@@ -475,8 +476,10 @@ class MoneyMachine(RuleBasedStateMachine):
             expected = VoucherAlreadyRedeemed
         elif voucher.status == "expired":
             expected = VoucherExpired
-        elif voucher.status in {"cancelled", "fraudulent"}:
+        elif voucher.status == "cancelled":
             expected = VoucherCancelled
+        elif voucher.status == "fraudulent":
+            expected = VoucherFraudulent
         elif person.status == "frozen":
             expected = ParticipantFrozen
         elif person.status == "revoked":

@@ -196,7 +196,7 @@ async def test_private_key_jwt_bad_assertions_are_refused(
     if variant == "other_key":
         signed = assertion(jwt_client, key=jwk.ECKey.generate_key("P-256", parameters={"kid": "partner-key-1"}))
     elif variant == "long_lifetime":
-        signed = assertion(jwt_client, lifetime=3600)
+        signed = assertion(jwt_client, lifetime=3601)
     elif variant == "wrong_audience":
         signed = assertion(jwt_client, aud="https://elsewhere.example/token")
     else:
@@ -403,7 +403,7 @@ async def test_disabled_client_loses_tokens_and_gets_no_new_ones(
     client: Client, programme: Credentials, partner_a: Credentials
 ) -> None:
     response = await client.post(f"/v1/programme/clients/{partner_a.client_id}/disable", headers=programme.headers)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     assert response.json()["status"] == "disabled"
     assert (await me(client, partner_a.token)).status_code == 401
     again = await request_token(client, partner_a.client_id, partner_a.client_secret)
@@ -447,7 +447,7 @@ async def test_rotation_grace_period_works_and_ends(client: Client, settings: Se
     async with AsyncTestClient(app=asgi_app(replace(settings, secret_rotation_grace_seconds=2))) as short:  # type: ignore[arg-type]
         creds = await onboard_partner(short, programme, "Rotating partner")
         rotated = await short.post(f"/v1/programme/clients/{creds.client_id}/rotate-secret", headers=programme.headers)
-        assert rotated.status_code == 201
+        assert rotated.status_code == 200
         new_secret = rotated.json()["client_secret"]
         assert new_secret != creds.client_secret
         assert rotated.json()["previous_secret_expires_at"] is not None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import asgi_app
+from api.jobs.bootstrap import demo_partner_credentials
 from api.settings import Settings
-from tests.auth import Credentials
+from tests.auth import Credentials, token_for
 from tests.conftest import settings_for
 from tests.factories import course_body, iso, schedule_body, scheduled_course_body
 from tests.money import key, ledger_consistent
@@ -35,7 +37,7 @@ def settings(db_url: str) -> Settings:
 async def my_approved_course(client: Client, partner: Credentials, **overrides: Any) -> dict[str, Any]:
     course = (await client.post("/v1/courses", json=course_body(**overrides), headers=partner.headers)).json()
     approved = await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner.headers)
-    assert approved.status_code == 201, approved.text
+    assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
     body: dict[str, Any] = approved.json()
     return body
@@ -214,7 +216,7 @@ async def test_reset_deletes_my_sandbox_data_only(
     await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
     report = await client.post("/v1/sandbox/reset", headers=partner_a.headers)
     assert report.status_code == 200, report.text
-    assert report.json() == {"courses": 1, "vouchers": 1, "participants": 1}
+    assert report.json() == {"courses": 1, "vouchers": 1, "participants": 1, "kept_courses": 0}
     assert (await client.get("/v1/courses", headers=partner_a.headers)).json()["items"] == []
     assert (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).status_code == 404
     assert (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["offset_seconds"] == 0
@@ -255,3 +257,155 @@ async def test_the_worker_sweep_honours_each_partners_test_clock(
         for code, p in zip(codes, (partner_a, partner_b), strict=True)
     ]
     assert statuses == ["expired", "sold"]
+
+
+async def test_the_clock_advances_to_an_instant_such_as_the_end_of_a_redemption_window(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    sold = await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    assert sold.status_code == 201, sold.text
+    voucher = (await client.get(f"/v1/vouchers/{sold.json()['code']}", headers=partner_a.headers)).json()
+    window = voucher["redemption_window"]
+    assert window == {"opens_at": voucher["sold_at"], "closes_at": voucher["expires_at"]}
+
+    to = datetime.fromisoformat(window["closes_at"]) + timedelta(seconds=1)
+    advanced = await client.post("/v1/sandbox/clock/advance", json={"to": iso(to)}, headers=partner_a.headers)
+    assert advanced.status_code == 200, advanced.text
+    assert datetime.fromisoformat(advanced.json()["now"]) >= to
+    assert advanced.json()["expired_vouchers"] == 1
+
+    back = await client.post("/v1/sandbox/clock/advance", json={"to": voucher["sold_at"]}, headers=partner_a.headers)
+    assert back.status_code == 422
+    assert back.json()["errors"][0]["field"] == "to"
+    both = await client.post(
+        "/v1/sandbox/clock/advance", json={"seconds": 60, "to": iso(to)}, headers=partner_a.headers
+    )
+    assert both.status_code == 422
+    assert "exactly one" in both.json()["errors"][0]["message"]
+
+
+async def test_a_scheduled_voucher_shows_its_one_hour_window(client: Client, partner_a: Credentials) -> None:
+    course = (await client.post("/v1/courses", json=scheduled_course_body(), headers=partner_a.headers)).json()
+    schedule = await client.post(
+        f"/v1/courses/{course['id']}/schedules", json=schedule_body(), headers=partner_a.headers
+    )
+    assert schedule.status_code == 201, schedule.text
+    await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    sold = await client.post(
+        "/v1/sandbox/vouchers",
+        json={"course_id": course["id"], "schedule_id": schedule.json()["id"]},
+        headers=partner_a.headers,
+    )
+    assert sold.status_code == 201, sold.text
+    starts_at = datetime.fromisoformat(schedule.json()["starts_at"])
+    window = sold.json()["redemption_window"]
+    assert datetime.fromisoformat(window["opens_at"]) == starts_at - timedelta(hours=1)
+    assert datetime.fromisoformat(window["closes_at"]) == starts_at + timedelta(hours=1)
+
+
+async def test_reset_keeps_the_seeded_demo_courses_unless_asked(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    demo = await demo_partner_credentials(replace(settings, data_dir=tmp_path))
+    headers = {"Authorization": f"Bearer {await token_for(client, demo.client_id, demo.client_secret)}"}
+    seeded = {c["id"] for c in (await client.get("/v1/courses", headers=headers)).json()["items"]}
+    assert len(seeded) == 4
+    mine = (await client.post("/v1/courses", json=course_body(), headers=headers)).json()
+    self_paced = next(
+        c for c in (await client.get("/v1/courses", headers=headers)).json()["items"] if c["format"] == "self_paced"
+    )
+    sold = await client.post("/v1/sandbox/vouchers", json={"course_id": self_paced["id"]}, headers=headers)
+    assert sold.status_code == 201, sold.text
+
+    report = await client.post("/v1/sandbox/reset", headers=headers)
+    assert report.status_code == 200, report.text
+    assert report.json() == {"courses": 1, "vouchers": 1, "participants": 2, "kept_courses": 4}
+    left = {c["id"] for c in (await client.get("/v1/courses", headers=headers)).json()["items"]}
+    assert left == seeded
+    assert mine["id"] not in left
+
+    everything = await client.post("/v1/sandbox/reset", json={"seeded_courses": True}, headers=headers)
+    assert everything.json()["courses"] == 4
+    assert (await client.get("/v1/courses", headers=headers)).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "scenario", ["voucher_expired", "voucher_cancelled", "voucher_fraudulent", "participant_frozen"]
+)
+async def test_magic_scenarios_make_the_redemption_refuse_with_that_code(
+    client: Client, partner_a: Credentials, scenario: str, db_url: str
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    sold = await client.post(
+        "/v1/sandbox/vouchers", json={"course_id": course["id"], "scenario": scenario}, headers=partner_a.headers
+    )
+    assert sold.status_code == 201, sold.text
+    refused = await client.post(
+        f"/v1/vouchers/{sold.json()['code']}/redeem",
+        json={"learner_ref": "lms-magic"},
+        headers={**partner_a.headers, **key()},
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == scenario
+    await ledger_consistent(db_url)
+
+
+async def test_the_schedule_full_scenario_refuses_the_sale_and_changes_nothing(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = (await client.post("/v1/courses", json=scheduled_course_body(), headers=partner_a.headers)).json()
+    url = f"/v1/courses/{course['id']}/schedules"
+    schedule = (await client.post(url, json=schedule_body(), headers=partner_a.headers)).json()
+    await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    body = {"course_id": course["id"], "schedule_id": schedule["id"], "scenario": "schedule_full"}
+    refused = await client.post("/v1/sandbox/vouchers", json=body, headers=partner_a.headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "schedule_full"
+    seats = (await client.get(f"{url}/{schedule['id']}", headers=partner_a.headers)).json()["seats_left"]
+    assert seats == schedule["seats_left"]
+
+
+async def test_enrollment_times_follow_the_test_clock_and_updated_since_is_inclusive(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    code = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()["code"]
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 10 * 24 * 3600}, headers=partner_a.headers)
+    redeemed = await client.post(
+        f"/v1/vouchers/{code}/redeem", json={"learner_ref": "lms-clock"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    enrollment = redeemed.json()
+    shown = (await client.get(f"/v1/enrollments/{enrollment['id']}", headers=partner_a.headers)).json()
+    assert shown["updated_at"] == shown["redeemed_at"], "one clock: the test clock"
+    assert datetime.fromisoformat(shown["updated_at"]) > datetime.now(UTC) + timedelta(days=9)
+
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
+    now = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"]
+    attended = await client.put(
+        f"/v1/enrollments/{enrollment['id']}/attendance/1", json={"attended_at": now}, headers=partner_a.headers
+    )
+    assert attended.status_code == 200, attended.text
+    updated_at = attended.json()["updated_at"]
+    assert datetime.fromisoformat(updated_at) >= datetime.fromisoformat(now)
+
+    def since(moment: str) -> Any:
+        return client.get("/v1/enrollments", params={"updated_since": moment}, headers=partner_a.headers)
+
+    assert [e["id"] for e in (await since(updated_at)).json()["items"]] == [enrollment["id"]], "inclusive"
+    later = iso(datetime.fromisoformat(updated_at) + timedelta(microseconds=1))
+    assert (await since(later)).json()["items"] == []
+
+
+async def test_a_test_participant_is_where_its_location_says_and_only_for_its_partner(
+    client: Client, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    created = await client.post("/v1/sandbox/participants", json={"scheme": "2020"}, headers=partner_a.headers)
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    assert location == f"/v1/sandbox/participants/{created.json()['id']}"
+    assert (await client.get(location, headers=partner_a.headers)).json() == created.json()
+    assert (await client.get(location, headers=partner_b.headers)).status_code == 404

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -16,6 +18,7 @@ from domain.certificates import (
     check_certificate_number,
     check_issue_time,
     credential_claims,
+    identity_hash,
     revoke,
 )
 from domain.enrollments import EnrollmentStatus
@@ -198,3 +201,23 @@ def test_certificate_urn_normalises_uuids_and_refuses_other_ids() -> None:
     assert certificate_urn(UUID(CERTIFICATE_ID)) == f"urn:uuid:{CERTIFICATE_ID}"
     with pytest.raises(ValueError, match="badly formed"):
         certificate_urn("cert_123")
+
+
+def test_prefixed_certificate_ids_name_the_same_uuid() -> None:
+    assert certificate_urn("crt_" + UUID(CERTIFICATE_ID).hex) == f"urn:uuid:{CERTIFICATE_ID}"
+
+
+def test_the_public_credential_carries_only_a_salted_hash_of_the_name() -> None:
+    public = credential_claims(dataclasses.replace(FACTS, identity_salt="f00dfacecafe"))["vc"]
+    assert isinstance(public, dict)
+    subject = public["credentialSubject"]
+    assert "Siti" not in json.dumps(public)
+    assert "name" not in subject
+    [identity] = subject["identifier"]
+    assert identity["hashed"] is True
+    assert identity["salt"] == "f00dfacecafe"
+    # An employer who knows the name recomputes the OB 3.0 IdentityHash: sha256$ hex(sha256(name + salt)).
+    expected = hashlib.sha256(b"Siti Nurhaliza Rahmawatif00dfacecafe").hexdigest()
+    assert identity["identityHash"] == f"sha256${expected}"
+    assert identity_hash("Siti Nurhaliza Rahmawati", "f00dfacecafe") == identity["identityHash"]
+    assert identity_hash("Siti Nurhaliza", "f00dfacecafe") != identity["identityHash"]

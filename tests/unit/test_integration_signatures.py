@@ -78,6 +78,7 @@ def test_every_domain_refusal_has_its_envelope_status_and_message() -> None:
         errors.VoucherAlreadyRedeemed: (409, "Redeem code has already been used."),
         errors.VoucherExpired: (409, "Redeem code has expired."),
         errors.VoucherCancelled: (409, "Redeem code has been cancelled."),
+        errors.VoucherFraudulent: (409, "Redeem code was flagged as fraudulent and cannot be used."),
         errors.RedemptionWindowClosed: (
             409,
             "Redeem code can be used only from 1 hour before to 1 hour after its schedule starts.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from domain.errors import (
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
+    VoucherFraudulent,
     VoucherVoidNotAllowed,
 )
 from domain.ledger import LedgerEntry, LedgerEntryKind
@@ -75,7 +76,7 @@ USED, GONE, NO_VOID = VoucherAlreadyRedeemed, VoucherCancelled, VoucherVoidNotAl
 # cancelled, fraudulent), written out here independently of the module: a status is the move's result,
 # an error class is what the caller sees.
 EXPECTED_TABLE: dict[VoucherAction, tuple[VoucherStatus | type[DomainError], ...]] = {
-    REDEEM: (REDEEMED, USED, USED, VoucherExpired, GONE, GONE),
+    REDEEM: (REDEEMED, USED, USED, VoucherExpired, GONE, VoucherFraudulent),
     COMPLETE: (NO, COMPLETED, NO, NO, NO, NO),
     EXPIRE: (EXPIRED, NO, NO, NO, NO, NO),
     VOID: (CANCELLED, NO_VOID, NO_VOID, NO_VOID, NO_VOID, NO_VOID),
@@ -139,7 +140,7 @@ def test_partner_facing_error_codes() -> None:
         REDEEMED: "voucher_already_redeemed",
         EXPIRED: "voucher_expired",
         CANCELLED: "voucher_cancelled",
-        FRAUDULENT: "voucher_cancelled",
+        FRAUDULENT: "voucher_fraudulent",
     }
     with pytest.raises(VoucherVoidNotAllowed) as void_refused:
         next_voucher_status(REDEEMED, VOID)
@@ -341,7 +342,7 @@ def test_scheduled_voucher_without_its_schedule_is_a_caller_bug() -> None:
         (COMPLETED, VoucherAlreadyRedeemed),
         (EXPIRED, VoucherExpired),
         (CANCELLED, VoucherCancelled),
-        (FRAUDULENT, VoucherCancelled),
+        (FRAUDULENT, VoucherFraudulent),
     ],
 )
 def test_redemption_refused_by_voucher_status(status: VoucherStatus, error: type[DomainError]) -> None:
@@ -423,3 +424,10 @@ def test_a_suspended_course_s_vouchers_cannot_be_redeemed_an_archived_one_s_can(
 def test_a_suspended_course_is_checked_after_the_voucher_itself() -> None:
     with pytest.raises(VoucherAlreadyRedeemed):
         check_redemption(**redemption(voucher_status=VoucherStatus.REDEEMED, course_status=CourseStatus.SUSPENDED))
+
+
+def test_refusal_details_write_times_in_utc_with_z() -> None:
+    expires_at = datetime(2026, 11, 28, 16, 0, tzinfo=timezone(timedelta(hours=7)))
+    with pytest.raises(VoucherExpired) as refused:
+        check_redemption(**redemption(expires_at=expires_at, now=expires_at + ONE_SECOND))
+    assert refused.value.detail == "The voucher expired at 2026-11-28T09:00:00Z."

@@ -1,0 +1,131 @@
+"""Strict request input, checked before Litestar decodes it (Litestar converts leniently: `"1"` → 1, 0 → a date).
+
+A JSON body must say `Content-Type: application/json` (415 otherwise) and decode into its request type with
+msgspec's strict rules: `"1"` is not an integer, a number is not a timestamp, a timestamp carries its offset.
+Once this passes, Litestar's own lenient conversion of the same bytes yields the same value.
+
+Times in query strings (`updated_since`) must carry an offset too; a `+07:00` whose `+` arrived as a space
+(it was not encoded as `%2B`) gets a 422 that says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, get_args
+
+import msgspec
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
+from litestar.params import BodyKwarg, ParameterKwarg
+
+from api.http.errors import NESTING_DETAIL, ApiError, ProblemField, field_problem
+from api.http.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+
+JSON_MEDIA_TYPE = "application/json"
+NAIVE_TIME = "must carry a UTC offset, e.g. 2026-11-28T09:00:00Z or 2026-11-28T16:00:00+07:00"
+PLUS_AS_SPACE = (
+    "looks like a time whose `+` offset arrived as a space: encode `+` as `%2B` in a query string "
+    "(2026-11-28T16:00:00%2B07:00), or use `Z`"
+)
+_SPACE_OFFSET = re.compile(r"\d \d{2}:?\d{2}$")
+_ROOT_TYPE = re.compile(r"^Expected `object`, got `\w+`$")  # no `- at $.field`: the body itself is not an object
+
+
+@dataclass(frozen=True, slots=True)
+class InputShape:
+    """What a handler accepts: its JSON body type (if any) and the names of its time-valued query parameters."""
+
+    body_type: Any = None
+    body_optional: bool = False
+    time_queries: tuple[str, ...] = ()
+
+
+SHAPE_KEY = "_input_shape"  # computed once per handler, kept in its `opt` (ids of handler copies get reused)
+
+
+def _shape(handler: HTTPRouteHandler) -> InputShape:
+    found: InputShape | None = handler.opt.get(SHAPE_KEY)
+    if found is None:
+        parameters = handler.parsed_fn_signature.parameters
+        data = parameters.get("data")
+        body_type, optional = None, False
+        if data is not None:
+            kwarg = data.kwarg_definition
+            media = kwarg.media_type if isinstance(kwarg, BodyKwarg) else RequestEncodingType.JSON
+            if media == RequestEncodingType.JSON:
+                body_type, optional = data.annotation, data.is_optional
+        times = tuple(
+            (p.kwarg_definition.query if isinstance(p.kwarg_definition, ParameterKwarg) else None) or name
+            for name, p in parameters.items()
+            if datetime in (p.annotation, *get_args(p.annotation))
+        )
+        found = handler.opt[SHAPE_KEY] = InputShape(body_type, optional, times)
+    return found
+
+
+async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard (after `authorize`) that refuses loosely typed input with a problem+json answer."""
+    if not isinstance(handler, HTTPRouteHandler):
+        return
+    shape = _shape(handler)
+
+    for name in shape.time_queries:
+        raw = connection.query_params.get(name)
+        if raw is not None:
+            _check_query_time(name, raw)
+    if shape.body_type is None:
+        return
+    assert isinstance(connection, Request)  # an HTTP route handler is reached with a Request
+    body = await connection.body()
+    if not body and shape.body_optional:
+        return
+    if nests_deeper_than(body, MAX_JSON_DEPTH):  # before any decoder recurses into it (api/http/json_depth.py)
+        raise ApiError(400, "invalid_request", NESTING_DETAIL)
+    media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Request bodies must be sent as `Content-Type: {JSON_MEDIA_TYPE}`"
+            + (f", not `{media_type}`." if media_type else "; the header is missing."),
+        )
+    try:
+        msgspec.json.decode(body, type=shape.body_type, strict=True)
+    except msgspec.ValidationError as exc:
+        if _ROOT_TYPE.match(str(exc)):
+            raise ApiError(400, "invalid_request", "The request body must be a JSON object.") from None
+        field, message = field_problem(str(exc))
+        if "timezone component" in message:
+            message = NAIVE_TIME
+        raise ApiError(
+            422,
+            "validation_failed",
+            "The request does not match the schema.",
+            errors=[ProblemField(field=field, message=message)],
+        ) from None
+    except msgspec.DecodeError:
+        raise ApiError(400, "invalid_request", "The request body is not valid JSON.") from None
+
+
+def _check_query_time(name: str, raw: str) -> None:
+    message: str | None = None
+    if _SPACE_OFFSET.search(raw):
+        message = PLUS_AS_SPACE
+    else:
+        try:
+            moment = datetime.fromisoformat(raw.replace("z", "Z"))
+        except ValueError:
+            return  # Litestar refuses what is not a time at all, with its own message
+        if moment.tzinfo is None:
+            message = NAIVE_TIME
+    if message is not None:
+        raise ApiError(
+            422,
+            "validation_failed",
+            f"`{name}` is not a time with an offset.",
+            errors=[ProblemField(field=name, message=message)],
+        )

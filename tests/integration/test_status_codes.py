@@ -1,0 +1,101 @@
+"""201 only when something is created, with a Location that reads it back; every action on a resource is 200."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from api.__main__ import openapi_document
+from tests.auth import Credentials
+from tests.factories import course_body, participant_body
+from tests.money import key, redeem
+
+Client = AsyncTestClient[Any]
+
+CREATORS = {
+    "createCourse", "addSchedule", "enrolParticipant", "purchaseCourse", "createPartner", "createClient",
+    "createTestParticipant", "createTestVoucher", "redeemVoucher", "issueCertificate", "createWebhookEndpoint",
+    "logInStaff",
+}  # fmt: skip
+DELETIONS = {"logOutStaff"}  # a staff session ends: 204, nothing to show
+
+
+def test_the_spec_answers_201_with_location_only_for_creators_and_200_for_actions() -> None:
+    for path, item in openapi_document()["paths"].items():
+        post = item.get("post")
+        if post is None:
+            continue
+        success = sorted(status for status in post["responses"] if int(status) < 300)
+        if post["operationId"] in CREATORS:
+            assert success == ["201"], path
+            assert "Location" in post["responses"]["201"]["headers"], path
+        elif post["operationId"] in DELETIONS:
+            assert success == ["204"], path
+        else:
+            assert success == ["200"], (path, success)
+
+
+async def test_creations_are_201_with_a_location_and_actions_are_200(
+    client: Client, programme: Credentials, partner_a: Credentials
+) -> None:
+    async def created(response: Any, headers: dict[str, str]) -> dict[str, Any]:
+        assert response.status_code == 201, response.text
+        again = await client.get(response.headers["location"], headers=headers)
+        assert again.status_code == 200, (response.headers["location"], again.text)
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def action(path: str, headers: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        response = await client.post(path, headers=headers, **kwargs)
+        assert response.status_code == 200, (path, response.text)
+        assert "location" not in response.headers
+        body: dict[str, Any] = response.json()
+        return body
+
+    p, a = programme.headers, partner_a.headers
+    partner = await created(
+        await client.post(
+            "/v1/programme/partners",
+            json={"name": "Kelas Pintar", "kind": "platform", "contact_email": "ops@kelaspintar.example"},
+            headers=p,
+        ),
+        p,
+    )
+    new_client = await created(
+        await client.post(
+            f"/v1/programme/partners/{partner['id']}/clients",
+            json={"name": "LMS", "environment": "sandbox", "scopes": ["courses:read"]},
+            headers=p,
+        ),
+        p,
+    )
+    await action(f"/v1/programme/clients/{new_client['client_id']}/rotate-secret", p)
+    await action(f"/v1/programme/clients/{new_client['client_id']}/disable", p)
+    await action(f"/v1/programme/partners/{partner['id']}/suspend", p)
+    await action(f"/v1/programme/partners/{partner['id']}/reinstate", p)
+
+    course = await created(await client.post("/v1/courses", json=course_body(), headers=a), a)
+    await action(f"/v1/courses/{course['id']}/submit", a)
+    await action(f"/v1/programme/courses/{course['id']}/approve", p)
+    await action(f"/v1/programme/courses/{course['id']}/suspend", p)
+    await action(f"/v1/programme/courses/{course['id']}/reinstate", p)
+
+    participant = await created(await client.post("/v1/programme/participants", json=participant_body(), headers=p), p)
+    purchases = f"/v1/programme/participants/{participant['id']}/purchases"
+    voucher = await created(await client.post(purchases, json={"course_id": course["id"]}, headers={**p, **key()}), p)
+    await action(f"/v1/programme/participants/{participant['id']}/freeze", p, json={"reason": "under review"})
+    await action(f"/v1/programme/participants/{participant['id']}/unfreeze", p, json={"reason": "cleared"})
+    await action(f"/v1/programme/participants/{participant['id']}/review", p)
+    await created(await redeem(client, partner_a, voucher["code"]), a)
+    await action(f"/v1/programme/vouchers/{voucher['code']}/cancel", {**p, **key()})
+
+    other = await created(await client.post("/v1/programme/participants", json=participant_body(), headers=p), p)
+    purchases = f"/v1/programme/participants/{other['id']}/purchases"
+    sold = await created(await client.post(purchases, json={"course_id": course["id"]}, headers={**p, **key()}), p)
+    await action(f"/v1/programme/vouchers/{sold['code']}/flag-fraud", p, json={"reason": "identity reused"})
+
+    second = await created(await client.post("/v1/courses", json=course_body(), headers=a), a)
+    await action(f"/v1/courses/{second['id']}/submit", a)
+    await action(f"/v1/programme/courses/{second['id']}/reject", p, json={"reasons": ["Silabus belum lengkap"]})
+    await action(f"/v1/courses/{second['id']}/archive", a)
