@@ -37,6 +37,7 @@ from api.routes import (
     participants,
     partners,
     sandbox,
+    statements,
     vouchers,
 )
 from api.services.audit import Actor
@@ -132,6 +133,9 @@ def create_app(settings: Settings) -> Litestar:
             participants.ParticipantController,
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
+            statements.StatementController,
+            statements.ProgrammeStatementController,
+            statements.PartnerBankAccountController,
             certificates.verify,
         ],
         lifespan=[database_pool],

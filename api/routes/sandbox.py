@@ -16,8 +16,9 @@ from api.schemas.sandbox import (
     TestParticipantCreate,
     TestVoucherCreate,
 )
+from api.schemas.statements import Statement
 from api.schemas.vouchers import ProgrammeVoucher
-from api.services import sandbox
+from api.services import sandbox, statements
 from api.services.audit import Actor
 from api.services.clock import Clock
 from api.services.vouchers import CodeFormat
@@ -124,3 +125,20 @@ class SandboxController(Controller):
     async def reset(self, tx: Connection, actor: Actor, principal: Principal) -> ResetReport:
         """Delete your courses, their vouchers and progress, your test participants, events and clock."""
         return await sandbox.reset(tx, actor, principal.require_partner())
+
+    @post(
+        "/statements/{period:str}/close",
+        operation_id="closeMyTestStatement",
+        summary="Close my statement of an ended period",
+        status_code=200,
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
+    async def close_statement(
+        self, period: str, tx: Connection, actor: Actor, principal: Principal, clock: Clock
+    ) -> Statement:
+        """Close your statement of a month that has ended on your test clock (advance the clock past the month's
+        end in Asia/Jakarta first), as the programme closes every partner's at the end of a real month: totals
+        freeze and you get `statement.closed`. Not ended yet, or already closed, is 409."""
+        partner_id = principal.require_partner()
+        now = await clock.now(tx, partner_id)
+        return await statements.close_partner_statement(tx, actor, partner_id, period, now)

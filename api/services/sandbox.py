@@ -51,7 +51,12 @@ RESET = [
         """DELETE FROM incentives WHERE enrollment_id IN (SELECT id FROM reset_enrollments)
         OR participant_id IN (SELECT id FROM participants WHERE sandbox_partner_id = $1)""",
     ),
-    ("settlement", "DELETE FROM settlement_lines WHERE voucher_code IN (SELECT code FROM reset_codes)"),
+    (
+        "statement lines",
+        """DELETE FROM statement_lines WHERE voucher_code IN (SELECT code FROM reset_codes)
+        OR statement_id IN (SELECT id FROM statements WHERE partner_id = $1)""",
+    ),
+    ("statements", "DELETE FROM statements WHERE partner_id = $1"),
     ("enrollments", "DELETE FROM enrollments WHERE id IN (SELECT id FROM reset_enrollments)"),
     (
         "ledger",

@@ -280,14 +280,12 @@ async def test_redeem_creates_the_enrollment_and_the_partner_is_owed(
     again = await client.post(url, json={"learner_ref": "lms-user-42"}, headers={**partner_a.headers, **key()})
     assert again.status_code == 409
     assert again.json()["code"] == "voucher_already_redeemed"
-    lines = await fetch(db_url, "SELECT partner_id, amount, status FROM settlement_lines")
-    assert [(r["partner_id"], r["amount"], r["status"]) for r in lines] == [
-        (partner_a.partner_id, 1_500_000, "payable")
-    ]
+    lines = await fetch(db_url, "SELECT partner_id, amount, kind FROM statement_lines")
+    assert [(r["partner_id"], r["amount"], r["kind"]) for r in lines] == [(partner_a.partner_id, 1_500_000, "payable")]
     shown = (await client.get(f"/v1/vouchers/{voucher['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "redeemed"
     assert shown["allowed_actions"] == []
-    # One statement wrote the status, the settlement line, the audit row and the event (api/db/sql.py together()).
+    # One statement wrote the status, the statement line, the audit row and the event (api/db/sql.py together()).
     audit_rows = await fetch(
         db_url,
         "SELECT actor_type, actor_id, partner_id, before, after, request_id FROM audit_log "
@@ -408,8 +406,10 @@ async def test_programme_cancel_after_redemption_refunds_and_claws_back(
     assert cancelled.json()["status"] == "cancelled"
     person = (await client.get(f"{PARTICIPANTS}/{voucher['participant_id']}", headers=programme.headers)).json()
     assert person["balance"] == 3_500_000
-    rows = await fetch(db_url, "SELECT status FROM settlement_lines WHERE voucher_code = $1", voucher["code"])
-    assert [r["status"] for r in rows] == ["clawed_back"]
+    rows = await fetch(
+        db_url, "SELECT kind, amount FROM statement_lines WHERE voucher_code = $1 ORDER BY id", voucher["code"]
+    )
+    assert [(r["kind"], r["amount"]) for r in rows] == [("payable", 1_500_000), ("clawback", -1_500_000)]
     rows = await fetch(db_url, "SELECT status FROM enrollments WHERE id = $1", enrollment["id"])
     assert [r["status"] for r in rows] == ["cancelled"]
     await ledger_consistent(db_url)
@@ -428,8 +428,10 @@ async def test_fraud_refunds_nothing_and_claws_back(
     assert flagged.json()["status"] == "fraudulent"
     person = (await client.get(f"{PARTICIPANTS}/{voucher['participant_id']}", headers=programme.headers)).json()
     assert person["balance"] == 2_000_000
-    rows = await fetch(db_url, "SELECT status FROM settlement_lines WHERE voucher_code = $1", voucher["code"])
-    assert [r["status"] for r in rows] == ["clawed_back"]
+    rows = await fetch(
+        db_url, "SELECT kind, amount FROM statement_lines WHERE voucher_code = $1 ORDER BY id", voucher["code"]
+    )
+    assert [(r["kind"], r["amount"]) for r in rows] == [("payable", 1_500_000), ("clawback", -1_500_000)]
     audit = await fetch(db_url, "SELECT after FROM audit_log WHERE action = 'voucher.fraud_flagged'")
     assert json.loads(audit[0]["after"])["reason"] == "ghost learner"
 
@@ -449,7 +451,7 @@ async def test_fifty_concurrent_redeems_make_one_redemption(
     assert statuses == [201] + [409] * 49, statuses
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"voucher_already_redeemed"}
     assert len(await fetch(db_url, "SELECT 1 FROM enrollments WHERE voucher_code = $1", voucher["code"])) == 1
-    assert len(await fetch(db_url, "SELECT 1 FROM settlement_lines WHERE voucher_code = $1", voucher["code"])) == 1
+    assert len(await fetch(db_url, "SELECT 1 FROM statement_lines WHERE voucher_code = $1", voucher["code"])) == 1
 
 
 async def test_fifty_concurrent_redeems_with_one_key_have_one_effect(
