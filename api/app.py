@@ -26,6 +26,7 @@ from api.http.openapi import document_errors, openapi_config, openapi_json
 from api.http.request_context import RequestContext, configure_logging
 from api.jobs.worker import run_forever
 from api.routes import (
+    audit,
     catalogue,
     certificates,
     courses,
@@ -134,6 +135,7 @@ def create_app(settings: Settings) -> Litestar:
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
             statements.StatementController,
+            audit.AuditController,
             statements.ProgrammeStatementController,
             statements.PartnerBankAccountController,
             certificates.verify,

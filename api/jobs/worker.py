@@ -1,4 +1,5 @@
-"""Time-driven transitions: expire unredeemed vouchers, revoke participants who never bought, lapse balances.
+"""Time-driven transitions: expire unredeemed vouchers, revoke participants who never bought, lapse balances; and
+sealing the audit trail into its hash chain (api/services/audit.py seal_batch).
 
 Safe with any number of workers at once: each batch claims its rows with FOR UPDATE SKIP LOCKED, re-checks
 the rule under the lock, and commits on its own, so a million due vouchers never become one transaction.
@@ -15,7 +16,7 @@ import asyncpg
 
 from api.auth.rate_limits import delete_old_windows
 from api.http.idempotency import delete_expired
-from api.services import participants, schemes, vouchers
+from api.services import audit, participants, schemes, vouchers
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from domain.schemes import Scheme
@@ -40,6 +41,7 @@ class SweepReport:
     lapsed: int = 0
     idempotency_keys_deleted: int = 0
     rate_limit_windows_deleted: int = 0
+    audit_rows_sealed: int = 0
 
 
 async def _batches(pool: asyncpg.Pool, step: object, batch_size: int) -> int:
@@ -86,6 +88,11 @@ async def sweep(
         return await delete_old_windows(conn, limit=batch_size)
 
     report.rate_limit_windows_deleted = await _batches(pool, forget_windows, batch_size)
+
+    async def seal(conn: asyncpg.Connection) -> int:
+        return await audit.seal_batch(conn, batch_size * 4)  # type: ignore[arg-type]
+
+    report.audit_rows_sealed = await _batches(pool, seal, batch_size * 4)
     return report
 
 
