@@ -30,3 +30,12 @@ CREATE TRIGGER audit_seals_no_truncate BEFORE TRUNCATE ON audit_seals
 -- The audit log's filters (GET /v1/programme/audit), newest first.
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, id);
 CREATE INDEX audit_log_action_idx ON audit_log (action, id);
+
+-- The summary report (GET /v1/programme/reports/summary) reads each figure through a range index on the time it
+-- happened, never a scan of the whole table.
+CREATE INDEX ledger_entries_created_idx ON ledger_entries (created_at, kind);
+CREATE INDEX audit_log_action_at_idx ON audit_log (action, at);
+CREATE INDEX statement_lines_created_idx ON statement_lines (created_at, kind);
+CREATE INDEX enrollments_completed_idx ON enrollments (completed_at) WHERE completed_at IS NOT NULL;
+CREATE INDEX certificates_issued_idx ON certificates (issued_at);
+CREATE INDEX incentives_eligible_idx ON incentives (eligible_at);
