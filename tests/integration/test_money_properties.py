@@ -26,11 +26,13 @@ that hold whatever the model says:
    it); a closed or paid statement's frozen totals are its lines, its net never negative; the ledger of every
    participant is grants - purchases + refunds - lapses;
 5. the model: balance and status of each participant, status of each voucher, audit rows and events per entity
-   (a refused call leaves no trace).
+   (a refused call leaves no trace);
+6. the summary report over all time agrees with the ledger (money per scheme and kind, vouchers sold) and the
+   statement lines (redeemed and clawed back, count and rupiah).
 
 The database is one per test (`db_url`), shared by all examples: each example gets its own partners, courses
 and participants, and every check is scoped to those. MONEY_PROPERTY_EXAMPLES / MONEY_PROPERTY_STEPS raise the
-budget for a longer hunt (defaults: 100 examples of up to 50 steps, about 10-25 s).
+budget for a longer hunt (defaults: 100 examples of up to 50 steps, about 30-70 s on a busy two-core machine).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ from api.schemas.participants import ParticipantCreate
 from api.schemas.vouchers import PurchaseCreate
 from api.services import enrollments as enrollment_service
 from api.services import participants as participant_service
+from api.services import reports as report_service
 from api.services import statements as statement_service
 from api.services import vouchers as voucher_service
 from api.services.audit import Actor
@@ -286,6 +289,14 @@ SNAPSHOT_EVENTS = """
 SELECT entity_id, count(*) AS n FROM events
  WHERE entity_type = 'voucher' AND (entity_id = any($1::text[]) OR partner_id = any($2::text[]))
  GROUP BY entity_id
+"""
+REPORT_LEDGER = """
+SELECT p.scheme, l.kind, count(*) AS n, sum(l.amount)::bigint AS amount
+  FROM ledger_entries l JOIN participants p ON p.id = l.participant_id GROUP BY p.scheme, l.kind
+"""
+REPORT_LINES = """
+SELECT kind, count(*) AS n, sum(abs(amount))::bigint AS amount FROM statement_lines
+ WHERE kind IN ('payable', 'clawback') GROUP BY kind
 """
 SNAPSHOT_SEATS = "SELECT seats_sold, capacity FROM schedules WHERE id = $1"
 
@@ -707,6 +718,31 @@ class MoneyMachine(RuleBasedStateMachine):
         self.check_vouchers(snapshot)
         self.check_refunds(snapshot)
         self.check_settlement(snapshot)
+        self.check_report()
+
+    def check_report(self) -> None:
+        """(6) the summary report over all time equals the books' own sums, per scheme (it reads them, but through
+        its own queries, kinds and scheme lookups)."""
+
+        async def read(conn: Connection) -> tuple[Any, list[asyncpg.Record], list[asyncpg.Record]]:
+            report = await report_service.summary(
+                conn, datetime(2000, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+            )
+            ledger = await conn.fetch(REPORT_LEDGER)
+            lines = await conn.fetch(REPORT_LINES)
+            return report, list(ledger), list(lines)
+
+        report, ledger, lines = self.harness.run(self._with_conn(read))
+        by_scheme = {s.scheme: s for s in report.schemes}
+        for row in ledger:
+            money = by_scheme[row["scheme"]].money
+            figure = {"grant": money.granted, "purchase": money.spent, "refund": money.refunded, "lapse": money.lapsed}
+            assert figure[row["kind"]] == row["amount"], f"report {row['scheme']} {row['kind']}: {figure[row['kind']]}"
+        assert report.total.money.spent == sum(r["amount"] for r in ledger if r["kind"] == "purchase")
+        assert report.total.vouchers.sold.count == sum(r["n"] for r in ledger if r["kind"] == "purchase")
+        owed = {"payable": report.total.vouchers.redeemed, "clawback": report.total.vouchers.clawed_back}
+        for row in lines:
+            assert (owed[row["kind"]].count, owed[row["kind"]].amount) == (row["n"], row["amount"]), row["kind"]
 
     async def snapshot(self, conn: Connection) -> Snapshot:
         pids, partner_ids, codes = list(self.persons), list(self.partners.values()), list(self.vouchers)
