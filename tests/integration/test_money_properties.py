@@ -470,6 +470,8 @@ class MoneyMachine(RuleBasedStateMachine):
             return ActiveTrainingExists
         if course.schedule_id is not None and self.seats_sold >= SCHEDULE_CAPACITY:
             return ScheduleFull
+        if datetime.now(UTC).date() > balance_deadline(person.accepted_at):
+            return InsufficientBalance  # lapsed, whether or not a sweep ran
         if course.price > person.balance:
             return InsufficientBalance
         return None

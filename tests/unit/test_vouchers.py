@@ -397,3 +397,13 @@ def test_redemption_precedence_voucher_then_participant_then_time() -> None:
 )
 def test_allowed_actions_for_the_partner_view(changes: dict[str, Any], actions: list[str]) -> None:
     assert allowed_actions(**redemption(**changes)) == actions
+
+
+@pytest.mark.parametrize("scheme", SCHEME_LIST)
+def test_no_purchase_after_the_balance_deadline_even_before_the_sweep(scheme: Scheme) -> None:
+    accepted_at = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    last_day = datetime(2026, scheme.balance_deadline_month, scheme.balance_deadline_day, 23, 59, tzinfo=UTC)
+    facts = purchase_facts(accepted_at=accepted_at, is_first_purchase=False, schedule=None)
+    check_purchase(facts, scheme, last_day)
+    with pytest.raises(InsufficientBalance, match="lapsed"):
+        check_purchase(facts, scheme, last_day + timedelta(minutes=1))
