@@ -52,8 +52,9 @@ class SandboxController(Controller):
         clock: Clock,
         data: TestParticipantCreate | None = None,
     ) -> TestParticipant:
-        """A fictitious participant with the full balance of the chosen scheme (default 2024)."""
-        scheme = data.scheme if data else "2024"
+        """A fictitious participant with the full balance of the chosen scheme (default: the programme's default
+        scheme, the current cohort)."""
+        scheme = data.scheme if data else None
         return await sandbox.create_test_participant(tx, actor, nik_hasher, clock, principal.require_partner(), scheme)
 
     @post(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
 from api.schemas.common import RequestBody
+from api.schemas.participants import SchemeCode
 
 
 class TestParticipantCreate(RequestBody):
-    scheme: Literal["2024", "2020"] = "2024"
+    scheme: SchemeCode | None = None
+    """Default: the programme's default scheme (the current cohort)."""
 
 
 class TestParticipant(msgspec.Struct, kw_only=True):

@@ -63,7 +63,7 @@ async def enrol(
     sandbox_partner_id: str | None = None,
 ) -> ParticipantDetail:
     """A new participant credited with the scheme's training balance (one `grant` ledger entry)."""
-    scheme = await schemes.scheme_by_code(conn, body.scheme)
+    scheme = await schemes.requested_scheme(conn, body.scheme)
     nik_hash = hasher.hash(body.nik)
     participant_id = new_id("par")
     inserted = await conn.fetchval(

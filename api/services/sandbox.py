@@ -16,7 +16,7 @@ from api.schemas.courses import CourseDetail
 from api.schemas.participants import ParticipantCreate
 from api.schemas.sandbox import ClockState, ResetReport, TestParticipant, TestVoucherCreate
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
-from api.services import audit, courses, participants, vouchers
+from api.services import audit, courses, participants, schemes, vouchers
 from api.services.audit import Actor
 from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
@@ -85,7 +85,7 @@ def _test_participant(detail: msgspec.Struct) -> TestParticipant:
 
 
 async def create_test_participant(
-    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: str
+    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: str | None
 ) -> TestParticipant:
     """A fictitious participant of this partner, accepted now (its clock), with the scheme's full balance."""
     token = secrets.token_hex(4).upper()
@@ -95,7 +95,7 @@ async def create_test_participant(
         name=secrets.choice(TEST_NAMES),
         email=f"peserta.{token.lower()}@sandbox.test",
         phone="+628100000000",
-        scheme=scheme,  # type: ignore[arg-type]
+        scheme=(await schemes.requested_scheme(conn, scheme)).code,
         accepted_at=await clock.now(conn, partner_id),
     )
     detail = await participants.enrol(conn, actor, hasher, body, sandbox_partner_id=partner_id)
@@ -116,7 +116,7 @@ async def sell_test_voucher(
         raise NotFound("No such course.")
     participant_id = body.participant_id
     if participant_id is None:
-        participant_id = (await create_test_participant(conn, actor, hasher, clock, partner_id, "2024")).id
+        participant_id = (await create_test_participant(conn, actor, hasher, clock, partner_id, None)).id
     elif await conn.fetchval(OWN_TEST_PARTICIPANT, participant_id, partner_id) is None:
         raise NotFound("No such test participant.")
     purchase = PurchaseCreate(course_id=body.course_id, schedule_id=body.schedule_id)

@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.auth import Credentials
-from tests.factories import iso, schedule_body, scheduled_course_body
+from tests.factories import iso, participant_body, schedule_body, scheduled_course_body
 from tests.integration.test_courses import approved
 from tests.money import PARTICIPANTS, buy, enrol, key, redeem, sold_voucher
 
@@ -517,3 +517,21 @@ async def test_flagging_a_refunded_voucher_as_fraud_after_a_repurchase(
     shown = (await client.get(f"/v1/vouchers/{second.json()['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "sold"
     await ledger_consistent(db_url)
+
+
+async def test_a_new_cohort_is_a_row_not_a_deploy(client: Client, programme: Credentials, db_url: str) -> None:
+    """The enrolment schema reads schemes from the data: an unknown code is a 422 on `scheme`, and a scheme row
+    added to the database is accepted at once with its own balance."""
+    unknown = await client.post(PARTICIPANTS, json=participant_body(scheme="2031"), headers=programme.headers)
+    assert unknown.status_code == 422, unknown.text
+    assert [e["field"] for e in unknown.json()["errors"]] == ["scheme"]
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute(
+            "INSERT INTO schemes VALUES ('2031', false, 4200000, 700000, 1, 50000, 2, 15, 12, 15, 30, 15, 3, 8, 150, "
+            "60, 60)"
+        )
+    finally:
+        await conn.close()
+    person = await enrol(client, programme, scheme="2031")
+    assert (person["scheme"], person["balance"]) == ("2031", 4_200_000)
