@@ -127,7 +127,7 @@ async def lapse_balances(pool: asyncpg.Pool, now: datetime, batch_size: int) -> 
                     continue
                 if await conn.fetchval(LOCK_FOR_LAPSE, row["id"]) is None:
                     continue
-                if await participants.lapse(conn, row["id"]):
+                if await participants.lapse(conn, WORKER, row["id"], "balance deadline"):
                     lapsed += 1
         if len(rows) < batch_size:
             return lapsed

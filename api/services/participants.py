@@ -13,7 +13,7 @@ from api.http.dependencies import Connection
 from api.http.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Page
 from api.schemas.participants import LedgerLine, Participant, ParticipantCreate, ParticipantDetail
-from api.services import audit, ledger, schemes
+from api.services import audit, events, ledger, schemes
 from api.services.audit import Actor
 from domain import ledger as money
 from domain import participants as rules
@@ -147,18 +147,30 @@ async def revoke_and_lapse(conn: Connection, actor: Actor, participant_id: str, 
     if row["status"] != rules.ParticipantStatus.ACTIVE:
         return False
     await conn.execute(UPDATE_STATUS, participant_id, rules.revoke(rules.ParticipantStatus(row["status"])).value)
-    await lapse(conn, participant_id)
+    await lapse(conn, actor, participant_id, "first purchase deadline")
     await audit.record(
         conn, actor, "participant.revoked", "participant", participant_id, after={"reason": "first purchase deadline"}
     )
     return True
 
 
-async def lapse(conn: Connection, participant_id: str) -> int:
-    """Return whatever balance is left to the state (a `lapse` entry); returns the amount."""
+async def lapse(conn: Connection, actor: Actor, participant_id: str, reason: str) -> int:
+    """Return whatever balance is left to the state (a `lapse` entry, an audit row and a
+    `participant.balance_lapsed` event for the programme); returns the amount."""
     balance = await ledger.balance_of(conn, participant_id)
     entry = money.lapse_entry(balance)
     if entry is None:
         return 0
     await ledger.post(conn, participant_id, entry)
+    change = {"participant_id": participant_id, "lapsed": entry.amount, "balance": 0, "reason": reason}
+    await audit.record(
+        conn,
+        actor,
+        "participant.balance_lapsed",
+        "participant",
+        participant_id,
+        before={"balance": balance},
+        after=change,
+    )
+    await events.emit(conn, None, "participant.balance_lapsed", "participant", participant_id, change)
     return entry.amount

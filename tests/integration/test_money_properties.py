@@ -681,9 +681,10 @@ class MoneyMachine(RuleBasedStateMachine):
             has_vouchers = any(v.participant_id == person.id for v in self.vouchers.values())
             if person.status == "active" and not has_vouchers and now > first_purchase_deadline(person):
                 person.status = "revoked"
+                person.audit_rows += 1 + (person.balance > 0)  # revoked, and the balance lapsed (audited)
                 person.balance = 0
-                person.audit_rows += 1
             elif person.status != "revoked" and now.date() > balance_deadline(person.accepted_at):
+                person.audit_rows += person.balance > 0  # the lapse is audited
                 person.balance = 0
 
     def run_sweep(self, now: datetime) -> None:
