@@ -35,7 +35,11 @@ PARTICIPANT_TRANSITIONS: Mapping[ParticipantAction, Mapping[ParticipantStatus, P
     {
         ParticipantAction.FREEZE: {ParticipantStatus.ACTIVE: ParticipantStatus.FROZEN},
         ParticipantAction.UNFREEZE: {ParticipantStatus.FROZEN: ParticipantStatus.ACTIVE},
-        ParticipantAction.REVOKE: {ParticipantStatus.ACTIVE: ParticipantStatus.REVOKED},
+        # A frozen participant (under investigation) may be revoked for fraud.
+        ParticipantAction.REVOKE: {
+            ParticipantStatus.ACTIVE: ParticipantStatus.REVOKED,
+            ParticipantStatus.FROZEN: ParticipantStatus.REVOKED,
+        },
         ParticipantAction.COMPLETE: {ParticipantStatus.ACTIVE: ParticipantStatus.COMPLETED},
     }
 )
@@ -63,6 +67,20 @@ def unfreeze(status: ParticipantStatus) -> ParticipantStatus:
 def revoke(status: ParticipantStatus) -> ParticipantStatus:
     """End an active participant's participation (deadline missed or fraud)."""
     return next_participant_status(status, ParticipantAction.REVOKE)
+
+
+def revoke_for_fraud(status: ParticipantStatus, *, has_open_training: bool) -> ParticipantStatus:
+    """The programme ends an active or frozen participant's participation for fraud; the balance then lapses.
+
+    Refused while a voucher is still sold or redeemed: the programme cancels or flags it first, so no refund can
+    reach a revoked participant afterwards and a revoked participant always holds nothing.
+    """
+    target = next_participant_status(status, ParticipantAction.REVOKE)
+    if has_open_training:
+        raise InvalidStateTransition(
+            "The participant holds an open voucher; cancel it or flag it fraudulent before revoking."
+        )
+    return target
 
 
 def complete(status: ParticipantStatus) -> ParticipantStatus:

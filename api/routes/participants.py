@@ -113,6 +113,19 @@ class ParticipantController(Controller):
         """End an investigation."""
         return await participants.change_status(tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason)
 
+    @post(
+        "/{participant_id:str}/revoke",
+        operation_id="revokeParticipant",
+        summary="Revoke for fraud",
+        status_code=200,
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
+    async def revoke(self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor) -> ParticipantDetail:
+        """End an active or frozen participant's participation for fraud: the remaining balance lapses (returns to
+        the state). Refused (`invalid_state_transition`) while a voucher is still sold or redeemed: cancel it or
+        flag it fraudulent first."""
+        return await participants.revoke_for_fraud(tx, actor, participant_id, data.reason)
+
     @post("/{participant_id:str}/review", operation_id="recordReview", summary="Record the review", **requires(SCOPE))
     async def review(self, participant_id: str, tx: Connection, actor: Actor) -> ParticipantDetail:
         """The participant reviewed their training. With a completed, certified enrollment this makes them

@@ -141,6 +141,28 @@ async def change_status(
     return await get_participant(conn, participant_id)
 
 
+OPEN_TRAININGS = "SELECT count(*) FROM vouchers WHERE participant_id = $1 AND status IN ('sold', 'redeemed')"
+
+
+async def revoke_for_fraud(conn: Connection, actor: Actor, participant_id: str, reason: str) -> ParticipantDetail:
+    """The programme revokes a participant for fraud: status `revoked`, and the balance returns to the state."""
+    row = await lock(conn, participant_id)
+    open_trainings = await conn.fetchval(OPEN_TRAININGS, participant_id)
+    target = rules.revoke_for_fraud(rules.ParticipantStatus(row["status"]), has_open_training=open_trainings > 0)
+    await conn.execute(UPDATE_STATUS, participant_id, target.value)
+    await audit.record(
+        conn,
+        actor,
+        "participant.revoked",
+        "participant",
+        participant_id,
+        before={"status": row["status"]},
+        after={"status": target.value, "reason": reason},
+    )
+    await lapse(conn, actor, participant_id, "revoked for fraud")
+    return await get_participant(conn, participant_id)
+
+
 async def revoke_and_lapse(conn: Connection, actor: Actor, participant_id: str, now: datetime) -> bool:
     """Revoke a participant who missed the first-purchase deadline; the balance returns to the state."""
     row = await lock(conn, participant_id)

@@ -535,3 +535,38 @@ async def test_a_new_cohort_is_a_row_not_a_deploy(client: Client, programme: Cre
         await conn.close()
     person = await enrol(client, programme, scheme="2031")
     assert (person["scheme"], person["balance"]) == ("2031", 4_200_000)
+
+
+async def test_the_programme_revokes_a_participant_for_fraud(
+    client: Client, programme: Credentials, partner_a: Credentials, course: dict[str, Any], db_url: str
+) -> None:
+    voucher = await sold_voucher(client, programme, course["id"])
+    person_id = voucher["participant_id"]
+    url = f"{PARTICIPANTS}/{person_id}/revoke"
+    held = await client.post(url, json={"reason": "identity fraud"}, headers=programme.headers)
+    assert (held.status_code, held.json()["code"]) == (409, "invalid_state_transition")  # an open voucher first
+    cancelled = await client.post(
+        f"/v1/programme/vouchers/{voucher['code']}/cancel",
+        json={"reason": "fraud"},
+        headers={**programme.headers, **key()},
+    )
+    assert cancelled.is_success, cancelled.text
+    frozen = await client.post(
+        f"{PARTICIPANTS}/{person_id}/freeze", json={"reason": "check"}, headers=programme.headers
+    )
+    assert frozen.is_success, frozen.text
+    revoked = await client.post(url, json={"reason": "identity fraud"}, headers=programme.headers)
+    assert revoked.status_code == 200, revoked.text
+    body = revoked.json()
+    assert (body["status"], body["balance"]) == ("revoked", 0)
+    assert body["ledger"][0]["kind"] == "lapse"
+    again = await client.post(url, json={"reason": "identity fraud"}, headers=programme.headers)
+    assert again.status_code == 409
+    refused = await buy(client, programme, person_id, course["id"])
+    assert refused.json()["code"] == "participant_revoked"
+    actions = [
+        r["action"]
+        for r in await fetch(db_url, "SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id", person_id)
+    ]
+    assert actions[-2:] == ["participant.revoked", "participant.balance_lapsed"]
+    await ledger_consistent(db_url)

@@ -19,6 +19,7 @@ from domain.participants import (
     mask_name,
     next_participant_status,
     revoke,
+    revoke_for_fraud,
     unfreeze,
 )
 from domain.schemes import Scheme
@@ -36,6 +37,7 @@ ALLOWED = {
     (ParticipantAction.FREEZE, ACTIVE): FROZEN,
     (ParticipantAction.UNFREEZE, FROZEN): ACTIVE,
     (ParticipantAction.REVOKE, ACTIVE): REVOKED,
+    (ParticipantAction.REVOKE, FROZEN): REVOKED,
     (ParticipantAction.COMPLETE, ACTIVE): COMPLETED,
 }
 
@@ -154,3 +156,13 @@ def test_mask_email(email: str, masked: str) -> None:
 def test_masked_email_never_shows_the_whole_local_part(email: str) -> None:
     local = email.split("@")[0]
     assert local not in mask_email(email).split("@")[0]
+
+
+def test_revoking_for_fraud_needs_no_open_training() -> None:
+    assert revoke_for_fraud(ACTIVE, has_open_training=False) is REVOKED
+    assert revoke_for_fraud(FROZEN, has_open_training=False) is REVOKED
+    with pytest.raises(InvalidStateTransition, match="open voucher"):
+        revoke_for_fraud(FROZEN, has_open_training=True)
+    for status in (REVOKED, COMPLETED):
+        with pytest.raises(InvalidStateTransition):
+            revoke_for_fraud(status, has_open_training=False)
