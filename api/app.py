@@ -42,6 +42,7 @@ from api.http.strict_input import strict_input
 from api.jobs.webhooks import DeliveryWorker
 from api.jobs.worker import run_forever
 from api.routes import (
+    audit,
     catalogue,
     certificates,
     compatibility,
@@ -56,9 +57,11 @@ from api.routes import (
     participants,
     partners,
     programme_views,
+    reports,
     sandbox,
     schedules,
     staff,
+    statements,
     vouchers,
     webhooks,
 )
@@ -190,6 +193,11 @@ def create_app(settings: Settings) -> Litestar:
             participants.ParticipantController,
             participants.ProgrammeVoucherController,
             enrollments.EnrollmentController,
+            statements.StatementController,
+            audit.AuditController,
+            reports.ReportController,
+            statements.ProgrammeStatementController,
+            statements.PartnerBankAccountController,
             certificates.verify,
             certificates.verify_by_number,
             certificates.issuer,
@@ -201,7 +209,6 @@ def create_app(settings: Settings) -> Litestar:
             participant_support.ParticipantSupportController,
             participant_support.ParticipantVoucherListController,
             participant_support.ParticipantIncentiveController,
-            participant_support.ParticipantRevocationController,
             programme_views.dashboard,
             programme_views.course_under_review,
             programme_views.voucher_history,

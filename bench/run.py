@@ -42,6 +42,7 @@ from api.db.pool import embedded_server_url  # noqa: E402
 from api.jobs.bootstrap import create_programme_client  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from domain import voucher_codes  # noqa: E402
+from domain.statements import period_of  # noqa: E402
 
 BENCH_DATABASE = "prakerja_bench"
 RESULTS = ROOT / "bench" / "results.json"
@@ -472,7 +473,7 @@ SOLD_CODES = "SELECT code FROM vouchers WHERE course_id = $1 AND status = 'sold'
 async def vacuum_and_checkpoint(conn: asyncpg.Connection) -> None:
     """Dead rows vacuumed, statistics fresh and dirty pages written, so that neither autovacuum nor a checkpoint
     runs during a measurement."""
-    await conn.execute("VACUUM (ANALYZE) participants, balances, vouchers, enrollments, settlement_lines")
+    await conn.execute("VACUUM (ANALYZE) participants, balances, vouchers, enrollments, statements, statement_lines")
     with suppress(asyncpg.InsufficientPrivilegeError):
         await conn.execute("CHECKPOINT")
 
@@ -648,7 +649,7 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     The statements are the API's own SQL constants, in the order one `POST /v1/vouchers/{code}/redeem` sends them
     inside its request transaction (api/http/idempotency.py around api/services/vouchers.redeem; checked against a
     log_statement trace): advisory lock on the idempotency key, stored-response lookup, savepoint, voucher locked
-    with its joins, enrollment insert read back with its joins, one statement for the status update, settlement
+    with its joins, enrollment insert read back with its joins, one statement for the status update, statement
     line, audit row and event row, release, stored response (the scheme is read once per process, not per
     request). Update the list when redeem() changes what it sends. `writes_only` keeps the voucher lock and the
     writes alone.
@@ -747,7 +748,7 @@ async def pgbench_variables(database_url: str, client_id: str) -> dict[str, str]
         "partner": REDEEM_PARTNER,
         "client": client_id,
         "now": now.isoformat(),
-        "period": now.strftime("%Y-%m"),
+        "period": period_of(now),  # the statement month, in Asia/Jakarta as the API computes it
         "redeemed": "redeemed",
         "actor_type": "partner_client",
         "action": "voucher.redeemed",

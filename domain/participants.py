@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from domain.errors import InvalidStateTransition, ParticipantFrozen, ParticipantRevoked
+from domain.errors import ActiveTrainingExists, InvalidStateTransition, ParticipantFrozen, ParticipantRevoked
 from domain.schemes import Scheme
 
 
@@ -67,8 +67,22 @@ def unfreeze(status: ParticipantStatus) -> ParticipantStatus:
 
 
 def revoke(status: ParticipantStatus) -> ParticipantStatus:
-    """End an active participant's participation (deadline missed or fraud)."""
+    """End an active participant's participation because the first-purchase deadline was missed."""
     return next_participant_status(status, ParticipantAction.REVOKE)
+
+
+def revoke_for_fraud(status: ParticipantStatus, *, has_open_training: bool) -> ParticipantStatus:
+    """The programme ends an active or frozen participant's participation for fraud; the balance then lapses.
+
+    Refused while a voucher is still sold or redeemed: the programme cancels or flags it first, so no refund can
+    reach a revoked participant afterwards and a revoked participant always holds nothing.
+    """
+    target = next_participant_status(status, ParticipantAction.REVOKE_FOR_FRAUD)
+    if has_open_training:
+        raise ActiveTrainingExists(
+            "The participant holds an open voucher; cancel it or flag it fraudulent before revoking."
+        )
+    return target
 
 
 def complete(status: ParticipantStatus) -> ParticipantStatus:

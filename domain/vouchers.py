@@ -25,6 +25,7 @@ from domain.errors import (
     CourseAlreadyPurchased,
     CourseNotOnSale,
     DomainError,
+    InsufficientBalance,
     InvalidRequest,
     InvalidStateTransition,
     ParticipantRevoked,
@@ -246,7 +247,9 @@ def check_purchase(facts: PurchaseFacts, scheme: Scheme, now: datetime) -> None:
     4. same course bought before (CourseAlreadyPurchased)
     5. another training still open (ActiveTrainingExists)
     6. schedule already started, start instant included (CourseNotOnSale), then no seat left (ScheduleFull)
-    7. price above the balance (InsufficientBalance); a price equal to the balance passes
+    7. the scheme's balance deadline has passed (InsufficientBalance: the balance has lapsed, whether or not the
+       worker's sweep has returned it to the state yet)
+    8. price above the balance (InsufficientBalance); a price equal to the balance passes
     Who the participant is comes before what they buy; money comes last, since a refused sale for any other
     reason would not be cured by more balance.
     """
@@ -265,6 +268,9 @@ def check_purchase(facts: PurchaseFacts, scheme: Scheme, now: datetime) -> None:
             raise CourseNotOnSale("This schedule has already started.")
         if facts.schedule.seats_left <= 0:
             raise ScheduleFull("This schedule has no seats left.")
+    lapsed_after = scheme.balance_deadline(facts.accepted_at)
+    if now.date() > lapsed_after:
+        raise InsufficientBalance(f"The training balance lapsed after {lapsed_after.isoformat()}.")
     debit_for_purchase(facts.balance, facts.price)
 
 

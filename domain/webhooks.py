@@ -23,6 +23,7 @@ EVENT_TYPES = frozenset(
         "course.approved",
         "course.rejected",
         "course.suspended",
+        "course.reinstated",
         "voucher.sold",
         "voucher.redeemed",
         "voucher.voided",
@@ -33,6 +34,7 @@ EVENT_TYPES = frozenset(
         "certificate.issued",
         "certificate.revoked",
         "statement.closed",
+        "statement.paid",
     }
 )
 PING = "ping"

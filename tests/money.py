@@ -109,3 +109,13 @@ async def ledger_consistent(db_url: str) -> None:
         assert await conn.fetchval("SELECT count(*) FROM balances WHERE balance < 0") == 0
     finally:
         await conn.close()
+
+
+async def redeemed_voucher(
+    client: Client, programme: Credentials, partner: Credentials, course_id: str, learner_ref: str = "learner-1"
+) -> dict[str, Any]:
+    """A new participant's voucher for `course_id`, redeemed by `partner`."""
+    voucher = await sold_voucher(client, programme, course_id)
+    response = await redeem(client, partner, voucher["code"], learner_ref)
+    assert response.status_code == 201, response.text
+    return voucher

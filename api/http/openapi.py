@@ -235,6 +235,29 @@ _COMPLETED: dict[tuple[str, ...], OpenAPI] = {}
 """Completed documents by route set: every app of a process with the same routes shares one (tests make hundreds)."""
 
 
+CSV_MEDIA_TYPE = "text/csv"
+
+
+def csv_alternative(route: dict[str, Any]) -> dict[str, Any]:
+    """Route keyword arguments (from `requires`) of a JSON route that also answers `Accept: text/csv`.
+
+    The handler returns `Page[T] | Response[str]`; the spec shows the JSON page, and the CSV beside it.
+    """
+    return {**route, "opt": {**route.get("opt", {}), "csv_alternative": True}}
+
+
+def _offer_csv(responses: dict[str, Any]) -> None:
+    success = responses.get("200")
+    if not isinstance(success, OpenAPIResponse) or not success.content:
+        return
+    json_body = success.content.get("application/json")
+    if json_body is not None and isinstance(json_body.schema, Schema) and json_body.schema.one_of:
+        json_body.schema = json_body.schema.one_of[0]  # the page; the other member is the CSV Response
+    success.content[CSV_MEDIA_TYPE] = OpenAPIMediaType(
+        schema=Schema(type=OpenAPIType.STRING, description="RFC 4180 CSV with a header row.")
+    )
+
+
 def document_errors(app: Litestar) -> None:
     """Complete the generated OpenAPI document: every problem a route can answer is added to its operation,
     each `code` listed under its status; optional bodies are marked optional; request schemas say what the
@@ -300,6 +323,8 @@ def document_errors(app: Litestar) -> None:
             created = responses.get("201")
             if isinstance(created, OpenAPIResponse):
                 created.headers = {**(created.headers or {}), "Location": LOCATION_HEADER}
+            if opt.get("csv_alternative"):
+                _offer_csv(responses)
             for status, names in sorted(codes.items()):
                 listing = "; ".join(f"`{name}`" for name in names)
                 responses[str(status)] = OpenAPIResponse(

@@ -1,4 +1,5 @@
-"""Time-driven transitions: expire unredeemed vouchers, revoke participants who never bought, lapse balances.
+"""Time-driven transitions: expire unredeemed vouchers, revoke participants who never bought, lapse balances; and
+sealing the audit trail into its hash chain (api/services/audit.py seal_batch).
 
 Safe with any number of workers at once: each batch claims its rows with FOR UPDATE SKIP LOCKED, re-checks
 the rule under the lock, and commits on its own, so a million due vouchers never become one transaction.
@@ -18,7 +19,7 @@ from api.auth.integration_signatures import delete_expired_signatures
 from api.auth.rate_limits import delete_old_windows
 from api.http.dependencies import Connection
 from api.http.idempotency import delete_expired
-from api.services import oauth, participants, schemes, vouchers
+from api.services import audit, oauth, participants, schemes, vouchers
 from api.services.audit import Actor
 from api.services.clock import wall_clock
 from domain.schemes import Scheme
@@ -45,6 +46,7 @@ class SweepReport:
     rate_limit_windows_deleted: int = 0
     token_endpoint_rows_deleted: int = 0
     integration_signatures_deleted: int = 0
+    audit_rows_sealed: int = 0
 
 
 async def _batches(pool: asyncpg.Pool, step: Callable[[Connection], Awaitable[int]], batch_size: int) -> int:
@@ -106,6 +108,11 @@ async def sweep(
         return await delete_expired_signatures(conn, limit=batch_size)
 
     report.integration_signatures_deleted = await _batches(pool, forget_signatures, batch_size)
+
+    async def seal(conn: Connection) -> int:
+        return await audit.seal_batch(conn, batch_size * 4)
+
+    report.audit_rows_sealed = await _batches(pool, seal, batch_size * 4)
     return report
 
 
@@ -140,7 +147,7 @@ async def lapse_balances(pool: asyncpg.Pool, now: datetime, batch_size: int) -> 
                     continue
                 if await conn.fetchval(LOCK_FOR_LAPSE, row["id"]) is None:
                     continue
-                if await participants.lapse(conn, row["id"]):
+                if await participants.lapse(conn, WORKER, row["id"], "balance deadline"):
                     lapsed += 1
         if len(rows) < batch_size:
             return lapsed

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get
 from litestar.params import Parameter
 
 from api.auth.access import requires
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
-from api.schemas.participants import Participant, ParticipantDetail, StatusReason
+from api.schemas.participants import Participant
 from api.services import participant_support
-from api.services.audit import Actor
 from api.services.participant_support import IncentiveStatus, ParticipantVoucher
-from domain.errors import ActiveTrainingExists, InvalidStateTransition
 
 SCOPE = "programme:participants"
 
@@ -55,20 +53,3 @@ class ParticipantIncentiveController(Controller):
     async def show(self, participant_id: str, conn: Connection) -> IncentiveStatus:
         """Whether the participant is eligible for the post-training incentive, and its terms."""
         return await participant_support.incentive_of(conn, participant_id)
-
-
-class ParticipantRevocationController(Controller):
-    path = "/v1/programme/participants/{participant_id:str}/revoke"
-    tags = ["programme: participants"]
-
-    @post(
-        "/",
-        operation_id="revokeParticipant",
-        summary="Revoke a participant for fraud",
-        status_code=200,
-        **requires(SCOPE, errors=[InvalidStateTransition, ActiveTrainingExists]),
-    )
-    async def revoke(self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor) -> ParticipantDetail:
-        """Revoke an active or frozen participant for fraud, with the reason (audited). The unspent balance
-        returns to the state as a `lapse` ledger entry. An open voucher must be cancelled or flagged first."""
-        return await participant_support.revoke_for_fraud(tx, actor, participant_id, data.reason)

@@ -120,6 +120,19 @@ class ParticipantController(Controller):
         return await participants.change_status(tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason)
 
     @post(
+        "/{participant_id:str}/revoke",
+        operation_id="revokeParticipant",
+        summary="Revoke for fraud",
+        status_code=200,
+        **requires(SCOPE, errors=[InvalidStateTransition, ActiveTrainingExists]),
+    )
+    async def revoke(self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor) -> ParticipantDetail:
+        """End an active or frozen participant's participation for fraud: the remaining balance lapses (returns to
+        the state). Refused (`active_training_exists`) while a voucher is still sold or redeemed: cancel it or
+        flag it fraudulent first."""
+        return await participants.revoke_for_fraud(tx, actor, participant_id, data.reason)
+
+    @post(
         "/{participant_id:str}/review",
         operation_id="recordReview",
         status_code=200,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, Response, get, post
 
 from api.auth.access import requires
@@ -18,8 +20,9 @@ from api.schemas.sandbox import (
     TestParticipantCreate,
     TestVoucherCreate,
 )
+from api.schemas.statements import Statement
 from api.schemas.vouchers import ProgrammeVoucher
-from api.services import sandbox
+from api.services import sandbox, statements
 from api.services.audit import Actor
 from api.services.clock import PARTNER_CONTEXT, Clock
 from api.services.vouchers import CodeFormat
@@ -54,8 +57,9 @@ class SandboxController(Controller):
         clock: Clock,
         data: TestParticipantCreate | None = None,
     ) -> Response[TestParticipant]:
-        """A fictitious participant with the full balance of the chosen scheme (default 2024)."""
-        scheme = data.scheme if data else "2024"
+        """A fictitious participant with the full balance of the chosen scheme (default: the programme's default
+        scheme, the current cohort)."""
+        scheme = data.scheme if data else None
         participant = await sandbox.create_test_participant(tx, actor, nik_hasher, clock, partner_id, scheme)
         return created(participant, f"/v1/sandbox/participants/{participant.id}")
 
@@ -141,7 +145,23 @@ class SandboxController(Controller):
     async def reset(
         self, tx: Connection, actor: Actor, partner_id: str, data: ResetOptions | None = None
     ) -> ResetReport:
-        """Delete your courses, their vouchers and progress, your test participants, events and clock. The demo
-        courses seeded at start stay, with every seat free again, unless you send `{"seeded_courses": true}`."""
+        """Delete your courses, their vouchers and progress, your test participants, events, statements and clock.
+        The demo courses seeded at start stay, with every seat free again, unless you send
+        `{"seeded_courses": true}`."""
         seeded = data.seeded_courses if data else False
         return await sandbox.reset(tx, actor, partner_id, seeded_courses=seeded)
+
+    @post(
+        "/statements/{period:str}/close",
+        operation_id="closeMyTestStatement",
+        summary="Close my statement of an ended period",
+        status_code=200,
+        **requires(SCOPE, errors=[InvalidStateTransition]),
+    )
+    async def close_statement(
+        self, period: str, tx: Connection, actor: Actor, partner_id: str, now: datetime
+    ) -> Statement:
+        """Close your statement of a month that has ended on your test clock (advance the clock past the month's
+        end in Asia/Jakarta first), as the programme closes every partner's at the end of a real month: totals
+        freeze and you get `statement.closed`. Not ended yet, or already closed, is 409."""
+        return await statements.close_partner_statement(tx, actor, partner_id, period, now)

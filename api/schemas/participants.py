@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
@@ -15,10 +15,14 @@ Nik = Annotated[
 ProgrammeNumber = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9][A-Z0-9-]{2,39}$", examples=["PRK-2024-000123"])]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9]{8,15}$")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
-
-
-SchemeCode = Literal["2024", "2020"]
-"""The schemes a participant may join (their parameters are rows of the `schemes` table)."""
+SchemeCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9A-Za-z_-]{1,20}$",
+        examples=["2024", "2020"],
+        description="A scheme (cohort) the programme configured; an unknown one is 422.",
+    ),
+]
 
 
 class ParticipantCreate(RequestBody):

@@ -12,7 +12,8 @@ from api.schemas.participants import SchemeCode
 
 
 class TestParticipantCreate(RequestBody):
-    scheme: SchemeCode = "2024"
+    scheme: SchemeCode | None = None
+    """Default: the programme's default scheme (the current cohort)."""
 
 
 class TestParticipant(msgspec.Struct, kw_only=True):

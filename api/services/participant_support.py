@@ -8,12 +8,9 @@ import msgspec
 
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
-from api.schemas.participants import Participant, ParticipantDetail
-from api.services import audit, participants
-from api.services.audit import Actor
+from api.schemas.participants import Participant
 from api.services.participants import PARTICIPANT_COLUMNS
-from domain import participants as rules
-from domain.errors import ActiveTrainingExists, NotFound
+from domain.errors import NotFound
 
 SEARCH_LIMIT = 20
 SEARCH_PARTICIPANTS = f"""
@@ -103,30 +100,3 @@ async def vouchers_of(conn: Connection, participant_id: str) -> list[Participant
         raise NotFound("No such participant.")
     rows = await conn.fetch(PARTICIPANT_VOUCHERS, participant_id)
     return [msgspec.convert(dict(r), ParticipantVoucher) for r in rows]
-
-
-async def revoke_for_fraud(conn: Connection, actor: Actor, participant_id: str, reason: str) -> ParticipantDetail:
-    """Revoke an active or frozen participant for fraud; the unspent balance returns to the state (`lapse`).
-
-    A voucher still open (sold or redeemed) must be dealt with first (cancelled or flagged as fraud), so that
-    no money is left half-way: 409 `active_training_exists` names it.
-    """
-    locked = await participants.lock(conn, participant_id)
-    target = rules.next_participant_status(locked.status, rules.ParticipantAction.REVOKE_FOR_FRAUD)
-    open_voucher = await conn.fetchval(OPEN_TRAINING, participant_id)
-    if open_voucher is not None:
-        raise ActiveTrainingExists(
-            f"Voucher {open_voucher} is still open: cancel it or flag it as fraud before revoking the participant."
-        )
-    await conn.execute(participants.UPDATE_STATUS, participant_id, target.value)
-    lapsed = await participants.lapse(conn, participant_id)
-    await audit.record(
-        conn,
-        actor,
-        "participant.revoked",
-        "participant",
-        participant_id,
-        before={"status": locked.status.value},
-        after={"status": target.value, "reason": reason, "lapsed": lapsed},
-    )
-    return await participants.get_participant(conn, participant_id)

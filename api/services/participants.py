@@ -13,7 +13,7 @@ from api.http.dependencies import Connection
 from api.http.pagination import Keyset
 from api.schemas.common import Page
 from api.schemas.participants import LedgerLine, Participant, ParticipantCreate, ParticipantDetail
-from api.services import audit, ledger, schemes
+from api.services import audit, events, ledger, schemes
 from api.services.audit import Actor
 from domain import ledger as money
 from domain import participants as rules
@@ -63,7 +63,7 @@ async def enrol(
     sandbox_partner_id: str | None = None,
 ) -> ParticipantDetail:
     """A new participant credited with the scheme's training balance (one `grant` ledger entry)."""
-    scheme = await schemes.scheme_by_code(conn, body.scheme)
+    scheme = await schemes.requested_scheme(conn, body.scheme)
     nik_hash = hasher.hash(body.nik)
     participant_id = new_id("par")
     inserted = await conn.fetchval(
@@ -150,24 +150,58 @@ async def change_status(
     return await get_participant(conn, participant_id)
 
 
+OPEN_TRAININGS = "SELECT count(*) FROM vouchers WHERE participant_id = $1 AND status IN ('sold', 'redeemed')"
+
+
+async def revoke_for_fraud(conn: Connection, actor: Actor, participant_id: str, reason: str) -> ParticipantDetail:
+    """The programme revokes a participant for fraud: status `revoked`, and the balance returns to the state."""
+    row = await lock(conn, participant_id)
+    open_trainings = await conn.fetchval(OPEN_TRAININGS, participant_id)
+    target = rules.revoke_for_fraud(row.status, has_open_training=open_trainings > 0)
+    await conn.execute(UPDATE_STATUS, participant_id, target.value)
+    await audit.record(
+        conn,
+        actor,
+        "participant.revoked",
+        "participant",
+        participant_id,
+        before={"status": row.status.value},
+        after={"status": target.value, "reason": reason},
+    )
+    await lapse(conn, actor, participant_id, "revoked for fraud")
+    return await get_participant(conn, participant_id)
+
+
 async def revoke_and_lapse(conn: Connection, actor: Actor, participant_id: str, now: datetime) -> bool:
     """Revoke a participant who missed the first-purchase deadline; the balance returns to the state."""
     row = await lock(conn, participant_id)
     if row.status != rules.ParticipantStatus.ACTIVE:
         return False
     await conn.execute(UPDATE_STATUS, participant_id, rules.revoke(row.status).value)
-    await lapse(conn, participant_id)
+    await lapse(conn, actor, participant_id, "first purchase deadline")
     await audit.record(
         conn, actor, "participant.revoked", "participant", participant_id, after={"reason": "first purchase deadline"}
     )
     return True
 
 
-async def lapse(conn: Connection, participant_id: str) -> int:
-    """Return whatever balance is left to the state (a `lapse` entry); returns the amount."""
+async def lapse(conn: Connection, actor: Actor, participant_id: str, reason: str) -> int:
+    """Return whatever balance is left to the state (a `lapse` entry, an audit row and a
+    `participant.balance_lapsed` event for the programme); returns the amount."""
     balance = await ledger.balance_of(conn, participant_id)
     entry = money.lapse_entry(balance)
     if entry is None:
         return 0
     await ledger.post(conn, participant_id, entry)
+    change = {"participant_id": participant_id, "lapsed": entry.amount, "balance": 0, "reason": reason}
+    await audit.record(
+        conn,
+        actor,
+        "participant.balance_lapsed",
+        "participant",
+        participant_id,
+        before={"balance": balance},
+        after=change,
+    )
+    await events.emit(conn, None, "participant.balance_lapsed", "participant", participant_id, change)
     return entry.amount

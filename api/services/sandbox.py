@@ -15,7 +15,7 @@ import msgspec
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.schemas.courses import CourseDetail
-from api.schemas.participants import ParticipantCreate, SchemeCode
+from api.schemas.participants import ParticipantCreate
 from api.schemas.sandbox import (
     MAX_ADVANCE_SECONDS,
     ClockAdvance,
@@ -26,7 +26,7 @@ from api.schemas.sandbox import (
     TestVoucherCreate,
 )
 from api.schemas.vouchers import ProgrammeVoucher, PurchaseCreate
-from api.services import audit, courses, curation, participants, vouchers
+from api.services import audit, courses, curation, participants, schemes, vouchers
 from api.services.audit import Actor
 from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
@@ -66,8 +66,13 @@ RESET = [
         """DELETE FROM incentives WHERE enrollment_id IN (SELECT id FROM reset_enrollments)
         OR participant_id IN (SELECT id FROM participants WHERE sandbox_partner_id = $1)""",
     ),
-    ("settlement", "DELETE FROM settlement_lines WHERE voucher_code IN (SELECT code FROM reset_codes)"),
     ("integration_commits", "DELETE FROM integration_commits WHERE voucher_code IN (SELECT code FROM reset_codes)"),
+    (
+        "statement lines",
+        """DELETE FROM statement_lines WHERE voucher_code IN (SELECT code FROM reset_codes)
+        OR statement_id IN (SELECT id FROM statements WHERE partner_id = $1)""",
+    ),
+    ("statements", "DELETE FROM statements WHERE partner_id = $1"),
     ("enrollments", "DELETE FROM enrollments WHERE id IN (SELECT id FROM reset_enrollments)"),
     (
         "ledger",
@@ -99,7 +104,7 @@ def _test_participant(detail: msgspec.Struct) -> TestParticipant:
 
 
 async def create_test_participant(
-    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: SchemeCode
+    conn: Connection, actor: Actor, hasher: NationalIdHasher, clock: Clock, partner_id: str, scheme: str | None
 ) -> TestParticipant:
     """A fictitious participant of this partner, accepted now (its clock), with the scheme's full balance."""
     token = secrets.token_hex(4).upper()
@@ -109,7 +114,7 @@ async def create_test_participant(
         name=secrets.choice(TEST_NAMES),
         email=f"peserta.{token.lower()}@sandbox.test",
         phone="+628100000000",
-        scheme=scheme,
+        scheme=(await schemes.requested_scheme(conn, scheme)).code,
         accepted_at=await clock.now(conn, partner_id),
     )
     detail = await participants.enrol(conn, actor, hasher, body, sandbox_partner_id=partner_id)
@@ -137,7 +142,7 @@ async def sell_test_voucher(
         raise NotFound("No such course.")
     participant_id = body.participant_id
     if participant_id is None:
-        participant_id = (await create_test_participant(conn, actor, hasher, clock, partner_id, "2024")).id
+        participant_id = (await create_test_participant(conn, actor, hasher, clock, partner_id, None)).id
     elif await conn.fetchval(OWN_TEST_PARTICIPANT, participant_id, partner_id) is None:
         raise NotFound("No such test participant.")
     purchase = PurchaseCreate(course_id=body.course_id, schedule_id=body.schedule_id)

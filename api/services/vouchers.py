@@ -18,11 +18,12 @@ from api.db.sql import together
 from api.http.dependencies import Connection
 from api.schemas.enrollments import Enrollment
 from api.schemas.vouchers import MaskedParticipant, ProgrammeVoucher, PurchaseCreate, RedemptionWindow, Voucher
-from api.services import audit, enrollments, events, ledger, participants, schemes
+from api.services import audit, enrollments, events, ledger, participants, schemes, statements
 from api.services.audit import Actor
 from api.services.clock import Clock
 from domain import courses as course_rules
 from domain import ledger as money
+from domain import statements as statement_rules
 from domain import voucher_codes
 from domain import vouchers as rules
 from domain.errors import (
@@ -82,15 +83,8 @@ UPDATE vouchers SET status = $2, updated_at = now(),
        closed_at = CASE WHEN $2 IN ('expired', 'cancelled', 'fraudulent', 'completed') THEN $3 ELSE closed_at END
  WHERE code = $1
 """
-INSERT_SETTLEMENT_LINE = """
-INSERT INTO settlement_lines (partner_id, voucher_code, amount, period) VALUES ($1, $2, $3, $4)
-"""
-# A redemption's writes after its enrollment, in one round trip: status, settlement line, audit row, event.
-REDEEM_WRITES = together(SET_STATUS, INSERT_SETTLEMENT_LINE, audit.INSERT_AUDIT, events.INSERT_EVENT)
-CLAW_BACK = """
-UPDATE settlement_lines SET status = 'clawed_back', updated_at = now()
- WHERE voucher_code = $1 AND status IN ('payable', 'paid')
-"""
+# A redemption's writes after its enrollment, in one round trip: status, statement line, audit row, event.
+REDEEM_WRITES = together(SET_STATUS, statements.INSERT_PAYABLE_LINE, audit.INSERT_AUDIT, events.INSERT_EVENT)
 CANCEL_ENROLLMENT = """
 UPDATE enrollments SET status = 'cancelled', updated_at = now() WHERE voucher_code = $1 AND status = 'active'
 """
@@ -336,7 +330,7 @@ async def get_for_partner(conn: Connection, partner_id: str, code: str, now: dat
 async def redeem(
     conn: Connection, actor: Actor, partner_id: str, code: str, learner_ref: str, now: datetime
 ) -> Enrollment:
-    """Redeem a sold voucher exactly once; the partner becomes owed its price (a payable settlement line)."""
+    """Redeem a sold voucher exactly once; the partner becomes owed its price (a payable statement line)."""
     found = await conn.fetchrow(LOCK_VOUCHER_FOR_REDEMPTION, code, partner_id)
     if found is None:
         raise NotFound("No voucher has this code.")
@@ -362,7 +356,7 @@ async def redeem(
     await conn.execute(
         REDEEM_WRITES,
         *(code, redeemed_status.value, now),
-        *(partner_id, code, row.amount, now.strftime("%Y-%m")),
+        *(partner_id, code, row.amount, statement_rules.period_of(now)),
         *audit.arguments(actor, "voucher.redeemed", "voucher", code, before={"status": row.status.value}, after=view),
         *events.arguments(partner_id, "voucher.redeemed", "voucher", code, view),
     )
@@ -378,7 +372,7 @@ async def _move(
     event_type: str,
     reason: str | None = None,
 ) -> VoucherRow:
-    """Apply a closing action (void, cancel, expire, fraud): status, refund, seat, enrollment, settlement."""
+    """Apply a closing action (void, cancel, expire, fraud): status, refund, seat, enrollment, clawback."""
     status = row.status
     move = rules.apply_voucher_action(status, action, purchase_price=row.amount, voucher_code=row.code)
     await conn.execute(SET_STATUS, row.code, move.status.value, now)
@@ -389,7 +383,7 @@ async def _move(
         await conn.execute(RELEASE_SEAT, row.schedule_id)
     if status != rules.VoucherStatus.SOLD:
         await conn.execute(CANCEL_ENROLLMENT, row.code)
-        await conn.execute(CLAW_BACK, row.code)
+        await statements.claw_back(conn, row.code, now)
     after = await _fetch(conn, row.code)
     scheme = await schemes.scheme_by_code(conn, after.scheme)
     await audit.record(
@@ -422,7 +416,7 @@ async def _lock_any(conn: Connection, code: str) -> VoucherRow:
 
 
 async def cancel(conn: Connection, actor: Actor, code: str, reason: str | None, now: datetime) -> ProgrammeVoucher:
-    """The programme cancels a sold or redeemed voucher (refund; a redeemed one's settlement is clawed back)."""
+    """The programme cancels a sold or redeemed voucher (refund; a redeemed one's price is clawed back)."""
     row = await _lock_any(conn, code)
     after = await _move(conn, actor, row, rules.VoucherAction.CANCEL, now, "voucher.cancelled", reason)
     return _programme_voucher(after, await schemes.scheme_by_code(conn, after.scheme), now)

@@ -34,6 +34,7 @@ Client = AsyncTestClient[Any]
 BASE = "/api/v1/integration/payment/redeem-code"
 STATUS = f"{BASE}/status"
 COMMIT = f"{BASE}/commit"
+PAYABLE_LINES = "SELECT partner_id, amount FROM statement_lines WHERE voucher_code = $1 AND kind = 'payable'"
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ async def test_status_then_commit_is_the_v1_redemption(
     assert enrollment.json()["voucher_code"] == code
 
     # The same writes as /v1: one settlement line, one audit row naming the client_code, one event.
-    lines = await fetch(db_url, "SELECT partner_id, amount FROM settlement_lines WHERE voucher_code = $1", code)
+    lines = await fetch(db_url, PAYABLE_LINES, code)
     assert [(r["partner_id"], r["amount"]) for r in lines] == [(partner_a.partner_id, voucher["amount"])]
     audit = await fetch(
         db_url,
@@ -192,7 +193,7 @@ async def test_status_then_commit_is_the_v1_redemption(
     assert retry.status_code == 200, retry.text
     assert retry.json()["data"]["enrollment_id"] == data["enrollment_id"]
     assert retry.json()["data"]["redeemed_at"] == data["redeemed_at"]
-    assert len(await fetch(db_url, "SELECT 1 FROM settlement_lines WHERE voucher_code = $1", code)) == 1
+    assert len(await fetch(db_url, PAYABLE_LINES, code)) == 1
     assert (
         len(await fetch(db_url, "SELECT 1 FROM events WHERE type = 'voucher.redeemed' AND entity_id = $1", code)) == 1
     )
@@ -449,7 +450,7 @@ async def test_a_hundred_concurrent_commits_across_both_layers_redeem_once(
     compat_answers, v1_answers = responses[0::2], responses[1::2]
     enrollments = await fetch(db_url, "SELECT id, learner_ref FROM enrollments WHERE voucher_code = $1", code)
     assert len(enrollments) == 1
-    assert len(await fetch(db_url, "SELECT 1 FROM settlement_lines WHERE voucher_code = $1", code)) == 1
+    assert len(await fetch(db_url, PAYABLE_LINES, code)) == 1
     assert (
         len(await fetch(db_url, "SELECT 1 FROM events WHERE type = 'voucher.redeemed' AND entity_id = $1", code)) == 1
     )

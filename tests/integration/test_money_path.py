@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from tests.auth import Credentials
 from tests.courses import approved
 from tests.database import fetch
-from tests.factories import iso, schedule_body, scheduled_course_body
+from tests.factories import iso, participant_body, schedule_body, scheduled_course_body
 from tests.money import PARTICIPANTS, buy, enrol, key, ledger_consistent, redeem, sold_voucher
 
 Client = AsyncTestClient[Any]
@@ -258,14 +258,12 @@ async def test_redeem_creates_the_enrollment_and_the_partner_is_owed(
     again = await client.post(url, json={"learner_ref": "lms-user-42"}, headers={**partner_a.headers, **key()})
     assert again.status_code == 409
     assert again.json()["code"] == "voucher_already_redeemed"
-    lines = await fetch(db_url, "SELECT partner_id, amount, status FROM settlement_lines")
-    assert [(r["partner_id"], r["amount"], r["status"]) for r in lines] == [
-        (partner_a.partner_id, 1_500_000, "payable")
-    ]
+    lines = await fetch(db_url, "SELECT partner_id, amount, kind FROM statement_lines")
+    assert [(r["partner_id"], r["amount"], r["kind"]) for r in lines] == [(partner_a.partner_id, 1_500_000, "payable")]
     shown = (await client.get(f"/v1/vouchers/{voucher['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "redeemed"
     assert shown["allowed_actions"] == []
-    # One statement wrote the status, the settlement line, the audit row and the event (api/db/sql.py together()).
+    # One statement wrote the status, the statement line, the audit row and the event (api/db/sql.py together()).
     audit_rows = await fetch(
         db_url,
         "SELECT actor_type, actor_id, partner_id, before, after, request_id FROM audit_log "
@@ -386,8 +384,10 @@ async def test_programme_cancel_after_redemption_refunds_and_claws_back(
     assert cancelled.json()["status"] == "cancelled"
     person = (await client.get(f"{PARTICIPANTS}/{voucher['participant_id']}", headers=programme.headers)).json()
     assert person["balance"] == 3_500_000
-    rows = await fetch(db_url, "SELECT status FROM settlement_lines WHERE voucher_code = $1", voucher["code"])
-    assert [r["status"] for r in rows] == ["clawed_back"]
+    rows = await fetch(
+        db_url, "SELECT kind, amount FROM statement_lines WHERE voucher_code = $1 ORDER BY id", voucher["code"]
+    )
+    assert [(r["kind"], r["amount"]) for r in rows] == [("payable", 1_500_000), ("clawback", -1_500_000)]
     rows = await fetch(db_url, "SELECT status FROM enrollments WHERE id = $1", enrollment["id"])
     assert [r["status"] for r in rows] == ["cancelled"]
     await ledger_consistent(db_url)
@@ -406,8 +406,10 @@ async def test_fraud_refunds_nothing_and_claws_back(
     assert flagged.json()["status"] == "fraudulent"
     person = (await client.get(f"{PARTICIPANTS}/{voucher['participant_id']}", headers=programme.headers)).json()
     assert person["balance"] == 2_000_000
-    rows = await fetch(db_url, "SELECT status FROM settlement_lines WHERE voucher_code = $1", voucher["code"])
-    assert [r["status"] for r in rows] == ["clawed_back"]
+    rows = await fetch(
+        db_url, "SELECT kind, amount FROM statement_lines WHERE voucher_code = $1 ORDER BY id", voucher["code"]
+    )
+    assert [(r["kind"], r["amount"]) for r in rows] == [("payable", 1_500_000), ("clawback", -1_500_000)]
     audit = await fetch(db_url, "SELECT after FROM audit_log WHERE action = 'voucher.fraud_flagged'")
     assert json.loads(audit[0]["after"])["reason"] == "ghost learner"
 
@@ -440,7 +442,7 @@ async def test_fifty_concurrent_redeems_make_one_redemption(
     assert statuses == [201] + [409] * 49, statuses
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"voucher_already_redeemed"}
     assert len(await fetch(db_url, "SELECT 1 FROM enrollments WHERE voucher_code = $1", voucher["code"])) == 1
-    assert len(await fetch(db_url, "SELECT 1 FROM settlement_lines WHERE voucher_code = $1", voucher["code"])) == 1
+    assert len(await fetch(db_url, "SELECT 1 FROM statement_lines WHERE voucher_code = $1", voucher["code"])) == 1
 
 
 async def test_fifty_concurrent_redeems_with_one_key_have_one_effect(
@@ -505,4 +507,57 @@ async def test_flagging_a_refunded_voucher_as_fraud_after_a_repurchase(
     assert flagged.json()["status"] == "fraudulent"
     shown = (await client.get(f"/v1/vouchers/{second.json()['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "sold"
+    await ledger_consistent(db_url)
+
+
+async def test_a_new_cohort_is_a_row_not_a_deploy(client: Client, programme: Credentials, db_url: str) -> None:
+    """The enrolment schema reads schemes from the data: an unknown code is a 422 on `scheme`, and a scheme row
+    added to the database is accepted at once with its own balance."""
+    unknown = await client.post(PARTICIPANTS, json=participant_body(scheme="2031"), headers=programme.headers)
+    assert unknown.status_code == 422, unknown.text
+    assert [e["field"] for e in unknown.json()["errors"]] == ["scheme"]
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute(
+            "INSERT INTO schemes VALUES ('2031', false, 4200000, 700000, 1, 50000, 2, 15, 12, 15, 30, 15, 3, 8, 150, "
+            "60, 60)"
+        )
+    finally:
+        await conn.close()
+    person = await enrol(client, programme, scheme="2031")
+    assert (person["scheme"], person["balance"]) == ("2031", 4_200_000)
+
+
+async def test_the_programme_revokes_a_participant_for_fraud(
+    client: Client, programme: Credentials, partner_a: Credentials, course: dict[str, Any], db_url: str
+) -> None:
+    voucher = await sold_voucher(client, programme, course["id"])
+    person_id = voucher["participant_id"]
+    url = f"{PARTICIPANTS}/{person_id}/revoke"
+    held = await client.post(url, json={"reason": "identity fraud"}, headers=programme.headers)
+    assert (held.status_code, held.json()["code"]) == (409, "active_training_exists")  # an open voucher first
+    cancelled = await client.post(
+        f"/v1/programme/vouchers/{voucher['code']}/cancel",
+        json={"reason": "fraud"},
+        headers={**programme.headers, **key()},
+    )
+    assert cancelled.is_success, cancelled.text
+    frozen = await client.post(
+        f"{PARTICIPANTS}/{person_id}/freeze", json={"reason": "check"}, headers=programme.headers
+    )
+    assert frozen.is_success, frozen.text
+    revoked = await client.post(url, json={"reason": "identity fraud"}, headers=programme.headers)
+    assert revoked.status_code == 200, revoked.text
+    body = revoked.json()
+    assert (body["status"], body["balance"]) == ("revoked", 0)
+    assert body["ledger"][0]["kind"] == "lapse"
+    again = await client.post(url, json={"reason": "identity fraud"}, headers=programme.headers)
+    assert again.status_code == 409
+    refused = await buy(client, programme, person_id, course["id"])
+    assert refused.json()["code"] == "participant_revoked"
+    actions = [
+        r["action"]
+        for r in await fetch(db_url, "SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id", person_id)
+    ]
+    assert actions[-2:] == ["participant.revoked", "participant.balance_lapsed"]
     await ledger_consistent(db_url)

@@ -1,8 +1,11 @@
 """Property test of the money path: random sequences of service calls against a real PostgreSQL database.
 
 A Hypothesis state machine enrols participants (both schemes, some past their first-purchase deadline), sells
-courses, redeems (as the owning partner and as a stranger), voids, cancels, flags fraud, lets vouchers expire
-(the expiry instant is moved into the past with SQL, then `api.jobs.worker.sweep` runs), and freezes / unfreezes.
+courses, redeems (as the owning partner and as a stranger), completes (attendance, assessment and completion reported
+at a `now` days after the redemption), voids, cancels, flags fraud, lets vouchers expire (the expiry instant is moved
+into the past with SQL, then `api.jobs.worker.sweep` runs), freezes / unfreezes, closes statement periods (the
+earliest open one, at an instant after it ended; closing it again, or one not yet ended, is refused) and marks closed
+statements paid (the same reference again changes nothing, another is refused).
 Every operation runs in its own transaction on the service layer, as the HTTP layer does; a DomainError is an
 expected refusal (the transaction rolls back). A plain Python model predicts, for every call, either success or
 the exact error class, and after EVERY step the database is checked against the model and against invariants
@@ -16,14 +19,20 @@ that hold whatever the model says:
 3. refunds: per voucher the refunds sum to 0 or exactly its purchase price (one purchase entry, at the price),
    present iff it was expired or cancelled (flagging such a voucher fraudulent afterwards keeps the refund, and
    it then no longer counts as holding the course: the participant may have bought the course again);
-4. settlement: one line per voucher ever redeemed, at its price, `payable`/`paid` while redeemed or completed,
-   `clawed_back` once cancelled or fraudulent;
+4. settlement (the reconciliation of issue 16): one `payable` line per voucher ever redeemed, at its price, that
+   never changes; one `clawback` line of minus the price iff it was then cancelled or found fraudulent; for every
+   partner, payable - clawed back over all its statements = the prices of its redeemed vouchers that are neither
+   cancelled nor fraudulent, and so is the sum of its statements' nets (carry-forward moves money, never makes
+   it); a closed or paid statement's frozen totals are its lines, its net never negative; the ledger of every
+   participant is grants - purchases + refunds - lapses;
 5. the model: balance and status of each participant, status of each voucher, audit rows and events per entity
-   (a refused call leaves no trace).
+   (a refused call leaves no trace);
+6. the summary report over all time agrees with the ledger (money per scheme and kind, vouchers sold) and the
+   statement lines (redeemed and clawed back, count and rupiah).
 
 The database is one per test (`db_url`), shared by all examples: each example gets its own partners, courses
 and participants, and every check is scoped to those. MONEY_PROPERTY_EXAMPLES / MONEY_PROPERTY_STEPS raise the
-budget for a longer hunt (defaults: 100 examples of up to 50 steps, about 10-25 s).
+budget for a longer hunt (defaults: 100 examples of up to 50 steps, about 30-70 s on a busy two-core machine).
 """
 
 from __future__ import annotations
@@ -57,7 +66,10 @@ from api.http.dependencies import Connection
 from api.jobs.worker import sweep
 from api.schemas.participants import ParticipantCreate
 from api.schemas.vouchers import PurchaseCreate
+from api.services import enrollments as enrollment_service
 from api.services import participants as participant_service
+from api.services import reports as report_service
+from api.services import statements as statement_service
 from api.services import vouchers as voucher_service
 from api.services.audit import Actor
 from api.services.clock import Clock
@@ -80,6 +92,7 @@ from domain.errors import (
     VoucherVoidNotAllowed,
 )
 from domain.participants import ParticipantAction
+from domain.statements import next_period, period_ends_at, period_of
 
 ACTOR = Actor.system("property-test")
 CODES = voucher_service.CodeFormat(sandbox=True)
@@ -219,6 +232,8 @@ class VoucherModel:
     enrollment_status: str | None = None
     refunded: bool = False
     transitions: int = 1  # voucher.sold; one audit row and one event per transition
+    enrollment_id: str | None = None
+    payable_line: dict[str, Any] | None = None  # the payable line as first seen: it must never change
 
     @property
     def holds_the_course(self) -> bool:
@@ -256,15 +271,33 @@ SELECT voucher_code, participant_id, course_id, learner_ref, status FROM enrollm
  WHERE participant_id = any($1::text[]) OR partner_id = any($2::text[])
 """
 SNAPSHOT_SETTLEMENT = """
-SELECT s.voucher_code, s.partner_id, s.amount, s.status
-  FROM settlement_lines s LEFT JOIN vouchers v ON v.code = s.voucher_code
+SELECT s.id, s.voucher_code, s.partner_id, s.amount, s.kind, s.created_at, s.statement_id
+  FROM statement_lines s LEFT JOIN vouchers v ON v.code = s.voucher_code
  WHERE s.partner_id = any($1::text[]) OR v.participant_id = any($2::text[])
+ ORDER BY s.id
+"""
+SNAPSHOT_STATEMENTS = """
+SELECT s.id, s.partner_id, s.period, s.status, s.net, s.total_payable, s.total_clawed_back, s.total_carried_forward,
+       s.line_count, s.payment_reference, coalesce(sum(l.amount), 0)::bigint AS lines_sum, count(l.id) AS lines,
+       coalesce(sum(l.amount) FILTER (WHERE l.kind = 'payable'), 0)::bigint AS payable,
+       coalesce(-sum(l.amount) FILTER (WHERE l.kind = 'clawback'), 0)::bigint AS clawed_back
+  FROM statements s LEFT JOIN statement_lines l ON l.statement_id = s.id
+ WHERE s.partner_id = any($1::text[])
+ GROUP BY s.id
 """
 SNAPSHOT_AUDIT = "SELECT entity_id, count(*) AS n FROM audit_log WHERE entity_id = any($1::text[]) GROUP BY entity_id"
 SNAPSHOT_EVENTS = """
 SELECT entity_id, count(*) AS n FROM events
  WHERE entity_type = 'voucher' AND (entity_id = any($1::text[]) OR partner_id = any($2::text[]))
  GROUP BY entity_id
+"""
+REPORT_LEDGER = """
+SELECT p.scheme, l.kind, count(*) AS n, sum(l.amount)::bigint AS amount
+  FROM ledger_entries l JOIN participants p ON p.id = l.participant_id GROUP BY p.scheme, l.kind
+"""
+REPORT_LINES = """
+SELECT kind, count(*) AS n, sum(abs(amount))::bigint AS amount FROM statement_lines
+ WHERE kind IN ('payable', 'clawback') GROUP BY kind
 """
 SNAPSHOT_SEATS = "SELECT seats_sold, capacity FROM schedules WHERE id = $1"
 
@@ -286,6 +319,8 @@ class Snapshot:
     vouchers: dict[str, asyncpg.Record]
     enrollments: dict[str, list[asyncpg.Record]]
     lines: dict[str, list[asyncpg.Record]]
+    all_lines: list[asyncpg.Record]
+    statements: dict[str, asyncpg.Record]
     audit_rows: dict[str, int]
     events: dict[str, int]
     seats: asyncpg.Record | None
@@ -318,6 +353,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.vouchers: dict[str, VoucherModel] = {}
         self.seats_sold = 0
         self.duplicates_tried = 0
+        self.paid: dict[str, str] = {}  # statement id -> the payment reference it was marked paid with
 
     # -- plumbing
 
@@ -435,6 +471,8 @@ class MoneyMachine(RuleBasedStateMachine):
             return ActiveTrainingExists
         if course.schedule_id is not None and self.seats_sold >= SCHEDULE_CAPACITY:
             return ScheduleFull
+        if datetime.now(UTC).date() > balance_deadline(person.accepted_at):
+            return InsufficientBalance  # lapsed, whether or not a sweep ran
         if course.price > person.balance:
             return InsufficientBalance
         return None
@@ -498,6 +536,7 @@ class MoneyMachine(RuleBasedStateMachine):
             voucher.status = "redeemed"
             voucher.learner_ref = learner
             voucher.enrollment_status = "active"
+            voucher.enrollment_id = enrollment.id
             voucher.transitions += 1
 
     @rule(person_id=people, learner=st.sampled_from(LEARNERS))
@@ -522,6 +561,83 @@ class MoneyMachine(RuleBasedStateMachine):
         if refused is None:
             self.leave_sold(voucher, "cancelled")
             self.refund(voucher)
+
+    @rule(code=codes)
+    def complete(self, code: str) -> None:
+        """The owning partner reports every module, the assessment and the completion of a self-paced redeemed
+        voucher, at a `now` six days after the redemption (so the elapsed-days rule allows it)."""
+        voucher = self.vouchers[code]
+        if voucher.status != "redeemed" or voucher.schedule_id is not None or voucher.enrollment_id is None:
+            return
+        enrollment_id = voucher.enrollment_id
+
+        async def report(c: Connection) -> Any:
+            redeemed_at = await c.fetchval("SELECT redeemed_at FROM vouchers WHERE code = $1", code)
+            now = redeemed_at + timedelta(days=6)
+            for sequence in range(1, 6):
+                await enrollment_service.record_attendance(
+                    c, ACTOR, voucher.partner_id, enrollment_id, sequence, redeemed_at + timedelta(hours=sequence), now
+                )
+            await enrollment_service.record_assessment(
+                c, ACTOR, voucher.partner_id, enrollment_id, 80, redeemed_at + timedelta(days=5), now
+            )
+            return await enrollment_service.complete(c, ACTOR, voucher.partner_id, enrollment_id, now, now)
+
+        completed, refused = self.attempt(report)
+        self.agree("complete a redeemed self-paced voucher", None, refused)
+        assert completed.status == "completed"
+        voucher.status = "completed"
+        voucher.enrollment_status = "completed"
+
+    # -- statements
+
+    async def _first_open_period(self, conn: Connection) -> str:
+        """The earliest period from this month on that nobody closed yet (all examples share the periods)."""
+        period = period_of(datetime.now(UTC))
+        # Periods from this month on are only closed in order, so they are closed up to the latest one.
+        latest = await conn.fetchval("SELECT max(period) FROM statement_periods WHERE period >= $1", period)
+        return period if latest is None else next_period(latest)
+
+    @rule(how=st.sampled_from(["after_it_ended", "again", "before_it_ended"]))
+    def close_period(self, how: str) -> None:
+        """Close the earliest open period at an instant after it ended; closing a closed period again, or one that
+        has not ended on the clock it is given, is refused."""
+        period = self.harness.run(self._with_conn(self._first_open_period))
+        if how == "again":
+            period = period_of(datetime.now(UTC) - timedelta(days=400))  # closed here, or closed now and then again
+            self.attempt(lambda c: statement_service.close_period(c, ACTOR, period, period_ends_at(period)))
+        at = period_ends_at(period) + timedelta(minutes=1)
+        if how == "before_it_ended":
+            at = period_ends_at(period) - timedelta(minutes=1)
+        _, refused = self.attempt(lambda c: statement_service.close_period(c, ACTOR, period, at))
+        self.agree(f"close {period} {how}", None if how == "after_it_ended" else InvalidStateTransition, refused)
+
+    @rule(pick=st.integers(min_value=0, max_value=20), same_reference=st.booleans())
+    def mark_paid(self, pick: int, same_reference: bool) -> None:
+        """Pay one of this example's statements: an open one is refused; a paid one again with its reference
+        changes nothing, with another it is refused."""
+        partner_ids = list(self.partners.values())
+        ids = self.harness.run(
+            self._with_conn(
+                lambda c: c.fetch(
+                    "SELECT id, status FROM statements WHERE partner_id = any($1::text[]) ORDER BY id", partner_ids
+                )
+            )
+        )
+        if not ids:
+            return
+        statement = ids[pick % len(ids)]
+        known = self.paid.get(statement["id"])
+        reference = known if known is not None and same_reference else f"TRF-{next(_serial)}"
+        expected: type[DomainError] | None = None
+        if statement["status"] == "open" or (known is not None and reference != known):
+            expected = InvalidStateTransition
+        _, refused = self.attempt(
+            lambda c: statement_service.mark_paid(c, ACTOR, statement["id"], reference, datetime.now(UTC))
+        )
+        self.agree(f"mark a {statement['status']} statement paid", expected, refused)
+        if refused is None:
+            self.paid[statement["id"]] = reference
 
     # -- the programme's side
 
@@ -556,8 +672,8 @@ class MoneyMachine(RuleBasedStateMachine):
             else:
                 voucher.status = "fraudulent"
                 voucher.transitions += 1
-                if voucher.enrollment_status is not None:
-                    voucher.enrollment_status = "cancelled"
+                if voucher.enrollment_status == "active":
+                    voucher.enrollment_status = "cancelled"  # a completed training stays a completed one
             # no refund: the price of a fraudulent purchase is not handed back to be spent again
 
     # -- time
@@ -568,9 +684,10 @@ class MoneyMachine(RuleBasedStateMachine):
             has_vouchers = any(v.participant_id == person.id for v in self.vouchers.values())
             if person.status == "active" and not has_vouchers and now > first_purchase_deadline(person):
                 person.status = "revoked"
+                person.audit_rows += 1 + (person.balance > 0)  # revoked, and the balance lapsed (audited)
                 person.balance = 0
-                person.audit_rows += 1
             elif person.status != "revoked" and now.date() > balance_deadline(person.accepted_at):
+                person.audit_rows += person.balance > 0  # the lapse is audited
                 person.balance = 0
 
     def run_sweep(self, now: datetime) -> None:
@@ -607,15 +724,43 @@ class MoneyMachine(RuleBasedStateMachine):
         self.check_vouchers(snapshot)
         self.check_refunds(snapshot)
         self.check_settlement(snapshot)
+        self.check_report()
+
+    def check_report(self) -> None:
+        """(6) the summary report over all time equals the books' own sums, per scheme (it reads them, but through
+        its own queries, kinds and scheme lookups)."""
+
+        async def read(conn: Connection) -> tuple[Any, list[asyncpg.Record], list[asyncpg.Record]]:
+            report = await report_service.summary(
+                conn, datetime(2000, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+            )
+            ledger = await conn.fetch(REPORT_LEDGER)
+            lines = await conn.fetch(REPORT_LINES)
+            return report, list(ledger), list(lines)
+
+        report, ledger, lines = self.harness.run(self._with_conn(read))
+        by_scheme = {s.scheme: s for s in report.schemes}
+        for row in ledger:
+            money = by_scheme[row["scheme"]].money
+            figure = {"grant": money.granted, "purchase": money.spent, "refund": money.refunded, "lapse": money.lapsed}
+            assert figure[row["kind"]] == row["amount"], f"report {row['scheme']} {row['kind']}: {figure[row['kind']]}"
+        assert report.total.money.spent == sum(r["amount"] for r in ledger if r["kind"] == "purchase")
+        assert report.total.vouchers.sold.count == sum(r["n"] for r in ledger if r["kind"] == "purchase")
+        owed = {"payable": report.total.vouchers.redeemed, "clawback": report.total.vouchers.clawed_back}
+        for row in lines:
+            assert (owed[row["kind"]].count, owed[row["kind"]].amount) == (row["n"], row["amount"]), row["kind"]
 
     async def snapshot(self, conn: Connection) -> Snapshot:
         pids, partner_ids, codes = list(self.persons), list(self.partners.values()), list(self.vouchers)
+        lines = list(await conn.fetch(SNAPSHOT_SETTLEMENT, partner_ids, pids))
         return Snapshot(
             people={r["id"]: r for r in await conn.fetch(SNAPSHOT_PEOPLE, pids)},
             entries=list(await conn.fetch(SNAPSHOT_LEDGER, pids)),
             vouchers={r["code"]: r for r in await conn.fetch(SNAPSHOT_VOUCHERS, pids, partner_ids)},
             enrollments=grouped(await conn.fetch(SNAPSHOT_ENROLLMENTS, pids, partner_ids)),
-            lines=grouped(await conn.fetch(SNAPSHOT_SETTLEMENT, partner_ids, pids)),
+            lines=grouped(lines),
+            all_lines=lines,
+            statements={r["id"]: r for r in await conn.fetch(SNAPSHOT_STATEMENTS, partner_ids)},
             audit_rows={r["entity_id"]: r["n"] for r in await conn.fetch(SNAPSHOT_AUDIT, pids + codes)},
             events={r["entity_id"]: r["n"] for r in await conn.fetch(SNAPSHOT_EVENTS, codes, partner_ids)},
             seats=await conn.fetchrow(SNAPSHOT_SEATS, self.courses["webinar"].schedule_id),
@@ -674,7 +819,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 if status == "redeemed":
                     assert enrollment["status"] == "active", f"{code}: redeemed, enrollment {enrollment['status']}"
                 if status in {"cancelled", "fraudulent"}:
-                    assert enrollment["status"] == "cancelled", f"{code}: {status} but its enrollment is open"
+                    assert enrollment["status"] != "active", f"{code}: {status} but its enrollment is open"
             assert db.audit_rows.get(code, 0) == model.transitions, f"{code}: {db.audit_rows.get(code, 0)} audit rows"
             assert db.events.get(code, 0) == model.transitions, f"{code}: {db.events.get(code, 0)} events"
         assert not set(db.events) - set(self.vouchers), "events about vouchers that were never sold"
@@ -724,20 +869,55 @@ class MoneyMachine(RuleBasedStateMachine):
                 assert refunded == 0, f"{code}: {status} but refunded"
 
     def check_settlement(self, db: Snapshot) -> None:
-        """(4) one settlement line per voucher ever redeemed, at its price, in the state its voucher implies."""
-        assert not set(db.lines) - set(self.vouchers), "settlement lines for vouchers never sold here"
+        """(4) the reconciliation: lines per voucher as its history implies, per partner the sums agree."""
+        assert not {c for c in db.lines if c is not None} - set(self.vouchers), "lines for vouchers never sold here"
         for code, model in self.vouchers.items():
             own = db.lines.get(code, [])
-            assert len(own) == (1 if model.learner_ref is not None else 0), f"{code}: {len(own)} settlement lines"
+            ever_redeemed = model.learner_ref is not None
+            taken_back = ever_redeemed and model.status in {"cancelled", "fraudulent"}
+            kinds = [line["kind"] for line in own]
+            assert kinds == ["payable"] * ever_redeemed + ["clawback"] * taken_back, f"{code} ({model.status}): {kinds}"
             if not own:
                 continue
-            line, status = own[0], db.vouchers[code]["status"]
-            assert (line["partner_id"], line["amount"]) == (model.partner_id, model.amount)
-            if status in {"redeemed", "completed"}:
-                assert line["status"] in {"payable", "paid"}, f"{code}: {status} but its line is {line['status']}"
-            else:
-                assert status in {"cancelled", "fraudulent"}, f"{code}: was redeemed, now {status}"
-                assert line["status"] == "clawed_back", f"{code}: {status} but its line is {line['status']}"
+            payable = own[0]
+            assert (payable["partner_id"], payable["amount"]) == (model.partner_id, model.amount)
+            if model.payable_line is None:
+                model.payable_line = dict(payable)
+            assert dict(payable) == model.payable_line, f"{code}: its payable line changed"
+            if taken_back:
+                assert (own[1]["partner_id"], own[1]["amount"]) == (model.partner_id, -model.amount)
+        for name, partner_id in self.partners.items():
+            owed = sum(
+                v.amount
+                for v in self.vouchers.values()
+                if v.partner_id == partner_id
+                and v.learner_ref is not None
+                and v.status not in {"cancelled", "fraudulent"}
+            )
+            mine = [s for s in db.statements.values() if s["partner_id"] == partner_id]
+            payable = sum(s["payable"] for s in mine)
+            clawed_back = sum(s["clawed_back"] for s in mine)
+            assert payable - clawed_back == owed, f"partner {name}: payable {payable} - {clawed_back} != {owed}"
+            assert sum(s["lines_sum"] for s in mine) == owed, f"partner {name}: nets do not add up to {owed}"
+        for statement in db.statements.values():
+            if statement["status"] == "open":
+                assert statement["net"] is None
+                continue
+            frozen = (statement["net"], statement["line_count"], statement["total_payable"])
+            assert frozen == (statement["lines_sum"], statement["lines"], statement["payable"]), statement
+            assert statement["total_clawed_back"] == statement["clawed_back"], statement
+            assert statement["net"] >= 0, f"{statement['id']}: closed with a negative net"
+            assert statement["payment_reference"] == self.paid.get(statement["id"]), statement
+        for line in db.all_lines:
+            assert line["statement_id"] in db.statements, f"line {line['id']} on someone else's statement"
+        # The ledger, by kind: every balance is grants - purchases + refunds - lapses.
+        for pid in self.persons:
+            sums = {"grant": 0, "purchase": 0, "refund": 0, "lapse": 0}
+            for entry in db.entries:
+                if entry["participant_id"] == pid:
+                    sums[entry["kind"]] += entry["amount"]
+            expected = sums["grant"] - sums["purchase"] + sums["refund"] - sums["lapse"]
+            assert db.people[pid]["balance"] == expected, f"{pid}: balance is not grants - purchases + refunds - lapses"
 
 
 # --- the tests ---------------------------------------------------------------------------------------------------

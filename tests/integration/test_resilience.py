@@ -6,7 +6,7 @@ What a partner relies on, shown against real servers (an in-thread Uvicorn, or `
   answered 503 `service_unavailable` with `Retry-After` within MAX_WAIT_SECONDS, never a 500 and never a hang, and
   the API serves again by itself once the database is back;
 - redemptions under load, while backends are terminated and the database "restarts", happen exactly once: a
-  client that retries with the same Idempotency-Key gets one enrollment, one settlement line, balanced ledgers;
+  client that retries with the same Idempotency-Key gets one enrollment, one payable statement line, balanced ledgers;
 - SIGTERM drains: requests already being served finish with a full response, then the process exits 0;
 - two processes on one database still redeem a voucher once, and one key still acts once.
 
@@ -429,7 +429,7 @@ async def test_redemptions_stay_exactly_once_through_terminated_backends_and_a_d
         db_url,
         """SELECT v.code, v.status, array_agg(DISTINCT e.id) AS enrollments, count(DISTINCT s.id) AS lines
              FROM vouchers v LEFT JOIN enrollments e ON e.voucher_code = v.code
-             LEFT JOIN settlement_lines s ON s.voucher_code = v.code
+             LEFT JOIN statement_lines s ON s.voucher_code = v.code AND s.kind = 'payable'
             WHERE v.code = any($1::text[]) GROUP BY v.code, v.status""",
         codes,
     )
@@ -465,12 +465,12 @@ def refused_or_never_answered(error: Exception) -> bool:
 
 
 async def voucher_outcomes(db_url: str, partner_id: str | None) -> list[tuple[str, int, int]]:
-    """Per voucher of the partner: its status, how many enrollments and settlement lines it has."""
+    """Per voucher of the partner: its status, how many enrollments and payable statement lines it has."""
     rows = await fetch(
         db_url,
         """SELECT v.status, count(DISTINCT e.id) AS enrollments, count(DISTINCT s.id) AS lines
              FROM vouchers v LEFT JOIN enrollments e ON e.voucher_code = v.code
-             LEFT JOIN settlement_lines s ON s.voucher_code = v.code
+             LEFT JOIN statement_lines s ON s.voucher_code = v.code AND s.kind = 'payable'
             WHERE v.partner_id = $1 GROUP BY v.code, v.status""",
         partner_id,
     )
@@ -636,7 +636,7 @@ async def test_two_processes_on_one_database_redeem_each_voucher_once(
         assert len(settled) == 1, "one key, one answer (or 409 in progress)"
         rows = await fetch(db_url, "SELECT id FROM enrollments WHERE voucher_code = $1", code)
         assert [r["id"] for r in rows] == [created[0].json()["id"]]
-        lines = await fetch(db_url, "SELECT 1 FROM settlement_lines WHERE voucher_code = $1", code)
+        lines = await fetch(db_url, "SELECT 1 FROM statement_lines WHERE voucher_code = $1", code)
         assert len(lines) == 1
     await ledger_consistent(db_url)
 

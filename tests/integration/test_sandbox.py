@@ -409,3 +409,32 @@ async def test_a_test_participant_is_where_its_location_says_and_only_for_its_pa
     assert location == f"/v1/sandbox/participants/{created.json()['id']}"
     assert (await client.get(location, headers=partner_a.headers)).json() == created.json()
     assert (await client.get(location, headers=partner_b.headers)).status_code == 404
+
+
+async def test_closing_my_statement_follows_my_test_clock(
+    client: Client, partner_a: Credentials, partner_b: Credentials, db_url: str
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    sold = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()
+    redeemed = await client.post(
+        f"/v1/vouchers/{sold['code']}/redeem", json={"learner_ref": "x"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    [statement] = (await client.get("/v1/statements", headers=partner_a.headers)).json()["items"]
+    url = f"/v1/sandbox/statements/{statement['period']}/close"
+    early = await client.post(url, headers=partner_a.headers)
+    assert (early.status_code, early.json()["code"]) == (409, "invalid_state_transition")
+    assert (await client.post(url, headers=partner_b.headers)).status_code == 409  # B's clock: not ended either
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 32 * 24 * 3600}, headers=partner_a.headers)
+    closed = await client.post(url, headers=partner_a.headers)
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["status"], closed.json()["net"], closed.json()["line_count"]) == ("closed", 1_500_000, 1)
+    again = await client.post(url, headers=partner_a.headers)
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_state_transition")
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 32 * 24 * 3600}, headers=partner_b.headers)
+    assert (await client.post(url, headers=partner_b.headers)).status_code == 404  # B has no statement
+    assert (await client.post("/v1/sandbox/reset", headers=partner_a.headers)).status_code == 200
+    assert (await client.get("/v1/statements", headers=partner_a.headers)).json()["items"] == []
+    await ledger_consistent(db_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -103,6 +104,24 @@ async def test_balances_lapse_after_the_scheme_deadline(
     assert shown["balance"] == 0
     assert shown["ledger"][0] == {**shown["ledger"][0], "kind": "lapse", "amount": 3_500_000}
     assert (await sweep(pool, datetime(2026, 12, 17, tzinfo=UTC))).lapsed == 0
+    # The lapse is a money movement like any other: audited (before and after) and announced to the programme.
+    conn = await asyncpg.connect(db_url)
+    try:
+        audited = await conn.fetch(
+            "SELECT actor_type, actor_id, before, after FROM audit_log WHERE action = 'participant.balance_lapsed' "
+            "AND entity_id = $1",
+            person["id"],
+        )
+        announced = await conn.fetch(
+            "SELECT partner_id, data FROM events WHERE type = 'participant.balance_lapsed' AND entity_id = $1",
+            person["id"],
+        )
+    finally:
+        await conn.close()
+    assert [(r["actor_type"], r["actor_id"]) for r in audited] == [("system", "worker")]
+    assert json.loads(audited[0]["before"]) == {"balance": 3_500_000}
+    assert json.loads(audited[0]["after"])["lapsed"] == 3_500_000
+    assert [(r["partner_id"], json.loads(r["data"])["reason"]) for r in announced] == [(None, "balance deadline")]
     await ledger_consistent(db_url)
 
 

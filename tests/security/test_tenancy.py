@@ -38,8 +38,7 @@ async def counts(db_url: str, partner_id: str) -> tuple[int, int, int]:
         row = await conn.fetchrow(
             """SELECT (SELECT count(*) FROM vouchers WHERE partner_id = $1) AS vouchers,
                       (SELECT count(*) FROM enrollments WHERE partner_id = $1) AS enrollments,
-                      (SELECT count(*) FROM settlement_lines s JOIN vouchers v ON v.code = s.voucher_code
-                        WHERE v.partner_id = $1) AS settlement""",
+                      (SELECT count(*) FROM statement_lines WHERE partner_id = $1) AS settlement""",
             partner_id,
         )
     finally:

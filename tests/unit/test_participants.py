@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import DomainError, InvalidStateTransition, ParticipantFrozen, ParticipantRevoked
+from domain.errors import (
+    ActiveTrainingExists,
+    DomainError,
+    InvalidStateTransition,
+    ParticipantFrozen,
+    ParticipantRevoked,
+)
 from domain.participants import (
     ParticipantAction,
     ParticipantStatus,
@@ -19,6 +25,7 @@ from domain.participants import (
     mask_name,
     next_participant_status,
     revoke,
+    revoke_for_fraud,
     unfreeze,
 )
 from domain.schemes import Scheme
@@ -156,3 +163,13 @@ def test_mask_email(email: str, masked: str) -> None:
 def test_masked_email_never_shows_the_whole_local_part(email: str) -> None:
     local = email.split("@")[0]
     assert local not in mask_email(email).split("@")[0]
+
+
+def test_revoking_for_fraud_needs_no_open_training() -> None:
+    assert revoke_for_fraud(ACTIVE, has_open_training=False) is REVOKED
+    assert revoke_for_fraud(FROZEN, has_open_training=False) is REVOKED
+    with pytest.raises(ActiveTrainingExists, match="open voucher"):
+        revoke_for_fraud(FROZEN, has_open_training=True)
+    for status in (REVOKED, COMPLETED):
+        with pytest.raises(InvalidStateTransition):
+            revoke_for_fraud(status, has_open_training=False)

@@ -431,3 +431,13 @@ def test_refusal_details_write_times_in_utc_with_z() -> None:
     with pytest.raises(VoucherExpired) as refused:
         check_redemption(**redemption(expires_at=expires_at, now=expires_at + ONE_SECOND))
     assert refused.value.detail == "The voucher expired at 2026-11-28T09:00:00Z."
+
+
+@pytest.mark.parametrize("scheme", SCHEME_LIST)
+def test_no_purchase_after_the_balance_deadline_even_before_the_sweep(scheme: Scheme) -> None:
+    accepted_at = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    last_day = datetime(2026, scheme.balance_deadline_month, scheme.balance_deadline_day, 23, 59, tzinfo=UTC)
+    facts = purchase_facts(accepted_at=accepted_at, is_first_purchase=False, schedule=None)
+    check_purchase(facts, scheme, last_day)
+    with pytest.raises(InsufficientBalance, match="lapsed"):
+        check_purchase(facts, scheme, last_day + timedelta(minutes=1))
