@@ -26,7 +26,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -810,7 +810,7 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
     started = time.monotonic()
     pgbench_clients = workers * DB_POOL_MAX
     latency_codes = LATENCY_MAX_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_ROUNDS * LATENCY_SECONDS)
-    api_codes = MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + duration)
+    api_codes = MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + 2 * duration)  # sealing off, then on
     pgbench_runs = (("warm-up", False, WARMUP_SECONDS), ("full", False, duration), ("writes only", True, duration))
     pgbench_codes = MAX_REDEMPTIONS_PER_SECOND * sum(seconds for _, _, seconds in pgbench_runs)
     needed = latency_codes + api_codes + pgbench_codes
@@ -838,6 +838,13 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
         for seconds in (WARMUP_SECONDS, duration):
             load = codes.take(MAX_REDEMPTIONS_PER_SECOND * seconds)
             api = wrk_redeem(base, token, load, duration=seconds, connections=connections)
+        # The same load while a worker seals the audit trail into its hash chain as fast as rows arrive: sealing
+        # reads and writes beside the writers and must not slow them (the first run had no worker at all).
+        print(f"redeem: again with the audit-sealing worker running beside ({duration} s)...", flush=True)
+        with running_worker(database_url):
+            load = codes.take(MAX_REDEMPTIONS_PER_SECOND * duration)
+            sealed = wrk_redeem(base, token, load, duration=duration, connections=connections)
+        report_ms = time_report_summary(base, database_url)
 
     print(f"redeem: pgbench, {pgbench_clients} clients for {duration} s...", flush=True)
     asyncio.run(fill_bench_voucher_ids(database_url, codes.take(pgbench_codes)))
@@ -869,7 +876,40 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
         "redeem_p50_ms_at_1m": round(at_1m["p50_ms"], 2),
         "redeem_p99_ms_at_1m": round(at_1m["p99_ms"], 2),
         "redeem_scale_ratio": round(at_1m["p50_ms"] / at_10k["p50_ms"], 3),
+        "redeem_rps_sealing_on": sealed["rps"],
+        "redeem_sealing_on_vs_off_ratio": round(sealed["rps"] / api["rps"], 3),
+        "report_summary_ms": report_ms,
     }
+
+
+REPORT_ROUNDS = 5
+
+
+def time_report_summary(base: str, database_url: str) -> float:
+    """The median time of `GET /v1/programme/reports/summary` over the last day, on the bench database (the
+    million vouchers and everything the redemption runs just wrote), asked by a programme client."""
+    settings = Settings(database_url=database_url, app_env="development")
+    issued = asyncio.run(create_programme_client(settings, "Bench auditor", ["programme:audit"]))
+    token = httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(issued.client_id, issued.client_secret),
+        timeout=30,
+    ).json()["access_token"]
+    until = datetime.now(UTC)
+    query = {"from": (until - timedelta(days=1)).isoformat(), "to": until.isoformat()}
+    timings = []
+    for _ in range(REPORT_ROUNDS):
+        started = time.perf_counter()
+        answer = httpx.get(
+            f"{base}/v1/programme/reports/summary",
+            params=query,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        answer.raise_for_status()
+    return round(statistics.median(timings), 1)
 
 
 WEBHOOK_EVENTS = 1_000

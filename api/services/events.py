@@ -3,14 +3,14 @@
 Every change writes its event through `emit` (or `arguments` + INSERT_EVENT inside a combined statement) in the
 transaction of the change, so an event exists exactly when its change committed. The row gets a stable public
 id (`evt_…`), the id of the writing transaction (xid8), and `created_at` on the partner's clock (a sandbox
-partner's test clock, unless the caller passes `now`). A trigger (migration 0012) queues one webhook delivery
+partner's test clock, unless the caller passes `now`). A trigger (migration 0013) queues one webhook delivery
 per matching endpoint and notifies the delivery workers on commit.
 
-The feed serves only events whose writing transaction is older than every transaction still running
-(`pg_snapshot_xmin`), in (xid, id) order: a transaction that could still commit an event has an xid at or
-above that horizon, so an event can never appear behind a cursor already handed out (no gaps), and the
-strict (xid, id) order hands out each event once (no duplicates). The price: an open transaction anywhere
-in the cluster holds the feed back until it ends.
+The feed serves only events whose writing transaction is older than every transaction of this database still
+running (the snapshot's in-progress list, less those running in other databases of the server), in (xid, id)
+order: a transaction that could still commit an event has an xid at or above that horizon, so an event can
+never appear behind a cursor already handed out (no gaps), and the strict (xid, id) order hands out each event
+once (no duplicates). The price: an open transaction in this database holds the feed back until it ends.
 """
 
 from __future__ import annotations
@@ -32,8 +32,23 @@ INSERT INTO events (partner_id, type, entity_type, entity_id, data, created_at)
 VALUES ($1, $2, $3, $4, $5::jsonb, coalesce($6::timestamptz, now() + coalesce(
     (SELECT make_interval(secs => k.offset_seconds) FROM sandbox_clocks k WHERE k.partner_id = $1), interval '0')))
 """
+# The horizon: the oldest transaction still running when the statement's snapshot was taken, leaving out those
+# that are running in another database of the server (they cannot write our events). A transaction is left out
+# only while pg_stat_activity shows it in another database; one that has finished since, or whose database this
+# role may not see, counts, so the horizon can only err low (late), never high (a gap).
 FEED = """
-WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+WITH snapshot AS (SELECT pg_current_snapshot() AS s),
+elsewhere AS (
+    SELECT backend_xid::text::bigint AS xid32 FROM pg_stat_activity
+     WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+),
+horizon AS (
+    SELECT coalesce(
+        (SELECT min(x) FROM snapshot, pg_snapshot_xip(snapshot.s) AS x
+          WHERE x::text::bigint % 4294967296 NOT IN (SELECT xid32 FROM elsewhere)),
+        (SELECT pg_snapshot_xmax(s) FROM snapshot)
+    ) AS xmin
+)
 SELECT h.xmin::text AS horizon, e.xid::text AS xid, e.id, e.public_id, e.type, e.created_at, e.data::text AS data
   FROM horizon h LEFT JOIN LATERAL (
        SELECT xid, id, public_id, type, created_at, data FROM events

@@ -2,7 +2,7 @@
 
 Secrets are `whsec_…` (Standard Webhooks), shown once, stored sealed under the key-encryption key. A rotation
 keeps the previous secret signing beside the new one for the grace period. Deliveries are queued by a trigger
-on `events` (migration 0012) in the transaction of the change; the worker claims them here with SKIP LOCKED in
+on `events` (migration 0013) in the transaction of the change; the worker claims them here with SKIP LOCKED in
 a statement that commits at once, so no transaction stays open across a network call.
 """
 

@@ -35,3 +35,21 @@ def test_every_error_code_is_explained_in_docs_errors() -> None:
     codes = set(DOMAIN_STATUS) | {code for code, _ in HTTP_STATUS_CODE.values()}
     codes |= {"idempotency_key_required", "idempotency_key_reused", "idempotency_request_in_progress"}
     assert codes - documented == set()
+
+
+def test_every_domain_function_the_rules_page_names_exists() -> None:
+    """docs/programme.md names the function that enforces each rule; a rename must update the page."""
+    import importlib
+
+    text = (ROOT / "docs" / "programme.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(domain\.[a-z_]+\.[A-Za-z_][A-Za-z_.]*)`", text))
+    assert named, "docs/programme.md names no domain function"
+    missing = []
+    for reference in sorted(named):
+        module_name, _, path = reference.removeprefix("domain.").partition(".")
+        target: object = importlib.import_module(f"domain.{module_name}")
+        for part in path.split("."):
+            target = getattr(target, part, None)
+        if target is None:
+            missing.append(reference)
+    assert missing == []
