@@ -60,7 +60,6 @@ class VoucherController(Controller):
                 VoucherExpired,
                 VoucherCancelled,
                 VoucherFraudulent,
-                VoucherFraudulent,
                 RedemptionWindowClosed,
                 LearnerAlreadyEnrolled,
                 ParticipantFrozen,

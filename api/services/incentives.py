@@ -10,7 +10,9 @@ from domain.errors import NotFound
 
 LOCK_PARTICIPANT = "SELECT id, scheme, reviewed_at FROM participants WHERE id = $1 FOR UPDATE"
 FIRST_CERTIFIED_COMPLETION = """
-SELECT e.id, e.partner_id FROM enrollments e JOIN certificates x ON x.enrollment_id = e.id AND x.status = 'valid'
+SELECT e.id, e.partner_id FROM enrollments e
+  JOIN certificates x ON x.enrollment_id = e.id AND x.status = 'valid'
+  JOIN vouchers v ON v.code = e.voucher_code AND v.status = 'completed'
  WHERE e.participant_id = $1 AND e.status = 'completed'
  ORDER BY e.completed_at, e.id LIMIT 1
 """

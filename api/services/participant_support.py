@@ -20,7 +20,6 @@ SELECT {PARTICIPANT_COLUMNS} FROM participants p JOIN balances b ON b.participan
     OR ($3::bytea IS NOT NULL AND p.nik_hash = $3)
  ORDER BY p.created_at, p.id LIMIT $4
 """
-OPEN_TRAINING = "SELECT code FROM vouchers WHERE participant_id = $1 AND status IN ('sold', 'redeemed') LIMIT 1"
 PARTICIPANT_VOUCHERS = """
 SELECT v.code, v.status, v.course_id, c.title AS course_title, v.partner_id, v.amount, v.sold_at, v.expires_at,
        v.redeemed_at, v.closed_at,

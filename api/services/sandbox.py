@@ -94,6 +94,12 @@ RESET = [
         WHERE course_id IN (SELECT id FROM courses WHERE partner_id = $1) AND course_id <> all($2::text[])""",
     ),
     ("courses", "DELETE FROM courses WHERE partner_id = $1 AND id <> all($2::text[])"),
+    # The webhook deliveries of those events go with them (their attempts cascade); the endpoints stay: they are
+    # the partner's configuration, not data it made while testing.
+    (
+        "webhook deliveries",
+        "DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM events WHERE partner_id = $1)",
+    ),
     ("events", "DELETE FROM events WHERE partner_id = $1"),
     ("clock", "DELETE FROM sandbox_clocks WHERE partner_id = $1"),
 ]

@@ -52,7 +52,6 @@ WITH ping AS (SELECT id FROM events WHERE public_id = $1),
      queued AS (INSERT INTO webhook_deliveries (endpoint_id, event_id) SELECT $2, id FROM ping)
 SELECT pg_notify('webhook_deliveries', '')
 """
-SELECT_PING = "SELECT public_id, type, created_at, data::text AS data FROM events WHERE partner_id = $1 AND id = $2"
 LIST_ATTEMPTS = """
 SELECT a.id, a.attempt, a.attempted_at, a.status_code, a.latency_ms, a.error, a.next_attempt_at,
        e.public_id AS event_id, e.type AS event_type

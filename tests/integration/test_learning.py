@@ -383,3 +383,19 @@ async def test_a_certificate_id_handed_out_as_a_bare_uuid_still_resolves(
     claims = jwt.decode(verification.json()["credential"], keys, algorithms=["ES256"]).claims
     assert claims["jti"] == f"urn:uuid:{legacy_id}"
     assert "Santoso" not in json.dumps(claims)
+
+
+async def test_a_training_flagged_as_fraud_earns_no_incentive(
+    client: Client, programme: Credentials, partner_a: Credentials, enrollment: dict[str, Any], db_url: str
+) -> None:
+    await finish(client, partner_a, db_url, enrollment["id"])
+    assert (await certify(client, partner_a, enrollment["id"])).status_code == 201
+    flagged = await client.post(
+        f"/v1/programme/vouchers/{enrollment['voucher_code']}/flag-fraud",
+        json={"reason": "attendance faked"},
+        headers=programme.headers,
+    )
+    assert flagged.status_code == 200, flagged.text
+    participant_id = (await fetch(db_url, "SELECT participant_id FROM enrollments"))[0]["participant_id"]
+    assert (await client.post(f"{PARTICIPANTS}/{participant_id}/review", headers=programme.headers)).status_code == 200
+    assert await fetch(db_url, "SELECT 1 FROM incentives") == []

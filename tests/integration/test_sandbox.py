@@ -15,6 +15,7 @@ from api.jobs.bootstrap import demo_partner_credentials
 from api.settings import Settings
 from tests.auth import Credentials, token_for
 from tests.conftest import settings_for
+from tests.database import fetch
 from tests.factories import course_body, iso, schedule_body, scheduled_course_body
 from tests.money import key, ledger_consistent
 
@@ -438,3 +439,26 @@ async def test_closing_my_statement_follows_my_test_clock(
     assert (await client.post("/v1/sandbox/reset", headers=partner_a.headers)).status_code == 200
     assert (await client.get("/v1/statements", headers=partner_a.headers)).json()["items"] == []
     await ledger_consistent(db_url)
+
+
+async def test_reset_works_for_a_partner_with_webhooks_and_keeps_its_endpoints(
+    client: Client, partner_a: Credentials, db_url: str
+) -> None:
+    endpoint = await client.post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hooks"}, headers=partner_a.headers
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    await my_approved_course(client, partner_a)  # course.approved: an event, and a delivery queued for it
+    queued = await fetch(
+        db_url, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1", endpoint.json()["id"]
+    )
+    assert queued[0]["n"] >= 1
+
+    reset = await client.post("/v1/sandbox/reset", headers=partner_a.headers)
+    assert reset.status_code == 200, reset.text
+    kept = await client.get(f"/v1/webhook-endpoints/{endpoint.json()['id']}", headers=partner_a.headers)
+    assert kept.status_code == 200
+    left = await fetch(
+        db_url, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1", endpoint.json()["id"]
+    )
+    assert left[0]["n"] == 0
