@@ -55,7 +55,11 @@ def settings(db_url: str) -> Settings:
 
 def settings_for(db_url: str) -> Settings:
     """What every test app runs with (development mode, fast secret hashing, a fixed key, and per-address limits
-    out of the way: every test request comes from one address; tests/security/ sets them where it tests them)."""
+    out of the way: every test request comes from one address; tests/security/ sets them where it tests them).
+
+    The catalogue page cache is off: a change empties it through NOTIFY, a few milliseconds after the commit,
+    and tests that read the catalogue right after a change would race that; test_catalogue_cache.py and the
+    public-limits test turn it on."""
     return Settings(
         database_url=db_url,
         app_env="development",
@@ -66,6 +70,7 @@ def settings_for(db_url: str) -> Settings:
         public_url="http://testserver.local",
         token_address_limit_per_minute=100_000,
         public_limit_per_minute=100_000,
+        catalogue_cache_seconds=0,
     )
 
 

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.http.page_cache import PageCache
 from api.settings import Settings
 from tests.auth import Credentials
+from tests.conftest import settings_for
 from tests.courses import approved
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return replace(settings_for(db_url), catalogue_cache_seconds=10)
 
 
 async def _listening(app: Litestar) -> PageCache:

@@ -110,7 +110,7 @@ def test_the_trusted_proxy_setting_is_explicit() -> None:
 
 async def test_a_cached_catalogue_page_spends_the_quota_too(limited: Settings) -> None:
     """The page cache answers after the guards: serving from memory does not bypass the per-address limit."""
-    app = create_app(limited)
+    app = create_app(replace(limited, catalogue_cache_seconds=10))
     await clear_of_window_end()
     async with AsyncTestClient(app=RequestContext(app)) as client:  # type: ignore[arg-type]
         cache = app.state.page_cache
