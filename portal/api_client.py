@@ -126,7 +126,7 @@ class StaffApi:
         )
         return token
 
-    async def request(
+    async def _send(
         self,
         method: str,
         path: str,
@@ -134,8 +134,8 @@ class StaffApi:
         json: Any = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Any:
-        """The decoded JSON answer (None for 204); ApiRefused for any error status."""
+    ) -> httpx.Response:
+        """The API's answer (ApiRefused for any error status), with one retry on a fresh token after a 401."""
         response = None
         for attempt in range(2):
             token = await self._token(fresh=attempt > 0)
@@ -151,9 +151,27 @@ class StaffApi:
         assert response is not None
         if response.status_code >= 400:
             raise ApiRefused(response.status_code, _body(response))
+        return response
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """The decoded JSON answer (None for 204); ApiRefused for any error status."""
+        response = await self._send(method, path, json=json, params=params, headers=headers)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    async def download(self, path: str, params: dict[str, str] | None = None, accept: str = "text/csv") -> str:
+        """A non-JSON answer (e.g. a CSV file) as text; ApiRefused for any error status."""
+        response = await self._send("GET", path, params=params, headers={"Accept": accept})
+        return response.text
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         return await self.request("GET", path, params=params)

@@ -7,12 +7,13 @@ call to the API with a token acting for that person, and the API refuses what th
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,7 +21,7 @@ import httpx
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import Body, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -105,7 +106,16 @@ def page(
     lang = language_of(request)
     return Template(
         template_name=template,
-        context={"t": translator(lang), "lang": lang, "staff": staff, "path": request.url.path, **context},
+        context={
+            "t": translator(lang),
+            "lang": lang,
+            "staff": staff,
+            "path": request.url.path,
+            # Where the language links come back to: this page with its filters (only GET pages are revisited).
+            "here": request.url.path
+            + (f"?{request.url.query}" if request.url.query and request.method == "GET" else ""),
+            **context,
+        },
         status_code=status_code,
         headers=SECURITY_HEADERS,
     )
@@ -460,31 +470,209 @@ async def vouchers(request: Request[Any, Any, Any], code: str | None = None) -> 
 
 # --- money ---------------------------------------------------------------------------------------------------------
 
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+STATEMENT_STATUSES = ("open", "closed", "paid")
+
+
+def _given(**values: str | None) -> dict[str, str]:
+    """The filters a form sent, without the empty ones (a GET form sends every field)."""
+    return {name: value.strip() for name, value in values.items() if value and value.strip()}
+
+
+def _period(value: str | None) -> str:
+    """A period (`YYYY-MM`) from a form; anything else is a 400 page (the API would refuse it too)."""
+    period = (value or "").strip()
+    if not PERIOD.match(period):
+        raise ValidationException(detail="period")
+    return period
+
 
 @get("/finance")
-async def finance(request: Request[Any, Any, Any]) -> Template:
+async def finance(
+    request: Request[Any, Any, Any],
+    period: str | None = None,
+    partner_id: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int | None, QueryParameter(ge=1, le=100)] = None,
+    done: str | None = None,
+) -> Template:
     api = await staff_api(request)
     require(api.session.staff, "programme:finance")
+    filters = _given(period=period, partner_id=partner_id, status=status, limit=str(limit) if limit else None)
+    invalid = (
+        not PERIOD.match(filters.get("period", "2000-01")) or filters.get("status", "open") not in STATEMENT_STATUSES
+    )
+    found: dict[str, Any] = {"items": [], "next_cursor": None}
+    if not invalid:
+        found = await api.get("/v1/programme/statements", {**filters, **({"cursor": cursor} if cursor else {})})
+    next_cursor = found.get("next_cursor")
+    return page(
+        request,
+        "finance.html",
+        staff=api.session.staff,
+        statements=found["items"],
+        filters=filters,
+        invalid=invalid,
+        statuses=STATEMENT_STATUSES,
+        next_query=urlencode({**filters, "cursor": next_cursor}) if next_cursor else None,
+        done=done if done in ("closed", "paid") else None,
+    )
+
+
+@get("/finance/close")
+async def confirm_close(request: Request[Any, Any, Any], period: str | None = None) -> Template:
+    """The confirmation step: which open statements closing `period` will freeze, before anything happens."""
+    api = await staff_api(request)
+    require(api.session.staff, "programme:finance")
+    chosen = _period(period)
+    found = await api.get("/v1/programme/statements", {"period": chosen, "status": "open", "limit": "100"})
+    return page(
+        request,
+        "finance_close.html",
+        staff=api.session.staff,
+        period=chosen,
+        statements=found["items"],
+        more=found.get("next_cursor") is not None,
+    )
+
+
+@post("/finance/close")
+async def close_period(request: Request[Any, Any, Any], data: FormData) -> Response[Any]:
+    # No role check here: the API refuses a role without programme:finance (a forged post included).
+    api = await staff_api(request)
+    chosen = _period(data.get("period"))
+    await api.post(f"/v1/programme/statements/{quote(chosen, safe='')}/close")
+    return Redirect(f"/finance?{urlencode({'period': chosen, 'done': 'closed'})}", status_code=303)
+
+
+@post("/finance/statements/{statement_id:str}/mark-paid")
+async def mark_paid(request: Request[Any, Any, Any], statement_id: str, data: FormData) -> Response[Any]:
+    api = await staff_api(request)
+    body = {"reference": data.get("reference", "").strip()}
+    paid = await api.post(f"/v1/programme/statements/{quote(statement_id, safe='')}/mark-paid", body)
+    return Redirect(f"/finance?{urlencode({'period': paid['period'], 'done': 'paid'})}", status_code=303)
+
+
+@get("/finance/payouts.csv")
+async def payouts_csv(request: Request[Any, Any, Any], period: str | None = None) -> Response[str]:
+    """The disbursement file, fetched from the API as the staff member and handed to the browser as a download."""
+    api = await staff_api(request)
+    require(api.session.staff, "programme:finance")
+    chosen = _period(period) if period and period.strip() else None
+    body = await api.download("/v1/programme/statements/payouts.csv", {"period": chosen} if chosen else None)
+    return Response(
+        content=body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'attachment; filename="payouts-{chosen or "all"}.csv"',
+        },
+    )
+
+
+# --- audit and reports ---------------------------------------------------------------------------------------------
+
+
+def jakarta_day_start(value: str | None, *, days_after: int = 0) -> datetime | None:
+    """A date from a form as the instant its day starts in Jakarta (plus `days_after` days); None if not a date."""
     try:
-        statements = (await api.get("/v1/programme/statements"))["items"]
-    except ApiRefused as refused:
-        if refused.status != 404:
-            raise
-        statements = None  # the money endpoints are not in this API yet
-    return page(request, "finance.html", staff=api.session.staff, statements=statements)
+        day = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=days_after), time(), JAKARTA)
 
 
 @get("/audit")
-async def audit_log(request: Request[Any, Any, Any], cursor: str | None = None) -> Template:
+async def audit_log(
+    request: Request[Any, Any, Any],
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: Annotated[str | None, QueryParameter(name="from")] = None,
+    until: Annotated[str | None, QueryParameter(name="to")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int | None, QueryParameter(ge=1, le=100)] = None,
+) -> Template:
     api = await staff_api(request)
     require(api.session.staff, "programme:audit")
-    try:
-        found = await api.get("/v1/programme/audit", {"cursor": cursor} if cursor else None)
-    except ApiRefused as refused:
-        if refused.status != 404:
-            raise
-        found = None  # the audit endpoint is not in this API yet
-    return page(request, "audit.html", staff=api.session.staff, found=found)
+    filters = _given(
+        entity_type=entity_type, entity_id=entity_id, actor=actor, action=action, limit=str(limit) if limit else None
+    )
+    dates = _given(**{"from": since, "to": until})
+    params = dict(filters)
+    invalid = False
+    if "from" in dates:
+        start = jakarta_day_start(dates["from"])
+        invalid = invalid or start is None
+        params["from"] = start.isoformat() if start else ""
+    if "to" in dates:
+        # The form's "to" day is included: the API's `to` is the start of the next day.
+        end = jakarta_day_start(dates["to"], days_after=1)
+        invalid = invalid or end is None
+        params["to"] = end.isoformat() if end else ""
+    found: dict[str, Any] = {"items": [], "next_cursor": None}
+    if not invalid:
+        found = await api.get("/v1/programme/audit", {**params, **({"cursor": cursor} if cursor else {})})
+    next_cursor = found.get("next_cursor")
+    return page(
+        request,
+        "audit.html",
+        staff=api.session.staff,
+        entries=found["items"],
+        filters={**filters, **dates},
+        invalid=invalid,
+        next_query=urlencode({**filters, **dates, "cursor": next_cursor}) if next_cursor else None,
+    )
+
+
+@get("/audit/verification")
+async def audit_verification(request: Request[Any, Any, Any]) -> Template:
+    """The hash chain recomputed by the API (it reads every seal, so it runs when asked, not on every visit)."""
+    api = await staff_api(request)
+    require(api.session.staff, "programme:audit")
+    result = await api.get("/v1/programme/audit/verification")
+    return page(request, "audit_verification.html", staff=api.session.staff, result=result)
+
+
+REPORT_VOUCHER_ROWS = ("sold", "redeemed", "expired", "voided", "cancelled", "fraudulent", "clawed_back")
+REPORT_MONEY_ROWS = ("granted", "spent", "refunded", "lapsed")
+
+
+@get("/reports/summary")
+async def report_summary(
+    request: Request[Any, Any, Any],
+    since: Annotated[str | None, QueryParameter(name="from")] = None,
+    until: Annotated[str | None, QueryParameter(name="to")] = None,
+) -> Template:
+    api = await staff_api(request)
+    require(api.session.staff, "programme:audit")
+    today = datetime.now(JAKARTA).date()
+    chosen = {"from": (since or "").strip(), "to": (until or "").strip()}
+    report = None
+    invalid = False
+    if chosen["from"] or chosen["to"]:
+        start = jakarta_day_start(chosen["from"])
+        end = jakarta_day_start(chosen["to"], days_after=1)
+        if start is None or end is None or end <= start:
+            invalid = True
+        else:
+            report = await api.get("/v1/programme/reports/summary", {"from": start.isoformat(), "to": end.isoformat()})
+    else:
+        chosen = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
+    columns = [*(report["schemes"] if report else []), *([report["total"]] if report else [])]
+    return page(
+        request,
+        "report.html",
+        staff=api.session.staff,
+        chosen=chosen,
+        invalid=invalid,
+        report=report,
+        columns=columns,
+        voucher_rows=REPORT_VOUCHER_ROWS,
+        money_rows=REPORT_MONEY_ROWS,
+    )
 
 
 # --- errors --------------------------------------------------------------------------------------------------------
@@ -520,7 +708,7 @@ def api_unreachable(request: Request[Any, Any, Any], exc: httpx.HTTPError) -> Re
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    messages = {403: "error.forbidden", 404: "error.not_found"}
+    messages = {400: "error.invalid", 403: "error.forbidden", 404: "error.not_found"}
     message = messages.get(exc.status_code, "error.title")
     if exc.status_code == 403 and "csrf" in str(exc.detail).lower():
         message = "error.csrf"
@@ -579,7 +767,13 @@ def create_portal(settings: PortalSettings, transport: httpx.AsyncBaseTransport 
             enrollment,
             vouchers,
             finance,
+            confirm_close,
+            close_period,
+            mark_paid,
+            payouts_csv,
             audit_log,
+            audit_verification,
+            report_summary,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],
         lifespan=[resources],

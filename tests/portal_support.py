@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.async_api import Page
 
 from api.jobs.bootstrap import create_programme_client
 from api.settings import Settings
@@ -121,3 +122,27 @@ def login_form(staff: StaffLoginDetails, steps_ahead: int = 0, password: str | N
         "password": staff.password if password is None else password,
         "otp": totp_code(staff.totp_secret, steps_ahead),
     }
+
+
+async def log_in(page: Page, portal_url: str, staff: StaffLoginDetails, steps_ahead: int = 0) -> None:
+    """Log in through the portal's form (password and TOTP code) and land on the dashboard."""
+    await page.goto(f"{portal_url}/login")
+    await page.get_by_label("Surel").fill(staff.email)
+    await page.get_by_label("Kata sandi").fill(staff.password)
+    await page.get_by_label("Kode sekali pakai").fill(totp_code(staff.totp_secret, steps_ahead))
+    await page.get_by_role("button", name="Masuk").click()
+    await page.wait_for_url(f"{portal_url}/")
+
+
+async def check_page(page: Page, name: str) -> None:
+    """Keep a screenshot and require no serious or critical axe-core violation."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    await page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = await page.evaluate("async () => await axe.run(document)")
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious

@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from playwright.async_api import Page, expect
 
 from api.settings import Settings
-from tests.auth import StaffLoginDetails, totp_code
 from tests.portal_support import (
-    ARTIFACTS,
-    AXE,
     ApiCaller,
+    check_page,
+    log_in,
     new_staff,
     onboard,
     sold_voucher,
     submitted_course,
 )
-
-
-async def log_in(page: Page, portal_url: str, staff: StaffLoginDetails, steps_ahead: int = 0) -> None:
-    await page.goto(f"{portal_url}/login")
-    await page.get_by_label("Surel").fill(staff.email)
-    await page.get_by_label("Kata sandi").fill(staff.password)
-    await page.get_by_label("Kode sekali pakai").fill(totp_code(staff.totp_secret, steps_ahead))
-    await page.get_by_role("button", name="Masuk").click()
-    await page.wait_for_url(f"{portal_url}/")
-
-
-async def check_page(page: Page, name: str) -> None:
-    """Keep a screenshot and require no serious or critical axe-core violation."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    await page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = await page.evaluate("async () => await axe.run(document)")
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], serious
 
 
 async def test_login_page_is_indonesian_and_accessible(page: Page, portal_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from portal.app import REPORT_MONEY_ROWS, REPORT_VOUCHER_ROWS, STATEMENT_STATUSES
 from portal.messages import MESSAGES, translate
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
@@ -29,3 +30,11 @@ def test_indonesian_is_the_default() -> None:
     assert translate("login.title", "id") == "Masuk"
     assert translate("login.title", "en") == "Log in"
     assert translate("login.title", "fr") == "Masuk"
+
+
+def test_the_keys_pages_build_from_api_values_exist() -> None:
+    """Templates compose some keys (`"status." ~ s.status`): each value the API can send has its message."""
+    composed = [f"status.{s}" for s in STATEMENT_STATUSES]
+    composed += [f"report.{name}" for name in (*REPORT_VOUCHER_ROWS, *REPORT_MONEY_ROWS)]
+    composed += ["finance.closed", "finance.paid"]
+    assert [k for k in composed if k not in MESSAGES] == []
