@@ -173,6 +173,14 @@ async def test_a_batch_pays_each_transfer_once_and_retries_failures(
         "incentive_transfer.batched",
         "incentive_transfer.paid",
     ]
+    now = datetime.now(UTC)
+    report = await client.get(
+        "/v1/programme/reports/summary",
+        params={"from": iso(now - timedelta(days=1)), "to": iso(now + timedelta(days=1))},
+        headers=programme.headers,
+    )
+    assert report.status_code == 200, report.text
+    assert report.json()["total"]["incentives_paid"] == {"count": 2, "amount": 1_200_000}
     listed = (await client.get(BATCHES, params={"channel": "ovo"}, headers=programme.headers)).json()["items"]
     assert [b["id"] for b in listed] == [batch["id"], retry.json()["id"]]
 
