@@ -11,9 +11,9 @@ from api.schemas.common import RequestBody
 
 ChannelCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{2,40}$", examples=["bni", "ovo"])]
 ChannelReference = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e][\x20-\x7e]*$", examples=["BNI-20261201-77"])
+    str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x21-\x7e][\x20-\x7e]*$", examples=["BNI-20261201-77"])
 ]
-FailureReason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S", examples=["account closed"])]
+FailureReason = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S", examples=["account closed"])]
 
 
 class PayoutAccountSet(RequestBody):
@@ -76,14 +76,18 @@ class DisbursementTransfer(msgspec.Struct, kw_only=True):
 class TransferResult(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """`paid` with the channel's `reference`, or `failed` with a `reason`."""
 
-    transfer_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    transfer_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
     status: Literal["paid", "failed"]
     reference: ChannelReference | None = None
     reason: FailureReason | None = None
 
 
+MAX_RESULTS = 50
+"""Results per request: the largest body stays under the 64 KiB request limit; a big batch takes several calls."""
+
+
 class DisbursementResults(RequestBody):
-    results: Annotated[list[TransferResult], msgspec.Meta(min_length=1, max_length=1000)]
+    results: Annotated[list[TransferResult], msgspec.Meta(min_length=1, max_length=MAX_RESULTS)]
 
 
 class SurveyIncentiveCreate(RequestBody):
