@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 
 from api.auth.access import Principal, requires
+from api.http.csv_export import CSV, csv_response, wants_csv
 from api.http.dependencies import Connection
 from api.http.openapi import csv_alternative
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
@@ -31,7 +32,6 @@ from api.services.clock import Clock
 from domain.errors import InvalidStateTransition
 
 FINANCE = "programme:finance"
-CSV = "text/csv; charset=utf-8"
 StatusFilter = Annotated[
     Literal["open", "closed", "paid"] | None, Parameter(description="Only statements in this status.")
 ]
@@ -40,22 +40,9 @@ PeriodFilter = Annotated[
 ]
 
 
-def _wants_csv(request: Request[Any, Any, Any]) -> bool:
-    accept = request.headers.get("accept", "")
-    return any(part.split(";")[0].strip().lower() == "text/csv" for part in accept.split(","))
-
-
-def _csv_response(body: str, filename: str) -> Response[str]:
-    return Response(
-        content=body,
-        media_type=CSV,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 async def _lines_csv(conn: Connection, partner_id: str, period: str) -> Response[str]:
     lines = await statements.all_lines_for_partner(conn, partner_id, period)
-    return _csv_response(statements.lines_csv(lines), f"statement-{period}.csv")
+    return csv_response(statements.lines_csv(lines), f"statement-{period}.csv")
 
 
 class StatementController(Controller):
@@ -98,7 +85,7 @@ class StatementController(Controller):
         a redeemed voucher later cancelled or found fraudulent), `carried_forward`. With `Accept: text/csv` the
         answer is every line as CSV (as `/lines.csv` gives)."""
         partner_id = principal.require_partner()
-        if _wants_csv(request):
+        if wants_csv(request):
             return await _lines_csv(conn, partner_id, period)
         return await statements.lines_for_partner(conn, partner_id, period, limit, cursor)
 
@@ -141,7 +128,7 @@ class ProgrammeStatementController(Controller):
     async def payouts(self, conn: Connection, period: PeriodFilter = None) -> Response[str]:
         """Every closed, unpaid statement with a positive net, with the partner's bank account: statement_id,
         partner_id, partner_name, period, bank_name, bank_account_number, bank_account_name, amount."""
-        return _csv_response(await statements.payouts_csv(conn, period), f"payouts-{period or 'all'}.csv")
+        return csv_response(await statements.payouts_csv(conn, period), f"payouts-{period or 'all'}.csv")
 
     @post(
         "/{period:str}/close",

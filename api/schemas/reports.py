@@ -40,6 +40,7 @@ class SchemeSummary(msgspec.Struct, kw_only=True):
     completions: int
     certificates: int
     incentives_eligible: Figure
+    incentives_paid: Figure
     money: MoneyFigures
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.http.dependencies import Connection
-from api.services import audit, events, schemes
+from api.services import audit, disbursements, events, schemes
 from api.services.audit import Actor
 from domain import incentives as rules
 from domain.errors import NotFound
@@ -53,6 +53,9 @@ async def decide(conn: Connection, actor: Actor, participant_id: str) -> bool:
     )
     if eligible_at is None:
         return False
+    await disbursements.plan_transfers(
+        conn, participant_id, decision.amount_per_payment, decision.payments, eligible_at
+    )
     data = {
         "participant_id": participant_id,
         "enrollment_id": completion["id"],

@@ -65,6 +65,15 @@ INCENTIVES = """
 SELECT i.scheme, count(*) AS n, sum(i.amount_per_payment * i.payments)::bigint AS amount
   FROM incentives i WHERE i.eligible_at >= $1 AND i.eligible_at < $2 GROUP BY i.scheme
 """
+# Incentive transfers the channels reported paid in the range (disbursement_items_paid_idx, migration 0017).
+INCENTIVES_PAID = """
+SELECT n.scheme, count(*) AS n, sum(d.amount)::bigint AS amount
+  FROM disbursement_items d
+  JOIN incentive_transfers t ON t.id = d.transfer_id
+  JOIN incentives n ON n.participant_id = t.participant_id
+ WHERE d.status = 'paid' AND d.result_at >= $1 AND d.result_at < $2
+ GROUP BY n.scheme
+"""
 
 
 class _Tally:
@@ -97,6 +106,7 @@ class _Tally:
             completions=self.counts.get("completions", 0),
             certificates=self.counts.get("certificates", 0),
             incentives_eligible=f("incentives"),
+            incentives_paid=f("incentives_paid"),
             money=MoneyFigures(
                 granted=f("grant").amount,
                 spent=f("purchase").amount,
@@ -134,6 +144,8 @@ async def summary(conn: Connection, since: datetime, until: datetime) -> ReportS
         count(row["scheme"], "certificates", row["n"])
     for row in await conn.fetch(INCENTIVES, since, until):
         add(row["scheme"], "incentives", row["n"], row["amount"])
+    for row in await conn.fetch(INCENTIVES_PAID, since, until):
+        add(row["scheme"], "incentives_paid", row["n"], row["amount"])
     return ReportSummary(
         from_=since,
         to=until,

@@ -8,15 +8,14 @@ for in-flight redemptions, writers never wait for each other, and no line lands 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
+from api.http.csv_export import csv_text, iso
 from api.http.dependencies import Connection
 from api.http.pagination import decode_cursor, encode_cursor
 from api.schemas.common import Page
@@ -275,34 +274,13 @@ LINE_CSV_HEADER = ("line_id", "kind", "voucher_code", "course_id", "amount", "cr
 
 def lines_csv(lines: Iterable[StatementLine]) -> str:
     """The lines as CSV (RFC 4180, header row, amounts in integer rupiah, times in UTC ISO 8601)."""
-    return _csv(
+    return csv_text(
         LINE_CSV_HEADER,
         (
-            (line.id, line.kind, line.voucher_code or "", line.course_id or "", line.amount, _iso(line.created_at))
+            (line.id, line.kind, line.voucher_code or "", line.course_id or "", line.amount, iso(line.created_at))
             for line in lines
         ),
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (text starting with = + - @ gets a quote prefix)."""
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return out.getvalue()
 
 
 # --- programme side ---------------------------------------------------------------------------------------------
@@ -431,7 +409,7 @@ async def payouts_csv(conn: Connection, period: str | None) -> str:
     if period is not None:
         rules.parse_period(period)
     rows = await conn.fetch(PAYOUTS, period)
-    return _csv(
+    return csv_text(
         PAYOUT_CSV_HEADER,
         (
             (

@@ -16,7 +16,7 @@ Client = AsyncTestClient[Any]
 CREATORS = {
     "createCourse", "addSchedule", "enrolParticipant", "purchaseCourse", "createPartner", "createClient",
     "createTestParticipant", "createTestVoucher", "redeemVoucher", "issueCertificate", "createWebhookEndpoint",
-    "logInStaff",
+    "logInStaff", "createDisbursementBatch", "recordSurveyIncentive",
 }  # fmt: skip
 DELETIONS = {"logOutStaff"}  # a staff session ends: 204, nothing to show
 
