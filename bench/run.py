@@ -678,8 +678,11 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     )
     status = (":code", ":redeemed", ":now")
     settlement = (":partner", ":code", ":v_amount", ":period")
-    event = (":partner", ":action", ":entity_type", ":code", ":event")
-    audit = (":actor_type", ":client", ":partner", ":action", ":entity_type", ":code", ":before", ":after", ":request")
+    event = (":partner", ":action", ":entity_type", ":code", ":event", "NULL")  # created_at: the partner's clock
+    audit = (
+        ":actor_type", ":client", ":partner", ":action", ":entity_type", ":code", ":before", ":after", ":request",
+        "NULL",  # acting_client_id: no staff member acts through a partner client
+    )  # fmt: skip
     stored = (
         ":client",
         ":learner_ref",
