@@ -2,10 +2,10 @@
 
 When a cohort opens, the catalogue's first pages are asked for thousands of times a second and change a few
 times a day. Each process keeps the encoded body of every recent catalogue answer (keyed by path and query) for
-at most `ttl_seconds`, and drops them all the moment PostgreSQL announces a catalogue change (`NOTIFY
-catalogue_changed`, sent by triggers on courses, schedules and partners; see `api/db/notifications.py`). A
-process that loses its listening connection stops caching until it listens again, so a missed notification
-can never keep a page stale for longer than the TTL.
+at most `ttl_seconds`, and drops them all as soon as PostgreSQL announces a catalogue change, milliseconds after
+its commit (`NOTIFY catalogue_changed`, sent by triggers on courses, schedules and partners; see
+`api/db/notifications.py`). A process that loses its listening connection stops caching until it listens
+again, so a missed notification can never keep a page stale for longer than the TTL.
 
 Every cacheable answer carries a strong `ETag` (a hash of its body) and `Cache-Control: public, max-age=…,
 stale-while-revalidate=…`, so browsers and CDNs can reuse it too; a request whose `If-None-Match` names the
