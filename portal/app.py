@@ -28,6 +28,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from domain.clients import PARTNER_SCOPES  # the contract's scope names: pure data, no API code
 from portal.api_client import ApiRefused, PortalApi, SessionEnded, StaffApi
 from portal.messages import DEFAULT_LANGUAGE, LANGUAGES, translator
 from portal.sessions import PortalSession, SessionStore, StaffIdentity
@@ -44,20 +45,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-# The partner scopes of the API contract, offered when a client is issued.
-PARTNER_SCOPES = (
-    "courses:read",
-    "courses:write",
-    "vouchers:read",
-    "vouchers:redeem",
-    "enrollments:read",
-    "learning:write",
-    "certificates:write",
-    "events:read",
-    "webhooks:manage",
-    "statements:read",
-    "sandbox:simulate",
-)
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
