@@ -108,12 +108,23 @@ def check_event_types(event_types: list[str]) -> None:
         )
 
 
-def forbidden_address(address: str) -> bool:
-    """True for addresses a production deployment never connects to: private, loopback, link-local, metadata…"""
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+        return ip.ipv4_mapped
+    return ip
+
+
+def forbidden_address(address: str) -> bool:
+    """True for addresses a production deployment never connects to: private, loopback, link-local, metadata…"""
+    ip = _ip(address)
     return ip in METADATA_ADDRESSES or not ip.is_global or ip.is_multicast
+
+
+def metadata_address(address: str) -> bool:
+    """True for a cloud metadata service: never a webhook destination, not even in development or the sandbox,
+    where private addresses are otherwise allowed (a partner's laptop), since it hands out the host's credentials."""
+    return _ip(address) in METADATA_ADDRESSES
 
 
 def retry_delay(attempt: int, *, base_seconds: float, cap_seconds: float, jitter: float) -> float:

@@ -63,7 +63,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        if not self.allow_private:
+        if self.allow_private:
+            # Development and sandbox: any address but a cloud metadata service; the name is connected to as given
+            # (happy eyeballs over all its addresses, as a partner's `localhost` receiver expects).
+            await webhooks.resolve_allowed(host, port, allow_private=True, timeout=timeout)
+        else:
             # Connect to an address we checked; TLS still verifies the certificate against the host name.
             host = (await webhooks.resolve_allowed(host, port, allow_private=False, timeout=timeout))[0]
         return await self.inner.connect_tcp(

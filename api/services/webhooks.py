@@ -9,6 +9,7 @@ a statement that commits at once, so no transaction stays open across a network 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from datetime import datetime
 from typing import Any
@@ -146,6 +147,8 @@ async def resolve_allowed(host: str, port: int, *, allow_private: bool, timeout:
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise OSError(f"{host} does not resolve")
+    if any(rules.metadata_address(a) for a in addresses):
+        raise DestinationRefused(f"{host} resolves to a cloud metadata address")
     if not allow_private and any(rules.forbidden_address(a) for a in addresses):
         raise DestinationRefused(f"{host} resolves to an address that is not public")
     return addresses
@@ -154,9 +157,15 @@ async def resolve_allowed(host: str, port: int, *, allow_private: bool, timeout:
 async def check_destination(url: str, *, production: bool, allow_private: bool) -> None:
     """Refuse (422) a URL that is malformed, or outside development and sandbox does not resolve to public hosts."""
     rules.check_url(url, production=production)
-    if allow_private:
-        return
     parts = urlsplit(url)
+    if allow_private:
+        # A partner's laptop may have a name only it resolves: only a literal metadata address is refused here
+        # (the delivery client refuses any name that resolves to one when it connects).
+        literal = _literal_address(parts.hostname or "")
+        if literal is not None and rules.metadata_address(literal):
+            problem = "must not be a cloud metadata address"
+            raise ValidationFailed(f"The webhook URL {problem}.", problems=(FieldProblem("url", problem),))
+        return
     assert parts.hostname is not None  # check_url refused URLs without one
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
@@ -164,6 +173,13 @@ async def check_destination(url: str, *, production: bool, allow_private: bool) 
     except (DestinationRefused, OSError, TimeoutError) as exc:
         problem = "must resolve to public addresses only"
         raise ValidationFailed(f"The webhook URL {problem}.", problems=(FieldProblem("url", problem),)) from exc
+
+
+def _literal_address(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
 
 
 def _endpoint(row: Any) -> WebhookEndpoint:

@@ -26,7 +26,7 @@ from api.auth.signing_keys import key_encryption_key
 from api.db.pool import create_pool
 from api.http.request_context import RequestContext
 from api.jobs.webhooks import DeliveryWorker
-from api.services import events
+from api.services import events, webhooks
 from api.settings import Settings
 from tests.auth import Client, Credentials, onboard_partner, programme_credentials
 from tests.live_server import REPO_ROOT, server_environment
@@ -427,3 +427,15 @@ async def test_production_refuses_a_private_address_at_delivery(
 async def test_sandbox_and_development_deliver_to_a_laptop(client: Client, partner_a: Credentials) -> None:
     created = await client.post(ENDPOINTS, json={"url": "http://127.0.0.1:9999/hooks"}, headers=partner_a.headers)
     assert created.status_code == 201
+
+
+async def test_a_cloud_metadata_address_is_refused_even_where_private_addresses_are_allowed(
+    client: Client, partner_a: Credentials
+) -> None:
+    for url in ("http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/hooks"):
+        refused = await client.post(ENDPOINTS, json={"url": url}, headers=partner_a.headers)
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.json()["errors"][0]["field"] == "url"
+    with pytest.raises(webhooks.DestinationRefused):
+        await webhooks.resolve_allowed("169.254.169.254", 80, allow_private=True)
+    assert await webhooks.resolve_allowed("127.0.0.1", 80, allow_private=True) == ["127.0.0.1"]

@@ -108,3 +108,14 @@ def test_event_types_must_exist() -> None:
 def test_malformed_urls_are_a_validation_error(url: str) -> None:
     with pytest.raises(ValidationFailed):
         rules.check_url(url, production=False)
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254", "100.100.100.200"])
+def test_a_cloud_metadata_address_is_never_a_destination(address: str) -> None:
+    assert rules.metadata_address(address)
+    assert rules.forbidden_address(address)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.1.20", "8.8.8.8"])
+def test_other_addresses_are_not_metadata(address: str) -> None:
+    assert not rules.metadata_address(address)
