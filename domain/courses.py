@@ -108,6 +108,14 @@ def partner_actions(status: CourseStatus, course_format: CourseFormat) -> list[s
     return actions
 
 
+def curation_reasons(action: str, reasons: Sequence[str]) -> tuple[str, ...]:
+    """The reasons to store with a curation step, trimmed and without blanks: a rejection needs at least one
+    (ValidationFailed otherwise); any other step keeps the reason it was given, if any (a suspension's)."""
+    if action in ("reject", "reject_revision"):
+        return rejection_reasons(reasons)
+    return tuple(reason.strip() for reason in reasons if reason.strip())
+
+
 def rejection_reasons(reasons: Sequence[str]) -> tuple[str, ...]:
     """The reasons to store for a rejection, trimmed and without blanks; at least one is required."""
     cleaned = tuple(reason.strip() for reason in reasons if reason.strip())

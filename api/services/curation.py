@@ -70,8 +70,7 @@ async def curate(
         updated = await _decide_revision(conn, actor, row, pending, action, reasons)
     else:
         target = rules.transition(row.status, action, reasons=reasons)
-        cleaned = rules.rejection_reasons(reasons) if action == "reject" else ()
-        updated = await courses.move(conn, actor, row, action, target, cleaned)
+        updated = await courses.move(conn, actor, row, action, target, rules.curation_reasons(action, reasons))
     detail = await courses.detail(conn, updated)
     event_type = EVENT_TYPES.get(action, f"course.{action}d")
     await events.emit(conn, detail.partner_id, event_type, "course", detail.id, detail)
@@ -91,5 +90,5 @@ async def _decide_revision(
     if action == "approve":
         live = courses.terms_of(pending).applied_to(live)
     updated = await courses.write_content(conn, row.id, live, None, None)
-    cleaned = rules.rejection_reasons(reasons) if action == "reject" else ()
+    cleaned = rules.curation_reasons(f"{action}_revision", reasons)
     return await courses.move(conn, actor, updated, f"{action}_revision", row.status, cleaned, pending)

@@ -225,6 +225,20 @@ async def test_suspend_and_reinstate(client: Client, partner_a: Credentials, pro
     assert (await client.get(f"/v1/catalogue/courses/{course['id']}")).status_code == 200
 
 
+async def test_a_suspension_keeps_its_reason_in_the_history(
+    client: Client, partner_a: Credentials, programme: Credentials
+) -> None:
+    course = await approved(client, partner_a, programme)
+    reason = {"reason": "  Pengaduan peserta: materi tidak sesuai silabus  "}
+    await client.post(f"{CURATION}/{course['id']}/suspend", json=reason, headers=programme.headers)
+    reinstated = await client.post(
+        f"{CURATION}/{course['id']}/reinstate", json={"reason": "Diperbaiki"}, headers=programme.headers
+    )
+    steps = {step["action"]: step["reasons"] for step in reinstated.json()["curation_history"]}
+    assert steps["suspend"] == ["Pengaduan peserta: materi tidak sesuai silabus"]
+    assert steps["reinstate"] == ["Diperbaiki"]
+
+
 async def test_approving_a_draft_is_an_invalid_transition(
     client: Client, partner_a: Credentials, programme: Credentials
 ) -> None:

@@ -27,6 +27,7 @@ from domain.courses import (
     check_course,
     check_schedule,
     check_submittable,
+    curation_reasons,
     editable,
     needs_recuration,
     on_sale,
@@ -177,6 +178,13 @@ def test_rejection_needs_a_non_blank_reason(reasons: list[str]) -> None:
 def test_rejecting_a_course_not_submitted_reports_the_transition_before_the_reasons() -> None:
     with pytest.raises(InvalidStateTransition):
         transition(CourseStatus.APPROVED, CourseAction.REJECT, reasons=[])
+
+
+def test_curation_reasons_a_rejection_needs_one_a_suspension_keeps_what_it_has() -> None:
+    assert curation_reasons("suspend", ["  complaint ", " "]) == ("complaint",)
+    assert curation_reasons("reinstate", []) == ()
+    with pytest.raises(ValidationFailed):
+        curation_reasons("reject_revision", [" "])
 
 
 def test_rejection_reasons_are_trimmed_and_blanks_dropped() -> None:
