@@ -1,0 +1,385 @@
+"""Examples for the programme's operations (`/v1/programme/*`): what the portal and the programme's staff send and see.
+
+One story runs through them, in production, in November 2026 (times in UTC, `Z`, as the API writes them; a
+statement period's bounds in Jakarta time, `+07:00`):
+- two partners: Sekolah Digital Nusantara, a platform, and LPK Cendekia Mandiri, a training provider;
+- two courses: "Pemasaran Digital untuk UMKM" (self-paced, approved, Rp 1,500,000) and "Dasar-Dasar Akuntansi
+  Keuangan" (a webinar under review, Rp 1,000,000);
+- participants of the 2024 scheme (Rp 3,500,000 of training balance, a Rp 600,000 incentive paid once, two
+  Rp 50,000 survey incentives): Rina Wulandari, who bought and started the marketing course, and Budi Santoso,
+  who finished a course, was reviewed and is being paid his incentive through GoPay.
+
+The programme sees a participant's name, e-mail and phone in full (its own participants); a voucher or an
+enrollment, which partners see too, carries only the masked name ("Rina W."). A NIK goes in (enrolment, an
+obviously made-up one here) and never comes out. Voucher codes are real production codes (their check symbol
+holds), ids carry their real prefixes, amounts are whole rupiah.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.http.examples.model import Example
+
+# --- the cast -------------------------------------------------------------------------------------------------
+
+PLATFORM_ID = "prt_d4cb3367b909f646c689"
+PROVIDER_ID = "prt_948c8b1b5dcb969c4143"
+CLIENT_ID = "cli_356d6256aca96ea8de15"
+PORTAL_CLIENT_ID = "cli_3a4def59ca2f4a62a5fc"
+STAFF_ID = "stf_34e1298238cb93b486c9"
+MARKETING_COURSE_ID = "crs_fb2b5a374aff7d152652"
+ACCOUNTING_COURSE_ID = "crs_75e8093b50fbf661246a"
+ACCOUNTING_SCHEDULE_ID = "sch_27ca22cc0d221e8d0ea1"
+RINA_ID = "par_fdae1659a3c1577e8177"
+BUDI_ID = "par_0016b6352c9952963145"
+SITI_ID = "par_7c1e4b09d2a85f36e410"
+RINA_ENROLLMENT_ID = "enr_2404e54758f72e5e0974"
+BUDI_ENROLLMENT_ID = "enr_016841a472fc1d37d989"
+SITI_ENROLLMENT_ID = "enr_9b3f0d6e21c47a85d2e1"
+RINA_VOUCHER = "9WGG-RWVM-T2YQ"
+BUDI_VOUCHER = "P2VN-YYNP-QS2X"
+CANCELLED_VOUCHER = "N8FH-3NGX-4AFS"
+FRAUD_VOUCHER = "C5MF-FZQT-JMST"
+BATCH_ID = "dsb_40586818b17feb9f902f"
+BUDI_TRANSFER_ID = "itr_cd681ebc023ecaff5fd0"
+SITI_TRANSFER_ID = "itr_3dd907c12bafc04bd1c5"
+PLATFORM_STATEMENT_ID = "stm_68a0fe8cd4237c577988"
+PROVIDER_STATEMENT_ID = "stm_dd86b9c6394a2e68dd82"
+
+PRODUCTION_PARTNER_SCOPES = [
+    "courses:read",
+    "courses:write",
+    "vouchers:read",
+    "vouchers:redeem",
+    "enrollments:read",
+    "learning:write",
+    "certificates:write",
+    "events:read",
+    "webhooks:manage",
+    "statements:read",
+]
+PROGRAMME_SCOPES = [
+    "programme:partners",
+    "programme:curation",
+    "programme:participants",
+    "programme:finance",
+    "programme:audit",
+]
+
+# --- partners and their clients -------------------------------------------------------------------------------
+
+PLATFORM: dict[str, Any] = {
+    "id": PLATFORM_ID,
+    "name": "Sekolah Digital Nusantara",
+    "kind": "platform",
+    "contact_email": "kemitraan@sekolahdigital.example",
+    "status": "active",
+    "created_at": "2026-10-05T02:14:09Z",
+    "updated_at": "2026-10-05T02:14:09Z",
+}
+PROVIDER: dict[str, Any] = {
+    "id": PROVIDER_ID,
+    "name": "LPK Cendekia Mandiri",
+    "kind": "provider",
+    "contact_email": "admin@cendekiamandiri.example",
+    "status": "active",
+    "created_at": "2026-10-12T03:40:51Z",
+    "updated_at": "2026-10-12T03:40:51Z",
+}
+CLIENT: dict[str, Any] = {
+    "client_id": CLIENT_ID,
+    "partner_id": PLATFORM_ID,
+    "name": "LMS Sekolah Digital (produksi)",
+    "environment": "production",
+    "scopes": PRODUCTION_PARTNER_SCOPES,
+    "status": "active",
+    "token_endpoint_auth_methods": ["client_secret_basic", "client_secret_post"],
+    "rate_limit_per_minute": None,
+    "previous_secret_expires_at": None,
+    "created_at": "2026-10-05T02:20:33Z",
+    "updated_at": "2026-10-05T02:20:33Z",
+}
+PORTAL_CLIENT: dict[str, Any] = {
+    "client_id": PORTAL_CLIENT_ID,
+    "partner_id": None,
+    "name": "Portal Manajemen Prakerja",
+    "environment": "production",
+    "scopes": PROGRAMME_SCOPES,
+    "status": "active",
+    "token_endpoint_auth_methods": ["client_secret_basic", "client_secret_post"],
+    "rate_limit_per_minute": None,
+    "previous_secret_expires_at": None,
+    "created_at": "2026-10-01T01:00:00Z",
+    "updated_at": "2026-10-01T01:00:00Z",
+}
+
+# --- courses under curation -----------------------------------------------------------------------------------
+
+MARKETING_COURSE: dict[str, Any] = {
+    "id": MARKETING_COURSE_ID,
+    "partner_id": PLATFORM_ID,
+    "status": "approved",
+    "title": "Pemasaran Digital untuk UMKM",
+    "description": (
+        "Belajar memasarkan usaha kecil lewat media sosial, iklan berbayar dan marketplace, lalu membaca "
+        "hasilnya dengan analitik sederhana."
+    ),
+    "category": "pemasaran",
+    "format": "self_paced",
+    "hours": 15,
+    "price": 1500000,
+    "public_price": 2000000,
+    "competencies": ["pemasaran digital", "media sosial", "analitik pemasaran"],
+    "language": "id",
+    "modules": 5,
+    "pending_revision": None,
+    "allowed_actions": ["edit", "archive"],
+    "created_at": "2026-10-07T04:05:12Z",
+    "updated_at": "2026-10-09T07:12:03Z",
+}
+MARKETING_HISTORY: list[dict[str, Any]] = [
+    {
+        "action": "submit",
+        "from_status": "draft",
+        "to_status": "submitted",
+        "reasons": [],
+        "at": "2026-10-07T04:31:40Z",
+    },
+    {
+        "action": "approve",
+        "from_status": "submitted",
+        "to_status": "approved",
+        "reasons": [],
+        "at": "2026-10-09T07:12:03Z",
+    },
+]
+ACCOUNTING_COURSE: dict[str, Any] = {
+    "id": ACCOUNTING_COURSE_ID,
+    "partner_id": PROVIDER_ID,
+    "status": "submitted",
+    "title": "Dasar-Dasar Akuntansi Keuangan",
+    "description": (
+        "Mencatat transaksi, menyusun jurnal umum dan buku besar, hingga membuat laporan laba rugi dan neraca "
+        "untuk usaha dagang dan jasa."
+    ),
+    "category": "keuangan",
+    "format": "webinar",
+    "hours": 15,
+    "price": 1000000,
+    "public_price": 1250000,
+    "competencies": ["pencatatan transaksi", "jurnal umum", "laporan keuangan"],
+    "language": "id",
+    "modules": None,
+    "pending_revision": None,
+    "allowed_actions": ["archive", "add_schedule"],
+    "created_at": "2026-11-16T06:02:44Z",
+    "updated_at": "2026-11-16T06:25:10Z",
+}
+ACCOUNTING_SUBMITTED: dict[str, Any] = {
+    "action": "submit",
+    "from_status": "draft",
+    "to_status": "submitted",
+    "reasons": [],
+    "at": "2026-11-16T06:25:10Z",
+}
+ACCOUNTING_SCHEDULE: dict[str, Any] = {
+    "id": ACCOUNTING_SCHEDULE_ID,
+    "course_id": ACCOUNTING_COURSE_ID,
+    "starts_at": "2026-11-30T02:00:00Z",
+    "ends_at": "2026-12-04T05:00:00Z",
+    "capacity": 100,
+    "seats_left": 100,
+    "location": None,
+    "meeting_url": "https://meet.cendekiamandiri.example/akuntansi-dasar-des-2026",
+    "sessions": [
+        {"sequence": 1, "starts_at": "2026-11-30T02:00:00Z", "ends_at": "2026-11-30T05:00:00Z"},
+        {"sequence": 2, "starts_at": "2026-12-01T02:00:00Z", "ends_at": "2026-12-01T05:00:00Z"},
+        {"sequence": 3, "starts_at": "2026-12-02T02:00:00Z", "ends_at": "2026-12-02T05:00:00Z"},
+        {"sequence": 4, "starts_at": "2026-12-03T02:00:00Z", "ends_at": "2026-12-03T05:00:00Z"},
+        {"sequence": 5, "starts_at": "2026-12-04T02:00:00Z", "ends_at": "2026-12-04T05:00:00Z"},
+    ],
+}
+
+SUSPEND_REASON = "Materi modul 3 menyalin konten berhak cipta; ditangguhkan sampai lembaga menggantinya."
+REINSTATE_REASON = "Modul 3 sudah diganti dengan materi sendiri dan diperiksa ulang."
+REJECTION_REASONS = [
+    "Jumlah jam pelajaran (15 jam) tidak sesuai dengan silabus yang hanya memuat 9 jam materi.",
+    "Uji keterampilan akhir belum dijelaskan: lampirkan contoh soal dan rubrik penilaian.",
+]
+
+PARTNERS_AND_CURATION: dict[str, Example] = {
+    "listPartners": Example(
+        summary="Partners in the order they were registered",
+        response={"items": [PLATFORM, PROVIDER], "next_cursor": None},
+    ),
+    "createPartner": Example(
+        summary="Register a training provider",
+        request={"name": "LPK Cendekia Mandiri", "kind": "provider", "contact_email": "admin@cendekiamandiri.example"},
+        response=PROVIDER,
+    ),
+    "getPartner": Example(summary="A platform partner", response=PLATFORM),
+    "suspendPartner": Example(
+        summary="Suspend a partner: its courses leave the catalogue and its clients are refused",
+        request={"reason": "Audit lapangan: sertifikat diterbitkan tanpa uji keterampilan."},
+        response={**PROVIDER, "status": "suspended", "updated_at": "2026-11-18T08:30:12Z"},
+    ),
+    "reinstatePartner": Example(
+        summary="Reinstate a suspended partner",
+        request={"reason": "Temuan audit ditindaklanjuti; uji keterampilan kembali dijalankan."},
+        response={**PROVIDER, "updated_at": "2026-11-25T03:05:47Z"},
+    ),
+    "setPartnerBankAccount": Example(
+        summary="Record the account the partner's statements are paid into",
+        request={
+            "bank_name": "Bank Negara Indonesia",
+            "account_number": "0123456789",
+            "account_name": "PT Sekolah Digital Nusantara",
+        },
+        response={
+            "partner_id": PLATFORM_ID,
+            "bank_name": "Bank Negara Indonesia",
+            "account_number": "0123456789",
+            "account_name": "PT Sekolah Digital Nusantara",
+        },
+    ),
+    "createClient": Example(
+        summary="Give a partner a production client; the secret is shown this once",
+        request={
+            "name": "LMS Sekolah Digital (produksi)",
+            "environment": "production",
+            "scopes": PRODUCTION_PARTNER_SCOPES,
+        },
+        response={**CLIENT, "client_secret": "cs_Xk3v9QpL2mTzR8wYc4NbH6jD1sFaGe7uKo0iVhWq5Zr"},
+    ),
+    "issueIntegrationKey": Example(
+        summary="Issue a partner's legacy integration key (client code and sign key)",
+        request={"environment": "production"},
+        response={
+            "client_code": "icc_7db94c347459cb450be3",
+            "sign_key": "ec9c56993ef48378c1873164fbfd0b0a06ced0268c9eb3bc1934d9a847f9182c",
+            "partner_id": PLATFORM_ID,
+            "environment": "production",
+            "previous_sign_key_expires_at": None,
+        },
+    ),
+    "listClients": Example(
+        summary="Every client, the portal's own included",
+        response={"items": [PORTAL_CLIENT, CLIENT], "next_cursor": None},
+    ),
+    "getClient": Example(summary="A partner's production client", response=CLIENT),
+    "disableClient": Example(
+        summary="Disable a client whose secret leaked; its tokens stop working",
+        request={"reason": "Rahasia klien terunggah ke repositori publik."},
+        response={**CLIENT, "status": "disabled", "updated_at": "2026-11-21T09:44:18Z"},
+    ),
+    "rotateClientSecret": Example(
+        summary="Rotate a client's secret; the old one keeps working for 24 hours",
+        response={
+            **CLIENT,
+            "client_secret": "cs_lXbrS9gXGyunI0S-8OZ7rr5re-_JN5EHgawnPiLgB5M",
+            "previous_secret_expires_at": "2026-11-22T09:40:02Z",
+            "updated_at": "2026-11-21T09:40:02Z",
+        },
+    ),
+    "listCoursesForCuration": Example(
+        summary="The curation queue: courses waiting for a decision",
+        response={"items": [ACCOUNTING_COURSE], "next_cursor": None},
+    ),
+    "getCourseForCuration": Example(
+        summary="A webinar under review, with its schedule",
+        response={
+            "course": {**ACCOUNTING_COURSE, "rejection_reasons": [], "curation_history": [ACCOUNTING_SUBMITTED]},
+            "schedules": [ACCOUNTING_SCHEDULE],
+        },
+    ),
+    "approveCourse": Example(
+        summary="Approve a submitted course: it goes on sale",
+        response={
+            **ACCOUNTING_COURSE,
+            "status": "approved",
+            "allowed_actions": ["edit", "archive", "add_schedule"],
+            "updated_at": "2026-11-18T02:47:31Z",
+            "rejection_reasons": [],
+            "curation_history": [
+                ACCOUNTING_SUBMITTED,
+                {
+                    "action": "approve",
+                    "from_status": "submitted",
+                    "to_status": "approved",
+                    "reasons": [],
+                    "at": "2026-11-18T02:47:31Z",
+                },
+            ],
+        },
+    ),
+    "rejectCourse": Example(
+        summary="Reject a submitted course with the reasons the partner must fix",
+        request={"reasons": REJECTION_REASONS},
+        response={
+            **ACCOUNTING_COURSE,
+            "status": "rejected",
+            "allowed_actions": ["edit", "submit", "archive", "add_schedule"],
+            "updated_at": "2026-11-18T02:47:31Z",
+            "rejection_reasons": REJECTION_REASONS,
+            "curation_history": [
+                ACCOUNTING_SUBMITTED,
+                {
+                    "action": "reject",
+                    "from_status": "submitted",
+                    "to_status": "rejected",
+                    "reasons": REJECTION_REASONS,
+                    "at": "2026-11-18T02:47:31Z",
+                },
+            ],
+        },
+    ),
+    "suspendCourse": Example(
+        summary="Suspend an approved course: it leaves the catalogue",
+        request={"reason": SUSPEND_REASON},
+        response={
+            **MARKETING_COURSE,
+            "status": "suspended",
+            "updated_at": "2026-11-19T04:10:55Z",
+            "rejection_reasons": [],
+            "curation_history": [
+                *MARKETING_HISTORY,
+                {
+                    "action": "suspend",
+                    "from_status": "approved",
+                    "to_status": "suspended",
+                    "reasons": [SUSPEND_REASON],
+                    "at": "2026-11-19T04:10:55Z",
+                },
+            ],
+        },
+    ),
+    "reinstateCourse": Example(
+        summary="Reinstate a suspended course: it is on sale again",
+        request={"reason": REINSTATE_REASON},
+        response={
+            **MARKETING_COURSE,
+            "updated_at": "2026-11-23T03:22:09Z",
+            "rejection_reasons": [],
+            "curation_history": [
+                *MARKETING_HISTORY,
+                {
+                    "action": "suspend",
+                    "from_status": "approved",
+                    "to_status": "suspended",
+                    "reasons": [SUSPEND_REASON],
+                    "at": "2026-11-19T04:10:55Z",
+                },
+                {
+                    "action": "reinstate",
+                    "from_status": "suspended",
+                    "to_status": "approved",
+                    "reasons": [REINSTATE_REASON],
+                    "at": "2026-11-23T03:22:09Z",
+                },
+            ],
+        },
+    ),
+}
+
+EXAMPLES: dict[str, Example] = {**PARTNERS_AND_CURATION}
