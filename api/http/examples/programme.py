@@ -34,11 +34,14 @@ ACCOUNTING_SCHEDULE_ID = "sch_27ca22cc0d221e8d0ea1"
 RINA_ID = "par_fdae1659a3c1577e8177"
 BUDI_ID = "par_0016b6352c9952963145"
 SITI_ID = "par_7c1e4b09d2a85f36e410"
+DEWI_ID = "par_2f8e6a1c07b94d35e0a2"
+AGUS_ID = "par_5e0a3b7d91c4f26e8a13"
 RINA_ENROLLMENT_ID = "enr_2404e54758f72e5e0974"
 BUDI_ENROLLMENT_ID = "enr_016841a472fc1d37d989"
 SITI_ENROLLMENT_ID = "enr_9b3f0d6e21c47a85d2e1"
 RINA_VOUCHER = "9WGG-RWVM-T2YQ"
 BUDI_VOUCHER = "P2VN-YYNP-QS2X"
+SITI_VOUCHER = "92A2-MQ1C-JP18"
 CANCELLED_VOUCHER = "N8FH-3NGX-4AFS"
 FRAUD_VOUCHER = "C5MF-FZQT-JMST"
 BATCH_ID = "dsb_40586818b17feb9f902f"
@@ -382,4 +385,195 @@ PARTNERS_AND_CURATION: dict[str, Example] = {
     ),
 }
 
-EXAMPLES: dict[str, Example] = {**PARTNERS_AND_CURATION}
+# --- participants and support ---------------------------------------------------------------------------------
+
+RINA: dict[str, Any] = {
+    "id": RINA_ID,
+    "programme_number": "PRK-2024-004817",
+    "name": "Rina Wulandari",
+    "email": "rina.wulandari@example.id",
+    "phone": "+6281298765432",
+    "scheme": "2024",
+    "accepted_at": "2026-11-02T03:00:00Z",
+    "status": "active",
+    "balance": 2000000,
+    "reviewed_at": None,
+    "created_at": "2026-11-02T03:00:04Z",
+}
+RINA_GRANT: dict[str, Any] = {
+    "kind": "grant",
+    "amount": 3500000,
+    "balance_after": 3500000,
+    "voucher_code": None,
+    "at": "2026-11-02T03:00:04Z",
+}
+RINA_LEDGER: list[dict[str, Any]] = [
+    {
+        "kind": "purchase",
+        "amount": 1500000,
+        "balance_after": 2000000,
+        "voucher_code": RINA_VOUCHER,
+        "at": "2026-11-03T02:12:40Z",
+    },
+    RINA_GRANT,
+]
+BUDI: dict[str, Any] = {
+    "id": BUDI_ID,
+    "programme_number": "PRK-2024-002561",
+    "name": "Budi Santoso",
+    "email": "budi.santoso@example.id",
+    "phone": "+6285712345678",
+    "scheme": "2024",
+    "accepted_at": "2026-10-19T03:00:00Z",
+    "status": "active",
+    "balance": 2000000,
+    "reviewed_at": "2026-11-12T08:45:00Z",
+    "created_at": "2026-10-19T03:00:02Z",
+}
+BUDI_LEDGER: list[dict[str, Any]] = [
+    {
+        "kind": "purchase",
+        "amount": 1500000,
+        "balance_after": 2000000,
+        "voucher_code": BUDI_VOUCHER,
+        "at": "2026-10-20T04:00:00Z",
+    },
+    {"kind": "grant", "amount": 3500000, "balance_after": 3500000, "voucher_code": None, "at": "2026-10-19T03:00:02Z"},
+]
+AGUS: dict[str, Any] = {
+    "id": AGUS_ID,
+    "programme_number": "PRK-2024-007309",
+    "name": "Agus Prasetyo",
+    "email": "agus.prasetyo@example.id",
+    "phone": "+6282134567890",
+    "scheme": "2024",
+    "accepted_at": "2026-11-02T03:00:00Z",
+    "status": "revoked",
+    "balance": 0,
+    "reviewed_at": None,
+    "created_at": "2026-11-02T03:00:09Z",
+}
+FREEZE_REASON = "Laporan dugaan jual-beli akun; menunggu verifikasi data peserta."
+SURVEY_1: dict[str, Any] = {
+    "participant_id": BUDI_ID,
+    "survey": 1,
+    "amount": 50000,
+    "recorded_at": "2026-10-19T03:41:26Z",
+}
+SURVEY_2: dict[str, Any] = {
+    "participant_id": BUDI_ID,
+    "survey": 2,
+    "amount": 50000,
+    "recorded_at": "2026-11-12T09:10:14Z",
+}
+BUDI_PAYOUT_ACCOUNT: dict[str, Any] = {
+    "participant_id": BUDI_ID,
+    "channel": "gopay",
+    "channel_kind": "e_wallet",
+    "account_reference_masked": "****5678",
+    "updated_at": "2026-11-12T09:02:37Z",
+}
+
+PARTICIPANTS: dict[str, Example] = {
+    "enrolParticipant": Example(
+        summary="Enrol a participant accepted into the 2024 scheme: the training balance is granted at once",
+        request={
+            "programme_number": "PRK-2024-004817",
+            "nik": "1234567890123456",
+            "name": "Rina Wulandari",
+            "email": "rina.wulandari@example.id",
+            "phone": "+6281298765432",
+            "scheme": "2024",
+            "accepted_at": "2026-11-02T10:00:00+07:00",
+        },
+        response={**RINA, "balance": 3500000, "ledger": [RINA_GRANT]},
+    ),
+    "listParticipants": Example(
+        summary="Participants in the order they were enrolled",
+        response={"items": [BUDI, RINA], "next_cursor": None},
+    ),
+    "searchParticipants": Example(
+        summary="Find a participant by programme number, e-mail or part of the name (`?q=wulandari`)",
+        response=[RINA],
+    ),
+    "getParticipant": Example(
+        summary="A participant with the balance and the latest ledger entries, newest first",
+        response={**RINA, "ledger": RINA_LEDGER},
+    ),
+    "freezeParticipant": Example(
+        summary="Freeze a participant under investigation: no purchase, redemption or payout meanwhile",
+        request={"reason": FREEZE_REASON},
+        response={**RINA, "status": "frozen", "ledger": RINA_LEDGER},
+    ),
+    "unfreezeParticipant": Example(
+        summary="Lift the freeze once the investigation clears the participant",
+        request={"reason": "Verifikasi selesai: akun digunakan oleh pemiliknya sendiri."},
+        response={**RINA, "ledger": RINA_LEDGER},
+    ),
+    "revokeParticipant": Example(
+        summary="Revoke a participant for fraud (after flagging the voucher): the balance lapses to the state",
+        request={"reason": "Data kependudukan dipakai orang lain; voucher sudah ditandai penipuan."},
+        response={
+            **AGUS,
+            "ledger": [
+                {
+                    "kind": "lapse",
+                    "amount": 2000000,
+                    "balance_after": 0,
+                    "voucher_code": None,
+                    "at": "2026-11-20T07:05:33Z",
+                },
+                {
+                    "kind": "purchase",
+                    "amount": 1500000,
+                    "balance_after": 2000000,
+                    "voucher_code": FRAUD_VOUCHER,
+                    "at": "2026-11-04T13:22:05Z",
+                },
+                {
+                    "kind": "grant",
+                    "amount": 3500000,
+                    "balance_after": 3500000,
+                    "voucher_code": None,
+                    "at": "2026-11-02T03:00:09Z",
+                },
+            ],
+        },
+    ),
+    "recordReview": Example(
+        summary="Record that the participant reviewed the training; with a certificate this makes the incentive due",
+        response={**BUDI, "ledger": BUDI_LEDGER},
+    ),
+    "getParticipantIncentive": Example(
+        summary="The incentive of a participant who finished a course and reviewed it",
+        response={
+            "eligible": True,
+            "reviewed_at": "2026-11-12T08:45:00Z",
+            "enrollment_id": BUDI_ENROLLMENT_ID,
+            "scheme": "2024",
+            "amount_per_payment": 600000,
+            "payments": 1,
+            "eligible_at": "2026-11-12T08:45:00Z",
+        },
+    ),
+    "getPayoutAccount": Example(
+        summary="Where the participant's incentive is paid, the account number masked",
+        response=BUDI_PAYOUT_ACCOUNT,
+    ),
+    "setPayoutAccount": Example(
+        summary="Pay the incentive to the participant's GoPay wallet (the mobile number it is registered to)",
+        request={"channel": "gopay", "account_reference": "085712345678"},
+        response=BUDI_PAYOUT_ACCOUNT,
+    ),
+    "listSurveyIncentives": Example(
+        summary="The survey incentives recorded for a participant",
+        response=[SURVEY_1, SURVEY_2],
+    ),
+    "recordSurveyIncentive": Example(
+        summary="Record the second survey's Rp 50,000 incentive",
+        request={"survey": 2},
+        response=SURVEY_2,
+    ),
+}
+
+EXAMPLES: dict[str, Example] = {**PARTNERS_AND_CURATION, **PARTICIPANTS}
