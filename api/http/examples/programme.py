@@ -27,6 +27,7 @@ PLATFORM_ID = "prt_d4cb3367b909f646c689"
 PROVIDER_ID = "prt_948c8b1b5dcb969c4143"
 CLIENT_ID = "cli_356d6256aca96ea8de15"
 PORTAL_CLIENT_ID = "cli_3a4def59ca2f4a62a5fc"
+DASHBOARD_CLIENT_ID = "cli_9e41d07a6b2c5f83a1d4"
 STAFF_ID = "stf_34e1298238cb93b486c9"
 MARKETING_COURSE_ID = "crs_fb2b5a374aff7d152652"
 ACCOUNTING_COURSE_ID = "crs_75e8093b50fbf661246a"
@@ -576,4 +577,211 @@ PARTICIPANTS: dict[str, Example] = {
     ),
 }
 
-EXAMPLES: dict[str, Example] = {**PARTNERS_AND_CURATION, **PARTICIPANTS}
+# --- vouchers and enrollments --------------------------------------------------------------------------------
+
+RINA_VOUCHER_SOLD: dict[str, Any] = {
+    "code": RINA_VOUCHER,
+    "status": "sold",
+    "course_id": MARKETING_COURSE_ID,
+    "schedule_id": None,
+    "amount": 1500000,
+    "sold_at": "2026-11-03T02:12:40Z",
+    "expires_at": "2026-12-03T02:12:40Z",
+    "redeemed_at": None,
+    "redemption_window": {"opens_at": "2026-11-03T02:12:40Z", "closes_at": "2026-12-03T02:12:40Z"},
+    "participant": {"name_masked": "Rina W."},
+    "allowed_actions": ["redeem", "void"],
+    "participant_id": RINA_ID,
+    "partner_id": PLATFORM_ID,
+}
+RINA_VOUCHER_REDEEMED: dict[str, Any] = {
+    **RINA_VOUCHER_SOLD,
+    "status": "redeemed",
+    "redeemed_at": "2026-11-03T02:30:11Z",
+    "allowed_actions": [],
+}
+FRAUD_REASON = "Akun dipakai pihak lain: wajah pada uji keterampilan tidak cocok dengan foto peserta."
+CANCEL_REASON = "Pelatihan ditangguhkan oleh Manajemen Pelaksana; saldo dikembalikan ke peserta."
+RINA_ATTENDANCE: list[dict[str, Any]] = [
+    {"sequence": 1, "attended_at": "2026-11-03T13:05:48Z"},
+    {"sequence": 2, "attended_at": "2026-11-05T12:41:02Z"},
+    {"sequence": 3, "attended_at": "2026-11-08T03:17:55Z"},
+]
+RINA_ENROLLMENT: dict[str, Any] = {
+    "id": RINA_ENROLLMENT_ID,
+    "status": "active",
+    "voucher_code": RINA_VOUCHER,
+    "course_id": MARKETING_COURSE_ID,
+    "schedule_id": None,
+    "learner_ref": "SDN-USR-0048213",
+    "participant_name_masked": "Rina W.",
+    "redeemed_at": "2026-11-03T02:30:11Z",
+    "attendance": RINA_ATTENDANCE,
+    "required_sessions": 5,
+    "assessment": None,
+    "completed_at": None,
+    "certificate": None,
+    "blockers": [
+        {"code": "attendance_incomplete", "message": "3 of 5 modules completed."},
+        {"code": "assessment_missing", "message": "No final assessment has been recorded."},
+    ],
+    "allowed_actions": ["record_attendance", "record_assessment"],
+    "updated_at": "2026-11-08T03:17:55Z",
+}
+SITI_ENROLLMENT: dict[str, Any] = {
+    "id": SITI_ENROLLMENT_ID,
+    "status": "active",
+    "voucher_code": SITI_VOUCHER,
+    "course_id": MARKETING_COURSE_ID,
+    "schedule_id": None,
+    "learner_ref": "SDN-USR-0047790",
+    "participant_name_masked": "Siti R.",
+    "redeemed_at": "2026-11-05T01:20:44Z",
+    "attendance": [
+        {"sequence": 1, "attended_at": "2026-11-05T02:02:13Z"},
+        {"sequence": 2, "attended_at": "2026-11-06T01:48:30Z"},
+        {"sequence": 3, "attended_at": "2026-11-08T02:25:19Z"},
+        {"sequence": 4, "attended_at": "2026-11-10T03:11:47Z"},
+        {"sequence": 5, "attended_at": "2026-11-13T02:56:05Z"},
+    ],
+    "required_sessions": 5,
+    "assessment": {"score": 86, "assessed_at": "2026-11-14T11:02:17Z"},
+    "completed_at": None,
+    "certificate": None,
+    "blockers": [],
+    "allowed_actions": ["record_assessment", "complete"],
+    "updated_at": "2026-11-14T11:02:17Z",
+}
+
+VOUCHERS_AND_ENROLLMENTS: dict[str, Example] = {
+    "purchaseCourse": Example(
+        summary="Buy a self-paced course from the participant's balance: a voucher for Rp 1,500,000",
+        request={"course_id": MARKETING_COURSE_ID},
+        response=RINA_VOUCHER_SOLD,
+    ),
+    "listParticipantVouchers": Example(
+        summary="A participant's vouchers with how far each training went, newest first",
+        response=[
+            {
+                "code": BUDI_VOUCHER,
+                "status": "completed",
+                "course_id": MARKETING_COURSE_ID,
+                "course_title": "Pemasaran Digital untuk UMKM",
+                "partner_id": PLATFORM_ID,
+                "amount": 1500000,
+                "sold_at": "2026-10-20T04:00:00Z",
+                "expires_at": "2026-11-19T04:00:00Z",
+                "redeemed_at": "2026-10-20T04:15:30Z",
+                "closed_at": "2026-11-10T09:30:00Z",
+                "enrollment_id": BUDI_ENROLLMENT_ID,
+                "enrollment_status": "completed",
+                "sessions_attended": 5,
+                "assessment_score": 82,
+                "completed_at": "2026-11-10T09:30:00Z",
+                "certificate_number": "SDN/PDU/2026/000318",
+                "certificate_status": "valid",
+            }
+        ],
+    ),
+    "getVoucherForProgramme": Example(
+        summary="A redeemed voucher: the learner has started the course",
+        response=RINA_VOUCHER_REDEEMED,
+    ),
+    "cancelVoucher": Example(
+        summary="Cancel a sold voucher because the course was suspended; the amount returns to the balance",
+        request={"reason": CANCEL_REASON},
+        response={
+            "code": CANCELLED_VOUCHER,
+            "status": "cancelled",
+            "course_id": MARKETING_COURSE_ID,
+            "schedule_id": None,
+            "amount": 1500000,
+            "sold_at": "2026-11-17T05:48:12Z",
+            "expires_at": "2026-12-17T05:48:12Z",
+            "redeemed_at": None,
+            "redemption_window": {"opens_at": "2026-11-17T05:48:12Z", "closes_at": "2026-12-17T05:48:12Z"},
+            "participant": {"name_masked": "Dewi L."},
+            "allowed_actions": [],
+            "participant_id": DEWI_ID,
+            "partner_id": PLATFORM_ID,
+        },
+    ),
+    "flagVoucherFraud": Example(
+        summary="Flag a redeemed voucher as fraudulent: its price is clawed back on the partner's open statement",
+        request={"reason": FRAUD_REASON},
+        response={
+            "code": FRAUD_VOUCHER,
+            "status": "fraudulent",
+            "course_id": MARKETING_COURSE_ID,
+            "schedule_id": None,
+            "amount": 1500000,
+            "sold_at": "2026-11-04T13:22:05Z",
+            "expires_at": "2026-12-04T13:22:05Z",
+            "redeemed_at": "2026-11-04T13:40:51Z",
+            "redemption_window": {"opens_at": "2026-11-04T13:22:05Z", "closes_at": "2026-12-04T13:22:05Z"},
+            "participant": {"name_masked": "Agus P."},
+            "allowed_actions": [],
+            "participant_id": AGUS_ID,
+            "partner_id": PLATFORM_ID,
+        },
+    ),
+    "getVoucherHistory": Example(
+        summary="Who did what to a voucher, oldest first, with the voucher before and after",
+        response=[
+            {
+                "id": 48211,
+                "at": "2026-11-03T02:12:40Z",
+                "actor_type": "programme_client",
+                "actor_id": DASHBOARD_CLIENT_ID,
+                "action": "voucher.sold",
+                "before": None,
+                "after": {
+                    "code": RINA_VOUCHER,
+                    "amount": 1500000,
+                    "status": "sold",
+                    "sold_at": "2026-11-03T02:12:40Z",
+                    "course_id": MARKETING_COURSE_ID,
+                    "expires_at": "2026-12-03T02:12:40Z",
+                    "partner_id": PLATFORM_ID,
+                    "participant": {"name_masked": "Rina W."},
+                    "redeemed_at": None,
+                    "schedule_id": None,
+                    "participant_id": RINA_ID,
+                    "allowed_actions": ["redeem", "void"],
+                    "redemption_window": {"opens_at": "2026-11-03T02:12:40Z", "closes_at": "2026-12-03T02:12:40Z"},
+                },
+            },
+            {
+                "id": 48237,
+                "at": "2026-11-03T02:30:11Z",
+                "actor_type": "partner_client",
+                "actor_id": CLIENT_ID,
+                "action": "voucher.redeemed",
+                "before": {"status": "sold"},
+                "after": {
+                    "code": RINA_VOUCHER,
+                    "amount": 1500000,
+                    "status": "redeemed",
+                    "sold_at": "2026-11-03T02:12:40Z",
+                    "course_id": MARKETING_COURSE_ID,
+                    "expires_at": "2026-12-03T02:12:40Z",
+                    "participant": {"name_masked": "Rina W."},
+                    "redeemed_at": "2026-11-03T02:30:11Z",
+                    "schedule_id": None,
+                    "allowed_actions": [],
+                    "redemption_window": {"opens_at": "2026-11-03T02:12:40Z", "closes_at": "2026-12-03T02:12:40Z"},
+                },
+            },
+        ],
+    ),
+    "listEnrollmentsForProgramme": Example(
+        summary="A partner's active enrollments (`?partner_id=…&status=active`), least recently updated first",
+        response={"items": [RINA_ENROLLMENT, SITI_ENROLLMENT], "next_cursor": None},
+    ),
+    "getEnrollmentForProgramme": Example(
+        summary="An enrollment in progress, with what still blocks its completion",
+        response=RINA_ENROLLMENT,
+    ),
+}
+
+EXAMPLES: dict[str, Example] = {**PARTNERS_AND_CURATION, **PARTICIPANTS, **VOUCHERS_AND_ENROLLMENTS}
