@@ -47,7 +47,10 @@ CANCELLED_VOUCHER = "N8FH-3NGX-4AFS"
 FRAUD_VOUCHER = "C5MF-FZQT-JMST"
 BATCH_ID = "dsb_40586818b17feb9f902f"
 BUDI_TRANSFER_ID = "itr_cd681ebc023ecaff5fd0"
-SITI_TRANSFER_ID = "itr_3dd907c12bafc04bd1c5"
+YUSUF_ID = "par_b81d5e2f04a97c36d0e5"
+YUSUF_ENROLLMENT_ID = "enr_c4a19f7e3b2d60581e9a"
+YUSUF_TRANSFER_ID = "itr_3dd907c12bafc04bd1c5"
+OPEN_BATCH_ID = "dsb_7f2c90e4a1b6d3584c0e"
 PLATFORM_STATEMENT_ID = "stm_68a0fe8cd4237c577988"
 PROVIDER_STATEMENT_ID = "stm_dd86b9c6394a2e68dd82"
 
@@ -784,4 +787,387 @@ VOUCHERS_AND_ENROLLMENTS: dict[str, Example] = {
     ),
 }
 
-EXAMPLES: dict[str, Example] = {**PARTNERS_AND_CURATION, **PARTICIPANTS, **VOUCHERS_AND_ENROLLMENTS}
+# --- money: incentive disbursements and partner statements ----------------------------------------------------
+
+BATCH_OPEN: dict[str, Any] = {
+    "id": BATCH_ID,
+    "channel": "gopay",
+    "status": "open",
+    "transfer_count": 2,
+    "total_amount": 1200000,
+    "pending_count": 2,
+    "paid_count": 0,
+    "paid_amount": 0,
+    "failed_count": 0,
+    "created_at": "2026-11-20T02:15:03Z",
+    "completed_at": None,
+}
+BATCH_COMPLETED: dict[str, Any] = {
+    **BATCH_OPEN,
+    "status": "completed",
+    "pending_count": 0,
+    "paid_count": 1,
+    "paid_amount": 600000,
+    "failed_count": 1,
+    "completed_at": "2026-11-20T06:40:12Z",
+}
+GOPAY_REFERENCE = "GPY-20261120-000187"
+GOPAY_FAILURE = "Akun GoPay tidak ditemukan untuk nomor ini"
+PAYOUT_REFERENCE = "BNI-TRF-20261203-0042"
+NOVEMBER_BOUNDS: dict[str, Any] = {
+    "period_starts_at": "2026-11-01T00:00:00+07:00",
+    "period_ends_at": "2026-12-01T00:00:00+07:00",
+}
+PLATFORM_STATEMENT: dict[str, Any] = {
+    "period": "2026-11",
+    "status": "closed",
+    "total_payable": 9000000,
+    "total_clawed_back": 1500000,
+    "total_carried_forward": 0,
+    "net": 7500000,
+    "line_count": 7,
+    **NOVEMBER_BOUNDS,
+    "closed_at": "2026-12-01T01:00:00Z",
+    "paid_at": None,
+    "payment_reference": None,
+    "id": PLATFORM_STATEMENT_ID,
+    "partner_id": PLATFORM_ID,
+}
+PROVIDER_STATEMENT: dict[str, Any] = {
+    "period": "2026-11",
+    "status": "closed",
+    "total_payable": 3000000,
+    "total_clawed_back": 0,
+    "total_carried_forward": 0,
+    "net": 3000000,
+    "line_count": 3,
+    **NOVEMBER_BOUNDS,
+    "closed_at": "2026-12-01T01:00:00Z",
+    "paid_at": None,
+    "payment_reference": None,
+    "id": PROVIDER_STATEMENT_ID,
+    "partner_id": PROVIDER_ID,
+}
+PLATFORM_STATEMENT_PAID: dict[str, Any] = {
+    **PLATFORM_STATEMENT,
+    "status": "paid",
+    "paid_at": "2026-12-03T04:20:00Z",
+    "payment_reference": PAYOUT_REFERENCE,
+}
+
+MONEY: dict[str, Example] = {
+    "createDisbursementBatch": Example(
+        summary="Gather every GoPay incentive transfer now payable into one batch for the channel",
+        request={"channel": "gopay"},
+        response=BATCH_OPEN,
+    ),
+    "listDisbursementBatches": Example(
+        summary="Batches, oldest first: one settled, one still waiting for the channel's answer",
+        response={
+            "items": [
+                BATCH_COMPLETED,
+                {
+                    "id": OPEN_BATCH_ID,
+                    "channel": "ovo",
+                    "status": "open",
+                    "transfer_count": 3,
+                    "total_amount": 1800000,
+                    "pending_count": 3,
+                    "paid_count": 0,
+                    "paid_amount": 0,
+                    "failed_count": 0,
+                    "created_at": "2026-11-20T02:16:40Z",
+                    "completed_at": None,
+                },
+            ],
+            "next_cursor": None,
+        },
+    ),
+    "getDisbursementBatch": Example(
+        summary="A settled batch: one transfer paid, one failed (the next GoPay batch takes the failed one again)",
+        response=BATCH_COMPLETED,
+    ),
+    "recordDisbursementResults": Example(
+        summary="Record the channel's answer for each transfer: paid with its reference, or failed with the reason",
+        request={
+            "results": [
+                {"transfer_id": BUDI_TRANSFER_ID, "status": "paid", "reference": GOPAY_REFERENCE},
+                {"transfer_id": YUSUF_TRANSFER_ID, "status": "failed", "reason": GOPAY_FAILURE},
+            ]
+        },
+        response=BATCH_COMPLETED,
+    ),
+    "listDisbursementTransfers": Example(
+        summary="A batch's transfers with their results, accounts masked",
+        response={
+            "items": [
+                {
+                    "transfer_id": BUDI_TRANSFER_ID,
+                    "participant_id": BUDI_ID,
+                    "programme_number": "PRK-2024-002561",
+                    "enrollment_id": BUDI_ENROLLMENT_ID,
+                    "eligible_at": "2026-11-12T08:45:00Z",
+                    "sequence": 1,
+                    "amount": 600000,
+                    "channel": "gopay",
+                    "account_reference_masked": "****5678",
+                    "status": "paid",
+                    "channel_reference": GOPAY_REFERENCE,
+                    "failure_reason": None,
+                    "result_at": "2026-11-20T06:40:12Z",
+                },
+                {
+                    "transfer_id": YUSUF_TRANSFER_ID,
+                    "participant_id": YUSUF_ID,
+                    "programme_number": "PRK-2024-001944",
+                    "enrollment_id": YUSUF_ENROLLMENT_ID,
+                    "eligible_at": "2026-11-14T02:30:00Z",
+                    "sequence": 1,
+                    "amount": 600000,
+                    "channel": "gopay",
+                    "account_reference_masked": "****5432",
+                    "status": "failed",
+                    "channel_reference": None,
+                    "failure_reason": GOPAY_FAILURE,
+                    "result_at": "2026-11-20T06:40:12Z",
+                },
+            ],
+            "next_cursor": None,
+        },
+    ),
+    "downloadDisbursementBatch": Example(
+        summary="The file for the channel, fetched right after the batch was made: accounts in full, for finance only",
+        response=(
+            "transfer_id,participant_id,programme_number,account_name,channel,account_reference,amount,sequence,"
+            "status,channel_reference,failure_reason\r\n"
+            f"{BUDI_TRANSFER_ID},{BUDI_ID},PRK-2024-002561,Budi Santoso,gopay,085712345678,600000,1,pending,,\r\n"
+            f"{YUSUF_TRANSFER_ID},{YUSUF_ID},PRK-2024-001944,Yusuf Hidayat,gopay,081398765432,600000,1,pending,,\r\n"
+        ),
+    ),
+    "closeStatementPeriod": Example(
+        summary="Close November once it has ended in Jakarta: every partner's totals are frozen",
+        response={
+            "period": "2026-11",
+            "closed_at": "2026-12-01T01:00:00Z",
+            "statements": [PLATFORM_STATEMENT, PROVIDER_STATEMENT],
+        },
+    ),
+    "listAllStatements": Example(
+        summary="November's statements (`?period=2026-11`): one paid, one still to pay",
+        response={"items": [PLATFORM_STATEMENT_PAID, PROVIDER_STATEMENT], "next_cursor": None},
+    ),
+    "downloadStatementPayouts": Example(
+        summary="The payout file: every closed, unpaid statement with a positive net and the bank account to pay",
+        response=(
+            "statement_id,partner_id,partner_name,period,bank_name,bank_account_number,bank_account_name,amount\r\n"
+            f"{PROVIDER_STATEMENT_ID},{PROVIDER_ID},LPK Cendekia Mandiri,2026-11,Bank Rakyat Indonesia,"
+            "002101000456301,LPK Cendekia Mandiri,3000000\r\n"
+            f"{PLATFORM_STATEMENT_ID},{PLATFORM_ID},Sekolah Digital Nusantara,2026-11,Bank Negara Indonesia,"
+            "0123456789,PT Sekolah Digital Nusantara,7500000\r\n"
+        ),
+    ),
+    "markStatementPaid": Example(
+        summary="Record the bank transfer that paid a closed statement",
+        request={"reference": PAYOUT_REFERENCE},
+        response=PLATFORM_STATEMENT_PAID,
+    ),
+}
+
+# --- oversight: dashboard, report, audit trail, staff sessions -------------------------------------------------
+
+VOUCHER_TOTALS: dict[str, Any] = {
+    "sold": {"count": 1240, "amount": 1674000000},
+    "redeemed": {"count": 1105, "amount": 1495500000},
+    "expired": {"count": 38, "amount": 51000000},
+    "voided": {"count": 22, "amount": 30000000},
+    "cancelled": {"count": 9, "amount": 13500000},
+    "fraudulent": {"count": 3, "amount": 4500000},
+    "clawed_back": {"count": 1, "amount": 1500000},
+}
+NOVEMBER_FIGURES: dict[str, Any] = {
+    "vouchers": VOUCHER_TOTALS,
+    "completions": 812,
+    "certificates": 798,
+    "incentives_eligible": {"count": 640, "amount": 384000000},
+    "incentives_paid": {"count": 512, "amount": 307200000},
+    "money": {"granted": 14700000000, "spent": 1674000000, "refunded": 94500000, "lapsed": 7000000},
+}
+PORTAL_SESSION = "sst_q7Hc2LwN9xPz4VbR1mKe8TgY5uJs3AdF6oWi0nQlZ-E"
+CURATION_AFTER_SUSPEND: dict[str, Any] = {"status": "suspended", "reasons": [SUSPEND_REASON], "revision": None}
+
+
+def audit_entry(number: str, at: str, action: str, before: Any, after: Any, request_id: str) -> dict[str, Any]:
+    """One audit row of the marketing course's curation, done by the curator through the portal."""
+    return {
+        "id": number,
+        "at": at,
+        "actor": STAFF_ID,
+        "actor_type": "staff",
+        "partner_id": None,
+        "action": action,
+        "entity_type": "course",
+        "entity_id": MARKETING_COURSE_ID,
+        "before": before,
+        "after": after,
+        "request_id": request_id,
+    }
+
+
+OVERSIGHT: dict[str, Example] = {
+    "getProgrammeDashboard": Example(
+        summary="The last seven days (`?days=7`), oldest first, ending today in Jakarta",
+        response={
+            "today": {
+                "day": "2026-11-30",
+                "sales": 96,
+                "redemptions": 131,
+                "completions": 44,
+                "certificates": 41,
+                "granted": 0,
+                "spent": 129000000,
+            },
+            "days": [
+                {
+                    "day": "2026-11-24",
+                    "sales": 58,
+                    "redemptions": 47,
+                    "completions": 31,
+                    "certificates": 30,
+                    "granted": 0,
+                    "spent": 78000000,
+                },
+                {
+                    "day": "2026-11-25",
+                    "sales": 61,
+                    "redemptions": 55,
+                    "completions": 36,
+                    "certificates": 35,
+                    "granted": 1750000000,
+                    "spent": 82500000,
+                },
+                {
+                    "day": "2026-11-26",
+                    "sales": 49,
+                    "redemptions": 52,
+                    "completions": 28,
+                    "certificates": 29,
+                    "granted": 0,
+                    "spent": 64500000,
+                },
+                {
+                    "day": "2026-11-27",
+                    "sales": 44,
+                    "redemptions": 40,
+                    "completions": 33,
+                    "certificates": 31,
+                    "granted": 0,
+                    "spent": 60000000,
+                },
+                {
+                    "day": "2026-11-28",
+                    "sales": 17,
+                    "redemptions": 12,
+                    "completions": 9,
+                    "certificates": 9,
+                    "granted": 0,
+                    "spent": 22500000,
+                },
+                {
+                    "day": "2026-11-29",
+                    "sales": 12,
+                    "redemptions": 10,
+                    "completions": 6,
+                    "certificates": 7,
+                    "granted": 0,
+                    "spent": 16500000,
+                },
+                {
+                    "day": "2026-11-30",
+                    "sales": 96,
+                    "redemptions": 131,
+                    "completions": 44,
+                    "certificates": 41,
+                    "granted": 0,
+                    "spent": 129000000,
+                },
+            ],
+        },
+    ),
+    "reportSummary": Example(
+        summary="November in Jakarta (`?from=2026-11-01T00:00:00%2B07:00&to=2026-12-01T00:00:00%2B07:00`)",
+        response={
+            "from": "2026-10-31T17:00:00Z",
+            "to": "2026-11-30T17:00:00Z",
+            "schemes": [{"scheme": "2024", **NOVEMBER_FIGURES}],
+            "total": {"scheme": "all", **NOVEMBER_FIGURES},
+        },
+    ),
+    "searchAuditLog": Example(
+        summary="What was done to one course (`?entity_type=course&entity_id=…&limit=3`), newest first",
+        response={
+            "items": [
+                audit_entry(
+                    "1842907",
+                    "2026-11-23T03:22:09Z",
+                    "course.reinstate",
+                    {"status": "suspended"},
+                    {"status": "approved", "reasons": [REINSTATE_REASON], "revision": None},
+                    "5c0e9a17d4b2f86e13a7c940",
+                ),
+                audit_entry(
+                    "1760355",
+                    "2026-11-19T04:10:55Z",
+                    "course.suspend",
+                    {"status": "approved"},
+                    CURATION_AFTER_SUSPEND,
+                    "2b6be815480ecca991c51a21",
+                ),
+                audit_entry(
+                    "1203418",
+                    "2026-10-09T07:12:03Z",
+                    "course.approve",
+                    {"status": "submitted"},
+                    {"status": "approved", "reasons": [], "revision": None},
+                    "1ab6eaaac7fbc8cd5cf858d2",
+                ),
+            ],
+            "next_cursor": "WyIyMDI2LTEwLTA5VDA3OjEyOjAzKzAwOjAwIiwiMTIwMzQxOCJd",
+        },
+    ),
+    "verifyAuditLog": Example(
+        summary="The audit chain checked end to end: nothing was altered",
+        response={
+            "valid": True,
+            "checked": 1842907,
+            "first_invalid_id": None,
+            "head_hash": "8f3d2a61c09b47e5d1a6f08c3b92e74d5a10c6f8e2b49d37a05c1e86f4b2d913",
+        },
+    ),
+    "logInStaff": Example(
+        summary="A curator signs in to the portal with password and one-time code",
+        request={"email": "dimas.kurniawan@prakerja.example", "password": "Kopi-Tubruk-Senja-2026", "otp": "482913"},
+        response={
+            "session_token": PORTAL_SESSION,
+            "expires_at": "2026-11-23T14:58:41Z",
+            "staff": {
+                "id": STAFF_ID,
+                "email": "dimas.kurniawan@prakerja.example",
+                "name": "Dimas Kurniawan",
+                "role": "curator",
+                "scopes": ["programme:curation"],
+            },
+        },
+    ),
+    "logOutStaff": Example(
+        summary="Sign out: the session ends at once (no body in the answer)",
+        request={"session_token": PORTAL_SESSION},
+    ),
+}
+
+EXAMPLES: dict[str, Example] = {
+    **PARTNERS_AND_CURATION,
+    **PARTICIPANTS,
+    **VOUCHERS_AND_ENROLLMENTS,
+    **MONEY,
+    **OVERSIGHT,
+}
