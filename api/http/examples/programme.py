@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.http.examples.model import Example
+from domain.clients import PROGRAMME_SCOPES, Environment, default_scopes
 
 # --- the cast -------------------------------------------------------------------------------------------------
 
@@ -37,9 +38,11 @@ BUDI_ID = "par_0016b6352c9952963145"
 SITI_ID = "par_7c1e4b09d2a85f36e410"
 DEWI_ID = "par_2f8e6a1c07b94d35e0a2"
 AGUS_ID = "par_5e0a3b7d91c4f26e8a13"
+YUSUF_ID = "par_b81d5e2f04a97c36d0e5"
 RINA_ENROLLMENT_ID = "enr_2404e54758f72e5e0974"
 BUDI_ENROLLMENT_ID = "enr_016841a472fc1d37d989"
 SITI_ENROLLMENT_ID = "enr_9b3f0d6e21c47a85d2e1"
+YUSUF_ENROLLMENT_ID = "enr_c4a19f7e3b2d60581e9a"
 RINA_VOUCHER = "9WGG-RWVM-T2YQ"
 BUDI_VOUCHER = "P2VN-YYNP-QS2X"
 SITI_VOUCHER = "92A2-MQ1C-JP18"
@@ -47,32 +50,12 @@ CANCELLED_VOUCHER = "N8FH-3NGX-4AFS"
 FRAUD_VOUCHER = "C5MF-FZQT-JMST"
 BATCH_ID = "dsb_40586818b17feb9f902f"
 BUDI_TRANSFER_ID = "itr_cd681ebc023ecaff5fd0"
-YUSUF_ID = "par_b81d5e2f04a97c36d0e5"
-YUSUF_ENROLLMENT_ID = "enr_c4a19f7e3b2d60581e9a"
 YUSUF_TRANSFER_ID = "itr_3dd907c12bafc04bd1c5"
 OPEN_BATCH_ID = "dsb_7f2c90e4a1b6d3584c0e"
 PLATFORM_STATEMENT_ID = "stm_68a0fe8cd4237c577988"
 PROVIDER_STATEMENT_ID = "stm_dd86b9c6394a2e68dd82"
 
-PRODUCTION_PARTNER_SCOPES = [
-    "courses:read",
-    "courses:write",
-    "vouchers:read",
-    "vouchers:redeem",
-    "enrollments:read",
-    "learning:write",
-    "certificates:write",
-    "events:read",
-    "webhooks:manage",
-    "statements:read",
-]
-PROGRAMME_SCOPES = [
-    "programme:partners",
-    "programme:curation",
-    "programme:participants",
-    "programme:finance",
-    "programme:audit",
-]
+PRODUCTION_PARTNER_SCOPES = list(default_scopes(for_partner=True, environment=Environment.PRODUCTION))
 
 # --- partners and their clients -------------------------------------------------------------------------------
 
@@ -112,7 +95,7 @@ PORTAL_CLIENT: dict[str, Any] = {
     "partner_id": None,
     "name": "Portal Manajemen Prakerja",
     "environment": "production",
-    "scopes": PROGRAMME_SCOPES,
+    "scopes": list(PROGRAMME_SCOPES),
     "status": "active",
     "token_endpoint_auth_methods": ["client_secret_basic", "client_secret_post"],
     "rate_limit_per_minute": None,
@@ -229,7 +212,7 @@ PARTNERS_AND_CURATION: dict[str, Example] = {
     ),
     "getPartner": Example(summary="A platform partner", response=PLATFORM),
     "suspendPartner": Example(
-        summary="Suspend a partner: its courses leave the catalogue and its clients are refused",
+        summary="Suspend a partner: its courses stop selling and its clients stop working",
         request={"reason": "Audit lapangan: sertifikat diterbitkan tanpa uji keterampilan."},
         response={**PROVIDER, "status": "suspended", "updated_at": "2026-11-18T08:30:12Z"},
     ),
@@ -278,12 +261,18 @@ PARTNERS_AND_CURATION: dict[str, Example] = {
     ),
     "getClient": Example(summary="A partner's production client", response=CLIENT),
     "disableClient": Example(
-        summary="Disable a client whose secret leaked; its tokens stop working",
-        request={"reason": "Rahasia klien terunggah ke repositori publik."},
-        response={**CLIENT, "status": "disabled", "updated_at": "2026-11-21T09:44:18Z"},
+        summary="Disable a client the partner no longer uses; it stops working for good",
+        request={"reason": "Integrasi lama dihentikan; mitra sudah beralih ke klien produksi yang baru."},
+        response={
+            **CLIENT,
+            "client_id": "cli_d83b0eec92a2ad130fd3",
+            "name": "LMS Sekolah Digital (versi lama)",
+            "status": "disabled",
+            "updated_at": "2026-11-21T09:44:18Z",
+        },
     ),
     "rotateClientSecret": Example(
-        summary="Rotate a client's secret; the old one keeps working for 24 hours",
+        summary="Rotate a client's secret; the old one keeps working for 24 hours while the partner switches",
         response={
             **CLIENT,
             "client_secret": "cs_lXbrS9gXGyunI0S-8OZ7rr5re-_JN5EHgawnPiLgB5M",
