@@ -191,8 +191,7 @@ ACCOUNTING_SCHEDULE: dict[str, Any] = {
     ],
 }
 
-# A suspension's or reinstatement's note is accepted but, unlike a rejection's reasons, not kept today: the
-# curation history and the audit trail show `reasons: []` for them, and so do these examples.
+# A suspension's or reinstatement's note is kept as the step's reason in the curation history and the audit trail.
 SUSPEND_REASON = "Materi modul 3 menyalin konten berhak cipta; ditangguhkan sampai lembaga menggantinya."
 REINSTATE_REASON = "Modul 3 sudah diganti dengan materi sendiri dan diperiksa ulang."
 REJECTION_REASONS = [
@@ -346,7 +345,7 @@ PARTNERS_AND_CURATION: dict[str, Example] = {
                     "action": "suspend",
                     "from_status": "approved",
                     "to_status": "suspended",
-                    "reasons": [],
+                    "reasons": [SUSPEND_REASON],
                     "at": "2026-11-19T04:10:55Z",
                 },
             ],
@@ -365,14 +364,14 @@ PARTNERS_AND_CURATION: dict[str, Example] = {
                     "action": "suspend",
                     "from_status": "approved",
                     "to_status": "suspended",
-                    "reasons": [],
+                    "reasons": [SUSPEND_REASON],
                     "at": "2026-11-19T04:10:55Z",
                 },
                 {
                     "action": "reinstate",
                     "from_status": "suspended",
                     "to_status": "approved",
-                    "reasons": [],
+                    "reasons": [REINSTATE_REASON],
                     "at": "2026-11-23T03:22:09Z",
                 },
             ],
