@@ -29,6 +29,25 @@ PROGRAMME_SCOPES: tuple[str, ...] = (
     "programme:audit",
 )
 ALL_SCOPES: tuple[str, ...] = PARTNER_SCOPES + PROGRAMME_SCOPES
+# What each scope grants, as the docs' "Authorize" dialog and the authorization server metadata tell a developer.
+SCOPE_DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "courses:read": "Read your own courses and their schedules.",
+    "courses:write": "Create, edit, submit and archive your own courses and schedules.",
+    "vouchers:read": "Check a voucher before redeeming it.",
+    "vouchers:redeem": "Redeem a voucher and void a redemption.",
+    "enrollments:read": "List and read your enrollments and certificates.",
+    "learning:write": "Record attendance and assessment, and complete an enrollment.",
+    "certificates:write": "Issue and revoke certificates.",
+    "events:read": "Walk the event feed.",
+    "webhooks:manage": "Register, test and delete webhook endpoints and read their deliveries.",
+    "statements:read": "Read your settlement statements.",
+    "sandbox:simulate": "Sandbox helpers: test participants and vouchers, the test clock, reset (sandbox only).",
+    "programme:partners": "Programme: onboard and suspend partners, issue, rotate and disable their clients.",
+    "programme:curation": "Programme: approve, reject, suspend and reinstate courses.",
+    "programme:participants": "Programme: enrol participants, sell vouchers, cancel, freeze and review.",
+    "programme:finance": "Programme: statements, disbursements, payouts and incentives.",
+    "programme:audit": "Programme: reports and the audit log (read-only).",
+}
 SANDBOX_ONLY_SCOPES = frozenset({"sandbox:simulate"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    OAuthFlow,
+    OAuthFlows,
     OpenAPI,
     OpenAPIFormat,
     OpenAPIHeader,
@@ -32,6 +35,8 @@ from litestar.openapi.spec import (
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
+from domain.clients import SCOPE_DESCRIPTIONS
+
 API_TITLE = "Prakerja Partner API"
 API_VERSION = "1.0.0"
 DOCS_PATH = "/docs"
@@ -47,7 +52,6 @@ and money.
 Errors are RFC 9457 `application/problem+json` bodies with a stable machine `code`. Every response
 carries `X-Request-Id`; quote it when you ask for help.
 """
-COMPATIBILITY_TAG = "Compatibility"
 COMPATIBILITY_DESCRIPTION = (
     "Transitional and deprecated: the incumbent programme's redeem-code API (HMAC-SHA1 signed headers `client_code`, "
     "`timestamp`, `signature`; answers in its `{success, code, message, data}` envelope), kept so that existing "
@@ -55,6 +59,136 @@ COMPATIBILITY_DESCRIPTION = (
     "credentials and /v1/vouchers at your own pace: /v1 adds idempotency keys, scopes, problem details and the whole "
     "learning path. See docs/compatibility.md."
 )
+
+# --- tags: the operations grouped by audience, each group in the order a reader meets them -----------------------
+# Swagger UI shows the tags in the order of the document's `tags` list; `x-tagGroups` names the audiences for
+# renderers that group tags (Redoc and others). Routes name their tag with these constants.
+
+PUBLIC_CATALOGUE = "Public: catalogue"
+PUBLIC_CERTIFICATES = "Public: certificate verification"
+PUBLIC_HEALTH = "Public: health"
+OAUTH = "OAuth"
+PARTNER_ME = "Partner: me"
+PARTNER_COURSES = "Partner: courses"
+PARTNER_SCHEDULES = "Partner: schedules"
+PARTNER_VOUCHERS = "Partner: vouchers"
+PARTNER_ENROLLMENTS = "Partner: enrollments"
+PARTNER_CERTIFICATES = "Partner: certificates"
+PARTNER_EVENTS = "Partner: events"
+PARTNER_WEBHOOKS = "Partner: webhooks"
+PARTNER_STATEMENTS = "Partner: statements"
+SANDBOX = "Sandbox"
+PROGRAMME_CURATION = "Programme: curation"
+PROGRAMME_PARTNERS = "Programme: partners"
+PROGRAMME_PARTICIPANTS = "Programme: participants"
+PROGRAMME_MONEY = "Programme: money"
+PROGRAMME_AUDIT = "Programme: audit"
+PROGRAMME_STAFF = "Programme: staff"
+COMPATIBILITY_TAG = "Compatibility"
+
+TAG_GROUPS: tuple[tuple[str, tuple[Tag, ...]], ...] = (
+    (
+        "Public",
+        (
+            Tag(PUBLIC_CATALOGUE, "Published courses and their schedules, for anyone: no token needed."),
+            Tag(
+                PUBLIC_CERTIFICATES,
+                "Check a certificate by its id or by its issuer's number, and read the issuer's profile. Anyone "
+                "holding the link learns the masked name only.",
+            ),
+            Tag(PUBLIC_HEALTH, "Liveness and readiness probes for load balancers and orchestrators."),
+        ),
+    ),
+    (
+        "OAuth",
+        (
+            Tag(
+                OAUTH,
+                "Get an access token with your client id and secret (client credentials), introspect or revoke it, "
+                "and find the metadata and public keys. Start here: every /v1 operation below needs a token.",
+            ),
+        ),
+    ),
+    (
+        "Partner",
+        (
+            Tag(PARTNER_ME, "Who your token speaks for: partner, client, environment, scopes and expiry."),
+            Tag(PARTNER_COURSES, "Your courses: draft, submit for curation, edit, archive."),
+            Tag(PARTNER_SCHEDULES, "The sessions of a course: when and where (or on which link) it is taught."),
+            Tag(
+                PARTNER_VOUCHERS,
+                "Check and redeem the voucher a participant bought for your course (with an `Idempotency-Key`); "
+                "void a redemption before learning starts.",
+            ),
+            Tag(PARTNER_ENROLLMENTS, "What a redemption starts: record attendance and assessment, then complete."),
+            Tag(PARTNER_CERTIFICATES, "Issue the certificate of a completed enrollment, read it, revoke it."),
+            Tag(PARTNER_EVENTS, "The event feed: everything that happened to your objects, in order, with a cursor."),
+            Tag(PARTNER_WEBHOOKS, "Have the events pushed to your URL, signed (Standard Webhooks), with retries."),
+            Tag(
+                PARTNER_STATEMENTS, "What the programme owes you, per month: statements and their lines (JSON or CSV)."
+            ),
+        ),
+    ),
+    (
+        "Sandbox",
+        (
+            Tag(
+                SANDBOX,
+                "Sandbox deployments only (scope `sandbox:simulate`): test participants and vouchers, self-approval, "
+                "a test clock you move forward, statement closing and a reset.",
+            ),
+        ),
+    ),
+    (
+        "Programme",
+        (
+            Tag(PROGRAMME_CURATION, "Programme staff review courses: approve, reject, suspend, reinstate."),
+            Tag(PROGRAMME_PARTNERS, "Onboard and suspend partners; issue, rotate and disable their OAuth clients."),
+            Tag(
+                PROGRAMME_PARTICIPANTS,
+                "Enrol participants, sell vouchers, answer support questions, cancel, freeze, review.",
+            ),
+            Tag(PROGRAMME_MONEY, "Statements and payments to partners, disbursements and incentives to participants."),
+            Tag(PROGRAMME_AUDIT, "Reports, the dashboard and the append-only audit log (read-only)."),
+            Tag(PROGRAMME_STAFF, "Staff sign-in for the programme's portal (token exchange)."),
+        ),
+    ),
+    ("Compatibility", (Tag(COMPATIBILITY_TAG, COMPATIBILITY_DESCRIPTION),)),
+)
+TAGS_IN_ORDER = [tag for _, tags in TAG_GROUPS for tag in tags]
+
+
+@dataclasses.dataclass
+class GroupedOpenAPI(OpenAPI):
+    """The document with `x-tagGroups` (Litestar's `OpenAPI` has no field for extensions)."""
+
+    x_tag_groups: list[dict[str, object]] | None = dataclasses.field(default=None, metadata={"alias": "x-tagGroups"})
+
+
+def _group_tags(schema: OpenAPI) -> GroupedOpenAPI:
+    grouped = GroupedOpenAPI(**{f.name: getattr(schema, f.name) for f in dataclasses.fields(OpenAPI)})
+    grouped.x_tag_groups = [{"name": name, "tags": [tag.name for tag in tags]} for name, tags in TAG_GROUPS]
+    return grouped
+
+
+# --- security: the OAuth 2.0 client credentials flow, so "Authorize" gets a token from a client id and secret ---
+
+TOKEN_URL = "/oauth/token"  # noqa: S105 (a path, not a secret)
+
+
+def security_schemes() -> dict[str, SecurityScheme | Reference]:
+    """`oauth2`, the name every operation's `security` requirement uses, with every scope and what it grants."""
+    return {
+        "oauth2": SecurityScheme(
+            type="oauth2",
+            description=(
+                "OAuth 2.0 client credentials: POST your client id and secret to /oauth/token (HTTP Basic or form "
+                "fields, or a `private_key_jwt` assertion) and send the access token as `Authorization: Bearer …`. "
+                "In this page, **Authorize** does it for you; leave every scope unticked to get all of your client's."
+            ),
+            flows=OAuthFlows(client_credentials=OAuthFlow(token_url=TOKEN_URL, scopes=dict(SCOPE_DESCRIPTIONS))),
+        )
+    }
 
 
 class OfflineSwaggerRenderPlugin(SwaggerRenderPlugin):
@@ -90,17 +224,8 @@ def openapi_config() -> OpenAPIConfig:
         path=DOCS_PATH,
         render_plugins=[OfflineSwaggerRenderPlugin(), JsonRenderPlugin(path="/openapi.json")],
         servers=[Server(url="/", description="This deployment")],
-        components=Components(
-            security_schemes={
-                "oauth2": SecurityScheme(
-                    type="http",
-                    scheme="bearer",
-                    bearer_format="JWT",
-                    description="An access token from POST /oauth/token (client credentials).",
-                )
-            }
-        ),
-        tags=[Tag(name=COMPATIBILITY_TAG, description=COMPATIBILITY_DESCRIPTION)],
+        components=Components(security_schemes=security_schemes(), headers=dict(RESPONSE_HEADERS)),
+        tags=TAGS_IN_ORDER,
         use_handler_docstrings=True,
         create_examples=False,
     )
@@ -171,10 +296,76 @@ IDEMPOTENT_CODES: dict[int, list[str]] = {
 }
 
 
-LOCATION_HEADER = OpenAPIHeader(
-    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI_REFERENCE),
-    description="Where the created resource can be read (a path on this API).",
-)
+# --- response headers: what the server sends (api/http/*.py, api/auth/rate_limits.py), as reusable components ---
+
+RESPONSE_HEADERS: dict[str, OpenAPIHeader | Reference] = {
+    "X-Request-Id": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=128),
+        required=True,
+        description="This request's id (yours, when you sent a sane `X-Request-Id`); on every response. Quote it "
+        "when you ask for help.",
+    ),
+    "Location": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI_REFERENCE),
+        description="Where the created resource can be read (a path on this API).",
+    ),
+    "ETag": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, min_length=1),
+        description="The version of this representation: send it back in `If-Match` to update (courses) or in "
+        "`If-None-Match` to revalidate (the catalogue answers 304 when it has not changed).",
+    ),
+    "Retry-After": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]+$"),
+        description="Seconds to wait before trying again (on 429, on 409 `idempotency_request_in_progress`, on 503).",
+    ),
+    "RateLimit": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, min_length=1, examples=['"per-client";r=2999;t=42']),
+        description='What is left of the quota (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;'
+        "t=<seconds until the window resets>`. Sent on 429 and once at most half of the window's quota remains.",
+    ),
+    "RateLimit-Policy": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, min_length=1, examples=['"per-client";q=6000;w=60']),
+        description='The quota (draft-ietf-httpapi-ratelimit-headers): `"<policy>";q=<requests>;w=<window seconds>`. '
+        "Sent with `RateLimit`.",
+    ),
+    "Idempotent-Replayed": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+        description="`true` when this is the stored answer to an earlier request with the same `Idempotency-Key` "
+        "(nothing was done again).",
+    ),
+}
+LOCATION_HEADER = Reference(ref="#/components/headers/Location")
+# Operations whose successful answers carry an `ETag` (api/routes/courses.py, api/http/page_cache.py).
+ETAG_OPERATIONS = frozenset({"createCourse", "getCourse", "updateCourse", "searchCatalogue", "getCatalogueCourse"})
+# Per-address quota is not spent by these (api/auth/access.py `limit_by_address`): no RateLimit headers.
+UNLIMITED_OPERATIONS = frozenset({"getLiveness", "getReadiness"})
+
+
+def _header(name: str) -> Reference:
+    return Reference(ref=f"#/components/headers/{name}")
+
+
+def _document_headers(operation: Operation, responses: dict[str, Any], *, idempotent: bool) -> None:
+    """Name on each response the headers the server may send with it (only `X-Request-Id` is always there)."""
+    operation_id = operation.operation_id or ""
+    for status, response in responses.items():
+        if not isinstance(response, OpenAPIResponse):
+            continue
+        code = int(status)
+        headers: dict[str, OpenAPIHeader | Reference] = {
+            **(response.headers or {}),
+            "X-Request-Id": _header("X-Request-Id"),
+        }
+        if operation_id not in UNLIMITED_OPERATIONS and (code < 300 or code == 429):
+            headers["RateLimit"] = _header("RateLimit")
+            headers["RateLimit-Policy"] = _header("RateLimit-Policy")
+        if code in (423, 429, 503) or (code == 409 and idempotent):
+            headers["Retry-After"] = _header("Retry-After")
+        if code < 300 and operation_id in ETAG_OPERATIONS:
+            headers["ETag"] = _header("ETag")
+        if idempotent and code < 500 and code != 429:
+            headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
+        response.headers = headers
 
 
 def _merge(into: dict[int, list[str]], codes: dict[int, list[str]]) -> None:
@@ -295,7 +486,9 @@ def document_errors(app: Litestar) -> None:
                 continue
             opt = declared.get(operation.operation_id, {})
             if opt.get("own_error_responses"):
-                continue  # the compatibility layer documents its own (enveloped) errors
+                # The compatibility layer documents its own (enveloped) errors.
+                _document_headers(operation, operation.responses or {}, idempotent=False)
+                continue
             if operation.operation_id in optional_body and isinstance(operation.request_body, RequestBody):
                 # Litestar marks every body required; `data: X | None = None` means it may be left out.
                 operation.request_body.required = False
@@ -336,4 +529,7 @@ def document_errors(app: Litestar) -> None:
                     },
                 )
             operation.responses = responses
+            _document_headers(operation, responses, idempotent=any(p.name == IDEMPOTENCY_KEY for p in parameters))
+    schema = _group_tags(schema)
+    plugin._openapi = schema
     _COMPLETED[routes] = schema

@@ -10,6 +10,7 @@ from litestar.params import Parameter, QueryParameter
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
+from api.http.openapi import PROGRAMME_AUDIT
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.audit import AuditEntry, AuditFilters, AuditVerification
 from api.schemas.common import Page
@@ -28,7 +29,7 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
 
 class AuditController(Controller):
     path = "/v1/programme/audit"
-    tags = ["programme: audit"]
+    tags = [PROGRAMME_AUDIT]
 
     @get("/", operation_id="searchAuditLog", summary="Search the audit log", **requires(SCOPE))
     async def index(

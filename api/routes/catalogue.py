@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from api.db.replicas import ReadRouter
+from api.http.openapi import PUBLIC_CATALOGUE
 from api.http.page_cache import PageCacheMiddleware, serve_cached_page
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
@@ -18,7 +19,7 @@ from api.services.clock import wall_clock
 
 class CatalogueController(Controller):
     path = "/v1/catalogue/courses"
-    tags = ["catalogue"]
+    tags = [PUBLIC_CATALOGUE]
     # Per-process page cache with ETags (api/http/page_cache.py): filled and revalidated by the middleware,
     # served after the guards (the caller's address still spends its rate limit).
     middleware = [PageCacheMiddleware]

@@ -12,11 +12,12 @@ from api.auth.access import Principal, requires
 from api.auth.signing_keys import SigningKeyRing
 from api.db.replicas import ReadRouter
 from api.http.dependencies import Connection
+from api.http.openapi import PARTNER_CERTIFICATES, PUBLIC_CERTIFICATES
 from api.schemas.certificates import CertificateOut, IssuerProfile, Verification
 from api.services import certificates
 from api.settings import Settings
 
-TAGS = ["certificates"]
+TAGS = [PUBLIC_CERTIFICATES]
 
 
 @get(
@@ -69,7 +70,7 @@ async def issuer(partner_id: str, reads: ReadRouter, settings: Settings) -> Issu
 @get(
     "/v1/certificates/{certificate_id:str}",
     operation_id="getCertificate",
-    tags=TAGS,
+    tags=[PARTNER_CERTIFICATES],
     summary="Show my certificate",
     **requires("enrollments:read"),
 )

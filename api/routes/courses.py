@@ -10,6 +10,7 @@ from litestar.params import HeaderParameter
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
+from api.http.openapi import PARTNER_COURSES
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.http.responses import created
 from api.schemas.common import Page
@@ -25,7 +26,7 @@ WRITE = "courses:write"
 
 class CourseController(Controller):
     path = "/v1/courses"
-    tags = ["courses"]
+    tags = [PARTNER_COURSES]
     dependencies = PARTNER_CONTEXT
 
     @post(

@@ -6,6 +6,7 @@ from litestar import Controller, get, post
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
+from api.http.openapi import PROGRAMME_CURATION
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.courses import Course, CourseDetail, CurationNote, Rejection, Status
@@ -18,7 +19,7 @@ SCOPE = "programme:curation"
 
 class CurationController(Controller):
     path = "/v1/programme/courses"
-    tags = ["programme: curation"]
+    tags = [PROGRAMME_CURATION]
 
     @get("/", operation_id="listCoursesForCuration", summary="Curation queue", **requires(SCOPE))
     async def queue(

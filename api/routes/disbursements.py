@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from api.auth.access import requires
 from api.http.csv_export import CSV, csv_response, wants_csv
 from api.http.dependencies import Connection
-from api.http.openapi import csv_alternative
+from api.http.openapi import PROGRAMME_MONEY, PROGRAMME_PARTICIPANTS, csv_alternative
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.http.responses import created
 from api.schemas.common import Page
@@ -41,7 +41,7 @@ async def _batch_csv(conn: Connection, batch_id: str) -> Response[str]:
 
 class PayoutAccountController(Controller):
     path = "/v1/programme/participants/{participant_id:str}/payout-account"
-    tags = ["programme: participants"]
+    tags = [PROGRAMME_PARTICIPANTS]
 
     @put(
         "/",
@@ -70,7 +70,7 @@ class PayoutAccountController(Controller):
 
 class SurveyIncentiveController(Controller):
     path = "/v1/programme/participants/{participant_id:str}/survey-incentives"
-    tags = ["programme: finance"]
+    tags = [PROGRAMME_MONEY]
 
     @post(
         "/",
@@ -94,7 +94,7 @@ class SurveyIncentiveController(Controller):
 
 class DisbursementController(Controller):
     path = BATCHES
-    tags = ["programme: finance"]
+    tags = [PROGRAMME_MONEY]
 
     @post(
         "/",

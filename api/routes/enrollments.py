@@ -12,6 +12,7 @@ from api.auth.access import requires
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
 from api.http.idempotency import Idempotency
+from api.http.openapi import PARTNER_CERTIFICATES, PARTNER_ENROLLMENTS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.certificates import CertificateIssue, CertificateOut, CertificateRevoke
 from api.schemas.common import Page
@@ -35,12 +36,12 @@ Sequence = Annotated[int, Parameter(ge=1, le=1000, description="Session (schedul
 
 class EnrollmentController(Controller):
     path = "/v1/enrollments"
-    tags = ["enrollments"]
     dependencies = PARTNER_CONTEXT
 
     @get(
         "/",
         operation_id="listEnrollments",
+        tags=[PARTNER_ENROLLMENTS],
         summary="List my enrollments",
         dependencies=READ_NOW,
         **requires("enrollments:read"),
@@ -73,6 +74,7 @@ class EnrollmentController(Controller):
     @get(
         "/{enrollment_id:str}",
         operation_id="getEnrollment",
+        tags=[PARTNER_ENROLLMENTS],
         summary="Show an enrollment",
         dependencies=READ_NOW,
         **requires("enrollments:read"),
@@ -85,6 +87,7 @@ class EnrollmentController(Controller):
     @put(
         "/{enrollment_id:str}/attendance/{sequence:int}",
         operation_id="recordAttendance",
+        tags=[PARTNER_ENROLLMENTS],
         summary="Record attendance",
         **requires("learning:write", errors=[InvalidStateTransition]),
     )
@@ -114,6 +117,7 @@ class EnrollmentController(Controller):
     @put(
         "/{enrollment_id:str}/assessment",
         operation_id="recordAssessment",
+        tags=[PARTNER_ENROLLMENTS],
         summary="Record the final assessment",
         **requires("learning:write", errors=[InvalidStateTransition]),
     )
@@ -140,6 +144,7 @@ class EnrollmentController(Controller):
     @post(
         "/{enrollment_id:str}/completion",
         operation_id="completeEnrollment",
+        tags=[PARTNER_ENROLLMENTS],
         summary="Complete",
         status_code=200,
         **requires(
@@ -168,6 +173,7 @@ class EnrollmentController(Controller):
     @post(
         "/{enrollment_id:str}/certificate",
         operation_id="issueCertificate",
+        tags=[PARTNER_CERTIFICATES],
         summary="Issue the certificate",
         status_code=201,
         **requires("certificates:write", errors=[NotCompleted, CertificateNumberTaken, InvalidStateTransition]),
@@ -198,6 +204,7 @@ class EnrollmentController(Controller):
     @post(
         "/{enrollment_id:str}/certificate/revoke",
         operation_id="revokeCertificate",
+        tags=[PARTNER_CERTIFICATES],
         summary="Revoke the certificate",
         status_code=200,
         **requires("certificates:write", errors=[InvalidStateTransition]),

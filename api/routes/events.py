@@ -9,12 +9,19 @@ from litestar.params import Parameter, QueryParameter
 
 from api.auth.access import Principal, requires
 from api.http.dependencies import Connection
+from api.http.openapi import PARTNER_EVENTS
 from api.http.pagination import DEFAULT_LIMIT, Limit
 from api.services import events
 from api.services.events import EventPage
 
 
-@get("/v1/events", operation_id="listEvents", tags=["events"], summary="Walk the event feed", **requires("events:read"))
+@get(
+    "/v1/events",
+    operation_id="listEvents",
+    tags=[PARTNER_EVENTS],
+    summary="Walk the event feed",
+    **requires("events:read"),
+)
 async def feed(
     conn: Connection,
     principal: Principal,

@@ -8,6 +8,7 @@ from litestar import get
 from litestar.datastructures import State
 
 from api.http.errors import RETRY_AFTER_SECONDS, ApiError
+from api.http.openapi import PUBLIC_HEALTH
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -20,13 +21,13 @@ class HealthStatus(msgspec.Struct, kw_only=True):
 UNLIMITED = {"address_policy": None}
 
 
-@get("/health/live", operation_id="getLiveness", tags=["health"], summary="Liveness", opt=UNLIMITED)
+@get("/health/live", operation_id="getLiveness", tags=[PUBLIC_HEALTH], summary="Liveness", opt=UNLIMITED)
 async def live() -> HealthStatus:
     """The process is up and serving HTTP; it does not touch the database."""
     return HealthStatus(status="ok")
 
 
-@get("/health/ready", operation_id="getReadiness", tags=["health"], summary="Readiness", opt=UNLIMITED)
+@get("/health/ready", operation_id="getReadiness", tags=[PUBLIC_HEALTH], summary="Readiness", opt=UNLIMITED)
 async def ready(state: State) -> HealthStatus:
     """The database answers; 503 `service_unavailable` with `Retry-After` when it does not."""
     pool: asyncpg.Pool = state.pool

@@ -8,6 +8,7 @@ import msgspec
 from litestar import get
 
 from api.auth.access import Principal, requires
+from api.http.openapi import PARTNER_ME
 
 
 class Me(msgspec.Struct, kw_only=True):
@@ -21,7 +22,7 @@ class Me(msgspec.Struct, kw_only=True):
     staff_id: str | None = None
 
 
-@get("/v1/me", operation_id="getMe", tags=["me"], summary="Who am I", **requires())
+@get("/v1/me", operation_id="getMe", tags=[PARTNER_ME], summary="Who am I", **requires())
 async def me(principal: Principal) -> Me:
     """The partner, client, environment, scopes and expiry of the access token (and the staff member it acts for,
     if any); needs no particular scope."""

@@ -17,12 +17,20 @@ from api.auth.staff_tokens import TOKEN_EXCHANGE
 from api.http.client_address import client_address
 from api.http.dependencies import Connection
 from api.http.errors import PROBLEM_MEDIA_TYPE
+from api.http.openapi import OAUTH
+from api.schemas.oauth import (
+    AccessTokenResponse,
+    AuthorizationServerMetadata,
+    JsonWebKeySet,
+    TokenIntrospection,
+    TokenRevocation,
+)
 from api.services import oauth, staff
 from api.services.oauth import ClientAuthenticator, OAuthResponse
 from api.settings import Settings
 from domain.clients import ALL_SCOPES
 
-TAGS = ["oauth"]
+TAGS = [OAUTH]
 # These three check a client secret with Argon2: a caller address gets the stricter per-address quota.
 ARGON2_GUARDED = {ADDRESS_POLICY_OPT: ADDRESS_TOKEN_POLICY}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -52,15 +60,6 @@ class TokenArgumentForm(msgspec.Struct, kw_only=True):
     client_secret: str | None = None
     client_assertion_type: str | None = None
     client_assertion: str | None = None
-
-
-class AccessTokenResponse(msgspec.Struct, kw_only=True):
-    """A successful token response (RFC 6749 §5.1): a bearer JWT access token, never a refresh token."""
-
-    access_token: str
-    token_type: str
-    expires_in: int
-    scope: str
 
 
 def _form(data: msgspec.Struct) -> dict[str, str]:
@@ -166,7 +165,7 @@ async def introspect(
     tx: Connection,
     authenticator: ClientAuthenticator,
     verifier: TokenVerifier,
-) -> Response[Any]:
+) -> Response[TokenIntrospection]:
     """RFC 7662. The caller authenticates as a client and learns about its own tokens only: any other
     token, or an invalid, expired or revoked one, is `{"active": false}`."""
     caller, refusal = await _caller(request, data, tx, authenticator)
@@ -189,14 +188,14 @@ async def revoke(
     tx: Connection,
     authenticator: ClientAuthenticator,
     verifier: TokenVerifier,
-) -> Response[Any]:
+) -> Response[TokenRevocation]:
     """RFC 7009. Always 200 for an authenticated caller; its own valid token stops working at once here
     and within seconds on every other API process."""
     caller, refusal = await _caller(request, data, tx, authenticator)
     if refusal is not None:
         return refusal
     await oauth.revoke(tx, verifier, caller, data.token)
-    return Response(content={}, headers=NO_STORE)
+    return Response(content=TokenRevocation(), headers=NO_STORE)
 
 
 @get(
@@ -205,28 +204,28 @@ async def revoke(
     tags=TAGS,
     summary="Authorization server metadata (RFC 8414)",
 )
-async def metadata(settings: Settings) -> dict[str, Any]:
+async def metadata(settings: Settings) -> AuthorizationServerMetadata:
     """Where the token, introspection, revocation and key endpoints are, and what they support."""
     issuer = settings.issuer
     methods = [*SECRET_METHODS, PRIVATE_KEY_JWT]
-    return {
-        "issuer": issuer,
-        "token_endpoint": f"{issuer}/oauth/token",
-        "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "grant_types_supported": ["client_credentials", TOKEN_EXCHANGE],
-        "response_types_supported": [],
-        "scopes_supported": list(ALL_SCOPES),
-        "token_endpoint_auth_methods_supported": methods,
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
-        "introspection_endpoint_auth_methods_supported": methods,
-        "revocation_endpoint_auth_methods_supported": methods,
-    }
+    return AuthorizationServerMetadata(
+        issuer=issuer,
+        token_endpoint=f"{issuer}/oauth/token",
+        introspection_endpoint=f"{issuer}/oauth/introspect",
+        revocation_endpoint=f"{issuer}/oauth/revoke",
+        jwks_uri=f"{issuer}/.well-known/jwks.json",
+        grant_types_supported=["client_credentials", TOKEN_EXCHANGE],
+        response_types_supported=[],
+        scopes_supported=list(ALL_SCOPES),
+        token_endpoint_auth_methods_supported=methods,
+        token_endpoint_auth_signing_alg_values_supported=["ES256", "RS256", "PS256", "EdDSA"],
+        introspection_endpoint_auth_methods_supported=methods,
+        revocation_endpoint_auth_methods_supported=methods,
+    )
 
 
 @get("/.well-known/jwks.json", operation_id="getJwks", tags=TAGS, summary="Public signing keys")
-async def jwks(state: State) -> Response[Any]:
+async def jwks(state: State) -> Response[JsonWebKeySet]:
     """The public keys (with `kid`) that verify access tokens and signed certificates. A retired key stays listed
     while tokens it signed may still be alive, and for as long as certificates signed with it exist."""
     ring = state.signing_keys

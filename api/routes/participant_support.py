@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from api.auth.access import requires
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
+from api.http.openapi import PROGRAMME_PARTICIPANTS
 from api.schemas.participants import Participant
 from api.services import participant_support
 from api.services.participant_support import IncentiveStatus, ParticipantVoucher
@@ -19,7 +20,7 @@ SCOPE = "programme:participants"
 
 class ParticipantSupportController(Controller):
     path = "/v1/programme/participant-search"
-    tags = ["programme: participants"]
+    tags = [PROGRAMME_PARTICIPANTS]
 
     @get("/", operation_id="searchParticipants", summary="Find participants", **requires(SCOPE))
     async def search(
@@ -36,7 +37,7 @@ class ParticipantSupportController(Controller):
 
 class ParticipantVoucherListController(Controller):
     path = "/v1/programme/participants/{participant_id:str}/vouchers"
-    tags = ["programme: participants"]
+    tags = [PROGRAMME_PARTICIPANTS]
 
     @get("/", operation_id="listParticipantVouchers", summary="A participant's vouchers", **requires(SCOPE))
     async def index(self, participant_id: str, conn: Connection) -> list[ParticipantVoucher]:
@@ -47,7 +48,7 @@ class ParticipantVoucherListController(Controller):
 
 class ParticipantIncentiveController(Controller):
     path = "/v1/programme/participants/{participant_id:str}/incentive"
-    tags = ["programme: participants"]
+    tags = [PROGRAMME_PARTICIPANTS]
 
     @get("/", operation_id="getParticipantIncentive", summary="A participant's incentive status", **requires(SCOPE))
     async def show(self, participant_id: str, conn: Connection) -> IncentiveStatus:

@@ -8,6 +8,7 @@ from api.auth.access import requires
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.http.idempotency import Idempotency
+from api.http.openapi import PROGRAMME_PARTICIPANTS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.http.responses import created
 from api.schemas.common import Page
@@ -35,7 +36,7 @@ SCOPE = "programme:participants"
 
 class ParticipantController(Controller):
     path = "/v1/programme/participants"
-    tags = ["programme: participants"]
+    tags = [PROGRAMME_PARTICIPANTS]
 
     @post("/", operation_id="enrolParticipant", summary="Enrol a participant", **requires(SCOPE))
     async def enrol(
@@ -148,7 +149,7 @@ class ParticipantController(Controller):
 
 class ProgrammeVoucherController(Controller):
     path = "/v1/programme/vouchers"
-    tags = ["programme: participants"]
+    tags = [PROGRAMME_PARTICIPANTS]
 
     @get("/{code:str}", operation_id="getVoucherForProgramme", summary="Show any voucher", **requires(SCOPE))
     async def show(self, code: str, conn: Connection, codes: CodeFormat) -> ProgrammeVoucher:

@@ -11,6 +11,7 @@ from api.auth.access import RevocationList, requires
 from api.auth.client_secrets import SecretHasher
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
+from api.http.openapi import PROGRAMME_PARTNERS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.http.responses import created
 from api.schemas.common import Page
@@ -26,7 +27,7 @@ SCOPE = "programme:partners"
 
 class PartnerController(Controller):
     path = "/v1/programme/partners"
-    tags = ["programme: partners"]
+    tags = [PROGRAMME_PARTNERS]
 
     @post("/", operation_id="createPartner", summary="Onboard a partner", **requires(SCOPE))
     async def create(self, data: PartnerCreate, tx: Connection, actor: Actor) -> Response[Partner]:
@@ -139,7 +140,7 @@ class PartnerController(Controller):
 
 class ClientController(Controller):
     path = "/v1/programme/clients"
-    tags = ["programme: partners"]
+    tags = [PROGRAMME_PARTNERS]
 
     @get("/", operation_id="listClients", summary="List clients", **requires(SCOPE))
     async def index(

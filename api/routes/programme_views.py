@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from api.auth.access import Principal, requires
 from api.http.dependencies import Connection
 from api.http.errors import ApiError
+from api.http.openapi import PROGRAMME_AUDIT, PROGRAMME_CURATION, PROGRAMME_PARTICIPANTS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.enrollments import Enrollment
@@ -23,7 +24,7 @@ from api.services.vouchers import CodeFormat
 @get(
     "/v1/programme/dashboard",
     operation_id="getProgrammeDashboard",
-    tags=["programme: reports"],
+    tags=[PROGRAMME_AUDIT],
     summary="Daily numbers",
     **requires(),
 )
@@ -42,7 +43,7 @@ async def dashboard(
 @get(
     "/v1/programme/courses/{course_id:str}",
     operation_id="getCourseForCuration",
-    tags=["programme: curation"],
+    tags=[PROGRAMME_CURATION],
     summary="A course under review",
     **requires("programme:curation"),
 )
@@ -55,7 +56,7 @@ async def course_under_review(course_id: str, conn: Connection) -> CourseUnderRe
 @get(
     "/v1/programme/vouchers/{code:str}/history",
     operation_id="getVoucherHistory",
-    tags=["programme: participants"],
+    tags=[PROGRAMME_PARTICIPANTS],
     summary="A voucher's history",
     **requires("programme:participants"),
 )
@@ -67,7 +68,7 @@ async def voucher_history(code: str, conn: Connection, codes: CodeFormat) -> lis
 @get(
     "/v1/programme/enrollments",
     operation_id="listEnrollmentsForProgramme",
-    tags=["programme: participants"],
+    tags=[PROGRAMME_PARTICIPANTS],
     summary="A partner's enrollments",
     **requires("programme:participants"),
 )
@@ -91,7 +92,7 @@ async def partner_enrollments(
 @get(
     "/v1/programme/enrollments/{enrollment_id:str}",
     operation_id="getEnrollmentForProgramme",
-    tags=["programme: participants"],
+    tags=[PROGRAMME_PARTICIPANTS],
     summary="Any enrollment",
     **requires("programme:participants"),
 )

@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
+from api.http.openapi import PROGRAMME_AUDIT
 from api.schemas.reports import ReportSummary
 from api.services import reports
 from domain.errors import FieldProblem, ValidationFailed
@@ -23,7 +24,7 @@ def _aware(name: str, value: datetime) -> datetime:
 
 class ReportController(Controller):
     path = "/v1/programme/reports"
-    tags = ["programme: audit"]
+    tags = [PROGRAMME_AUDIT]
 
     @get("/summary", operation_id="reportSummary", summary="Summary of a time range", **requires("programme:audit"))
     async def summary(

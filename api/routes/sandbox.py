@@ -9,6 +9,7 @@ from litestar import Controller, Response, get, post
 from api.auth.access import requires
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
+from api.http.openapi import SANDBOX
 from api.http.responses import created
 from api.schemas.courses import CourseDetail
 from api.schemas.sandbox import (
@@ -44,7 +45,7 @@ SCOPE = "sandbox:simulate"
 
 class SandboxController(Controller):
     path = "/v1/sandbox"
-    tags = ["sandbox"]
+    tags = [SANDBOX]
     dependencies = PARTNER_CONTEXT
 
     @post("/participants", operation_id="createTestParticipant", summary="Create a test participant", **requires(SCOPE))

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, post
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
+from api.http.openapi import PARTNER_SCHEDULES
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.http.responses import created
 from api.routes.courses import READ, WRITE
@@ -21,7 +22,7 @@ from domain.errors import CourseRuleViolated, InvalidStateTransition
 
 class ScheduleController(Controller):
     path = "/v1/courses/{course_id:str}/schedules"
-    tags = ["courses"]
+    tags = [PARTNER_SCHEDULES]
     dependencies = PARTNER_CONTEXT
 
     @post(

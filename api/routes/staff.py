@@ -11,6 +11,7 @@ from api.auth.client_secrets import SecretHasher
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
 from api.http.errors import ApiError
+from api.http.openapi import PROGRAMME_STAFF
 from api.schemas.staff import StaffLogin, StaffLogout, StaffSession
 from api.services import staff
 from api.services.audit import Actor
@@ -27,7 +28,7 @@ def _portal_client(principal: Principal) -> str:
 
 class StaffSessionController(Controller):
     path = "/v1/programme/staff/sessions"
-    tags = ["programme: staff"]
+    tags = [PROGRAMME_STAFF]
 
     @post("/", operation_id="logInStaff", summary="Log a staff member in", status_code=201, **requires())
     async def log_in(

@@ -14,7 +14,7 @@ from litestar.params import Parameter
 from api.auth.access import Principal, requires
 from api.http.csv_export import CSV, csv_response, wants_csv
 from api.http.dependencies import Connection
-from api.http.openapi import csv_alternative
+from api.http.openapi import PARTNER_STATEMENTS, PROGRAMME_MONEY, csv_alternative
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.statements import (
@@ -47,7 +47,7 @@ async def _lines_csv(conn: Connection, partner_id: str, period: str) -> Response
 
 class StatementController(Controller):
     path = "/v1/statements"
-    tags = ["statements"]
+    tags = [PARTNER_STATEMENTS]
 
     @get("/", operation_id="listStatements", summary="List my statements", **requires("statements:read"))
     async def index(
@@ -103,7 +103,7 @@ class StatementController(Controller):
 
 class ProgrammeStatementController(Controller):
     path = "/v1/programme/statements"
-    tags = ["programme: finance"]
+    tags = [PROGRAMME_MONEY]
 
     @get("/", operation_id="listAllStatements", summary="List statements of every partner", **requires(FINANCE))
     async def index(
@@ -161,7 +161,7 @@ class ProgrammeStatementController(Controller):
 
 class PartnerBankAccountController(Controller):
     path = "/v1/programme/partners/{partner_id:str}/bank-account"
-    tags = ["programme: finance"]
+    tags = [PROGRAMME_MONEY]
 
     @put("/", operation_id="setPartnerBankAccount", summary="Set a partner's bank account", **requires(FINANCE))
     async def set_account(self, partner_id: str, data: BankAccount, tx: Connection, actor: Actor) -> PartnerBankAccount:

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from api.auth.access import provide_principal, request_id, requires
 from api.http.dependencies import Connection
 from api.http.idempotency import Idempotency
+from api.http.openapi import PARTNER_VOUCHERS
 from api.schemas.enrollments import Enrollment
 from api.schemas.vouchers import Redeem, Voucher
 from api.services import vouchers
@@ -32,7 +33,7 @@ from domain.errors import (
 
 class VoucherController(Controller):
     path = "/v1/vouchers"
-    tags = ["vouchers"]
+    tags = [PARTNER_VOUCHERS]
     dependencies = PARTNER_CONTEXT
 
     @get(

@@ -10,6 +10,7 @@ from litestar import Controller, Response, delete, get, post
 from api.auth.access import Principal, requires
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
+from api.http.openapi import PARTNER_WEBHOOKS
 from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
 from api.schemas.common import Page
 from api.schemas.webhooks import WebhookAttempt, WebhookEndpoint, WebhookEndpointCreate, WebhookEndpointWithSecret
@@ -24,7 +25,7 @@ SCOPE = "webhooks:manage"
 
 class WebhookEndpointController(Controller):
     path = "/v1/webhook-endpoints"
-    tags = ["webhooks"]
+    tags = [PARTNER_WEBHOOKS]
 
     @post(
         "/", operation_id="createWebhookEndpoint", summary="Subscribe an endpoint", status_code=201, **requires(SCOPE)

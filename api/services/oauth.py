@@ -24,6 +24,7 @@ from api.auth.oauth_server import (
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
 from api.http.errors import ApiError
+from api.schemas.oauth import TokenIntrospection
 from api.services import audit
 from api.services.audit import Actor
 from api.settings import Settings
@@ -224,36 +225,34 @@ def _refusal(settings: Settings, ready: ReadyClient | None) -> str | None:
     return None
 
 
-async def introspect(verifier: TokenVerifier, caller: ReadyClient, token: str | None) -> dict[str, Any]:
+async def introspect(verifier: TokenVerifier, caller: ReadyClient, token: str | None) -> TokenIntrospection:
     """RFC 7662: `active` and the claims, only for the caller's own valid tokens."""
     if not token:
-        return {"active": False}
+        return TokenIntrospection(active=False)
     try:
         principal = await verifier.verify(token)
     except ApiError:
-        return {"active": False}
+        return TokenIntrospection(active=False)
     if principal.client_id != caller.get_client_id():
-        return {"active": False}
+        return TokenIntrospection(active=False)
     return _introspection(verifier.settings, principal)
 
 
-def _introspection(settings: Settings, principal: Principal) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "active": True,
-        "scope": " ".join(sorted(principal.scopes)),
-        "client_id": principal.client_id,
-        "sub": principal.client_id,
-        "token_type": "Bearer",
-        "iat": principal.issued_at,
-        "exp": principal.expires_at,
-        "iss": settings.issuer,
-        "aud": settings.token_audience,
-        "jti": principal.token_id,
-        "environment": principal.environment,
-    }
-    if principal.partner_id is not None:
-        answer["partner_id"] = principal.partner_id
-    return answer
+def _introspection(settings: Settings, principal: Principal) -> TokenIntrospection:
+    return TokenIntrospection(
+        active=True,
+        scope=" ".join(sorted(principal.scopes)),
+        client_id=principal.client_id,
+        sub=principal.client_id,
+        token_type="Bearer",  # noqa: S106 (the token type, not a secret)
+        iat=principal.issued_at,
+        exp=principal.expires_at,
+        iss=settings.issuer,
+        aud=settings.token_audience,
+        jti=principal.token_id,
+        environment=principal.environment,
+        partner_id=principal.partner_id,  # None (left out) for a programme token
+    )
 
 
 async def revoke(conn: Connection, verifier: TokenVerifier, caller: ReadyClient, token: str | None) -> None:
