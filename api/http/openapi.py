@@ -35,6 +35,7 @@ from litestar.openapi.spec import (
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
+from api.http.guides import GUIDES, GUIDES_PATH, guides_router
 from domain.clients import SCOPE_DESCRIPTIONS
 
 API_TITLE = "Prakerja Partner API"
@@ -51,7 +52,20 @@ and money.
 
 Errors are RFC 9457 `application/problem+json` bodies with a stable machine `code`. Every response
 carries `X-Request-Id`; quote it when you ask for help.
+
+Get a token with **Authorize** (your client id and secret; the client credentials flow), then try any operation
+below. The operations are grouped by audience: public, OAuth, partner (in the order of an integration), sandbox,
+programme, and the compatibility layer last.
 """
+GUIDES_INTRODUCTION = "**Guides** beside this reference:"
+
+
+def description() -> str:
+    """The document's description: the introduction and a link to every guide served under /docs/guides."""
+    links = " · ".join(f"[{title}]({GUIDES_PATH}/{name})" for name, title in GUIDES.items())
+    return f"{DESCRIPTION}\n{GUIDES_INTRODUCTION} {links}.\n"
+
+
 COMPATIBILITY_DESCRIPTION = (
     "Transitional and deprecated: the incumbent programme's redeem-code API (HMAC-SHA1 signed headers `client_code`, "
     "`timestamp`, `signature`; answers in its `{success, code, message, data}` envelope), kept so that existing "
@@ -204,6 +218,7 @@ class OfflineSwaggerRenderPlugin(SwaggerRenderPlugin):
         )
 
     def receive_router(self, router: Router) -> None:
+        router.register(guides_router())
         router.register(
             create_static_files_router(
                 path=DOCS_ASSETS.removeprefix(DOCS_PATH),
@@ -219,7 +234,7 @@ def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title=API_TITLE,
         version=API_VERSION,
-        description=DESCRIPTION,
+        description=description(),
         # The UI lives under /docs; the spec is also served at the root as /openapi.json (api/http/openapi.py).
         path=DOCS_PATH,
         render_plugins=[OfflineSwaggerRenderPlugin(), JsonRenderPlugin(path="/openapi.json")],

@@ -113,12 +113,14 @@ def test_docs_render_in_a_real_browser_without_internet(live_url: str) -> None:
 
 
 def test_docs_screenshots_are_kept_as_artefacts(live_url: str) -> None:
-    """Screenshots of /docs (the overview and the redeem operation, expanded) under tests/artifacts/."""
+    """Screenshots of /docs (the overview, the redeem operation expanded, and the integration guide served beside the
+    reference) under tests/artifacts/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # The deep link opens the redeem operation and scrolls to it; a tall window keeps it in the frame.
     shots = {
         "docs.png": (f"{live_url}/docs", 1400),
         "docs-redeem.png": (f"{live_url}/docs#/Partner%3A%20vouchers/redeemVoucher", 6000),
+        "docs-guide.png": (f"{live_url}/docs/guides/integration", 2400),
     }
     for name, (url, height) in shots.items():
         target = ARTIFACTS / name
