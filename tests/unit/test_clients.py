@@ -114,3 +114,10 @@ def test_jwks_structure(jwks: dict[str, object], problem: str | None) -> None:
     else:
         assert found is not None
         assert problem in found
+
+
+def test_every_scope_says_what_it_grants() -> None:
+    assert list(clients.SCOPE_DESCRIPTIONS) == list(clients.ALL_SCOPES)
+    for scope, description in clients.SCOPE_DESCRIPTIONS.items():
+        assert description.endswith("."), scope
+        assert description.startswith("Programme: ") == scope.startswith("programme:"), scope
