@@ -106,7 +106,13 @@ class PendingRevision(msgspec.Struct, kw_only=True):
 class CurationStep(msgspec.Struct, kw_only=True):
     """One curation decision or request on the course, oldest first."""
 
-    action: Annotated[str, described("The step: `submit`, `approve`, `reject`, `suspend`, `reinstate` or `archive`.")]
+    action: Annotated[
+        str,
+        described(
+            "The step: `submit`, `approve`, `reject`, `suspend`, `reinstate`, `archive`, or `approve_revision` / "
+            "`reject_revision` for the changed terms of an approved course."
+        ),
+    ]
     from_status: Annotated[Status, described("The course's status before the step.")]
     to_status: Annotated[Status, described("The course's status after the step.")]
     reasons: Annotated[list[str], described("The curator's reasons (a rejection has at least one); may be empty.")]
