@@ -25,7 +25,7 @@ def literal_of(values: type[StrEnum] | Iterable[str]) -> Any:
     """
     if isinstance(values, type):
         return Literal[tuple(member.value for member in values)]
-    return Literal[tuple(sorted(values))]
+    return Literal[tuple(sorted(str(value) for value in values))]  # str(): a StrEnum member becomes its value
 
 
 def described(text: str) -> msgspec.Meta:

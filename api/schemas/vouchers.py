@@ -18,12 +18,14 @@ from api.schemas.common import (
     described,
     literal_of,
 )
-from domain.vouchers import VoucherStatus
+from domain.vouchers import VoucherAction, VoucherStatus
 
 if TYPE_CHECKING:
     VoucherStatusName: TypeAlias = str
+    PartnerVoucherActionName: TypeAlias = str
 else:
     VoucherStatusName = literal_of(VoucherStatus)
+    PartnerVoucherActionName = literal_of([VoucherAction.REDEEM, VoucherAction.VOID])
 
 LearnerRef = Annotated[
     str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="Your learner account id.")
@@ -75,7 +77,8 @@ class Voucher(msgspec.Struct, kw_only=True):
     redemption_window: Annotated[RedemptionWindow, described("When the voucher may be redeemed.")]
     participant: Annotated[MaskedParticipant, described("Who holds the voucher, masked.")]
     allowed_actions: Annotated[
-        list[str], described("What you may do now: a subset of `redeem` (it would succeed now) and `void`, in order.")
+        list[PartnerVoucherActionName],
+        described("What you may do now: a subset of `redeem` (it would succeed now) and `void`, in order."),
     ]
 
 

@@ -34,7 +34,7 @@ class WebhookEndpointCreate(RequestBody):
 class WebhookEndpoint(msgspec.Struct, kw_only=True):
     id: Annotated[str, described("The endpoint's id (`whe_…`).")]
     url: Annotated[str, URL]
-    event_types: Annotated[list[str], EVENT_TYPES_RECEIVED]
+    event_types: Annotated[list[EventTypeName], EVENT_TYPES_RECEIVED]
     status: Annotated[
         EndpointStatusName,
         described(
