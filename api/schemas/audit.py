@@ -14,8 +14,8 @@ ACTOR_TYPE = described(
     "Who acted: `partner_client`, `programme_client`, `staff` (through the portal), `system` (a job) or `public`."
 )
 ACTION = described("What was done, as `entity.verb` (e.g. `voucher.redeemed`, `course.approved`).")
-BEFORE = described("The entity before the change (null when it was created); never personal data or secrets.")
-AFTER = described("The entity after the change (null when it was deleted); never personal data or secrets.")
+BEFORE = described("The entity before the change (null for a creation); never personal data or secrets.")
+AFTER = described("The entity after the change (may be null); never personal data or secrets.")
 AT = described("When it happened; RFC 3339 in UTC.")
 
 
@@ -25,7 +25,9 @@ class AuditEntry(msgspec.Struct, kw_only=True):
 
     id: Annotated[str, described("The entry's id: entries are numbered in the order they were written.")]
     at: Annotated[datetime, AT]
-    actor: Annotated[str | None, described("The client id, staff id or job name that acted; null when public.")]
+    actor: Annotated[
+        str | None, described("The client id, staff id or job name that acted; null when none is recorded.")
+    ]
     actor_type: Annotated[str, ACTOR_TYPE]
     partner_id: Annotated[str | None, described("The partner the entity belongs to; null for programme entities.")]
     action: Annotated[str, ACTION]

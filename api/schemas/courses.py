@@ -121,7 +121,7 @@ class CurationStep(msgspec.Struct, kw_only=True):
 
 class Course(msgspec.Struct, kw_only=True):
     id: CourseId
-    partner_id: Annotated[PartnerId, described("The partner that owns the course (you).")]
+    partner_id: Annotated[PartnerId, described("The partner that owns the course.")]
     status: Annotated[Status, COURSE_STATUS]
     title: Annotated[str, TITLE]
     description: Annotated[str, DESCRIPTION]

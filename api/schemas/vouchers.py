@@ -68,7 +68,7 @@ class RedemptionWindow(msgspec.Struct, kw_only=True):
 class Voucher(msgspec.Struct, kw_only=True):
     code: VoucherCode
     status: Annotated[VoucherStatusName, VOUCHER_STATUS]
-    course_id: Annotated[CourseId, described("The course the voucher pays for (one of yours).")]
+    course_id: Annotated[CourseId, described("The course the voucher pays for.")]
     schedule_id: OptionalScheduleId
     amount: Annotated[int, described("The price paid from the participant's balance, in integer rupiah.")]
     sold_at: Annotated[datetime, described("When the participant bought the course; RFC 3339 in UTC.")]

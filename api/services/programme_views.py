@@ -93,7 +93,9 @@ class HistoryEntry(msgspec.Struct, kw_only=True):
     id: Annotated[int, described("The audit entry's id.")]
     at: Annotated[datetime, AT]
     actor_type: Annotated[str, ACTOR_TYPE]
-    actor_id: Annotated[str | None, described("The client id, staff id or job name that acted; null when public.")]
+    actor_id: Annotated[
+        str | None, described("The client id, staff id or job name that acted; null when none is recorded.")
+    ]
     action: Annotated[str, ACTION]
     before: Annotated[Any, BEFORE]
     after: Annotated[Any, AFTER]
