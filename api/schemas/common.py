@@ -47,7 +47,7 @@ OptionalScheduleId = Annotated[
 EnrollmentId = Annotated[str, described("The enrollment's id (`enr_…`), created when the voucher is redeemed.")]
 ParticipantId = Annotated[str, described("The participant's id (`par_…`).")]
 VoucherCode = Annotated[str, described("The voucher's code: what the participant gives you to redeem.")]
-ProgrammeNumber = Annotated[str, described("The participant's programme number (`PRK-…`), printed on their card.")]
+ProgrammeNumberText = Annotated[str, described("The participant's programme number (`PRK-…`).")]
 ParticipantNameMasked = Annotated[
     str, described("The participant's name masked: the first word, then initials (`Siti N.`; one word: `S***`).")
 ]

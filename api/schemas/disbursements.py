@@ -12,11 +12,11 @@ from api.schemas.common import (
     CreatedAt,
     EnrollmentId,
     ParticipantId,
+    ProgrammeNumberText,
     RequestBody,
     described,
     literal_of,
 )
-from api.schemas.common import ProgrammeNumber as ProgrammeNumberText
 from domain.disbursements import AttemptStatus, BatchStatus, ChannelKind
 
 if TYPE_CHECKING:

@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import msgspec
 
-from api.schemas.common import CreatedAt, Email, Instant, Name, ParticipantId, RequestBody, described, literal_of
-from api.schemas.common import ProgrammeNumber as ProgrammeNumberText
+from api.schemas.common import (
+    CreatedAt,
+    Email,
+    Instant,
+    Name,
+    ParticipantId,
+    ProgrammeNumberText,
+    RequestBody,
+    described,
+    literal_of,
+)
 from domain.ledger import LedgerEntryKind
 from domain.participants import ParticipantStatus
 

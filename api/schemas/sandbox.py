@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from api.schemas.common import Instant, ParticipantId, RequestBody, described
-from api.schemas.common import ProgrammeNumber as ProgrammeNumberText
+from api.schemas.common import Instant, ParticipantId, ProgrammeNumberText, RequestBody, described
 from api.schemas.participants import BALANCE, PARTICIPANT_STATUS, SCHEME, ParticipantStatusName, SchemeCode
 
 
