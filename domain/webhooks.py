@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Iterable
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from domain.errors import FieldProblem, ValidationFailed
@@ -38,6 +39,7 @@ EVENT_TYPES = frozenset(
     }
 )
 PING = "ping"
+"""The event type of the test message an endpoint can be sent; never in the feed, never subscribed to."""
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 SECRET_BYTES = 32
 MAX_URL_LENGTH = 2000
@@ -47,6 +49,15 @@ MAX_URL_LENGTH = 2000
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
 )
+
+
+class EndpointStatus(StrEnum):
+    ENABLED = "enabled"
+    """Deliveries are sent."""
+    FAILING = "failing"
+    """A delivery failed for the whole retry window; deliveries are still tried and a success enables it again."""
+    DISABLED = "disabled"
+    """No event is queued for it."""
 
 
 def new_secret() -> str:

@@ -260,11 +260,23 @@ PROBLEM_SCHEMA = Schema(
     description="RFC 9457 problem details with a stable machine `code`.",
     required=["type", "title", "status", "code"],
     properties={
-        "type": Schema(type=OpenAPIType.STRING, examples=["urn:prakerja:problem:voucher_already_redeemed"]),
-        "title": Schema(type=OpenAPIType.STRING, examples=["Voucher already redeemed"]),
-        "status": Schema(type=OpenAPIType.INTEGER, examples=[409]),
-        "code": Schema(type=OpenAPIType.STRING, examples=["voucher_already_redeemed"]),
-        "detail": Schema(type=OpenAPIType.STRING),
+        "type": Schema(
+            type=OpenAPIType.STRING,
+            examples=["urn:prakerja:problem:voucher_already_redeemed"],
+            description="A URI naming the kind of problem (RFC 9457).",
+        ),
+        "title": Schema(
+            type=OpenAPIType.STRING,
+            examples=["Voucher already redeemed"],
+            description="The kind of problem in a few words; the same for every occurrence.",
+        ),
+        "status": Schema(type=OpenAPIType.INTEGER, examples=[409], description="The HTTP status code of the answer."),
+        "code": Schema(
+            type=OpenAPIType.STRING,
+            examples=["voucher_already_redeemed"],
+            description="The stable machine code to branch on (listed in docs/errors.md).",
+        ),
+        "detail": Schema(type=OpenAPIType.STRING, description="What exactly went wrong this time, for people."),
         "error": Schema(
             type=OpenAPIType.STRING, description="The OAuth endpoints only: the RFC 6749 error (= `code`)."
         ),
@@ -273,10 +285,14 @@ PROBLEM_SCHEMA = Schema(
         ),
         "errors": Schema(
             type=OpenAPIType.ARRAY,
+            description="Validation problems (`validation_failed`, rule violations): one entry per field refused.",
             items=Schema(
                 type=OpenAPIType.OBJECT,
                 required=["field", "message"],
-                properties={"field": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)},
+                properties={
+                    "field": Schema(type=OpenAPIType.STRING, description="The field (or query parameter) refused."),
+                    "message": Schema(type=OpenAPIType.STRING, description="Why it was refused."),
+                },
             ),
         ),
     },

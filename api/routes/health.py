@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import asyncpg
 import msgspec
 from litestar import get
@@ -14,7 +16,7 @@ READINESS_TIMEOUT_SECONDS = 2.0
 
 
 class HealthStatus(msgspec.Struct, kw_only=True):
-    status: str
+    status: Annotated[Literal["ok"], msgspec.Meta(description="`ok`; otherwise the answer is a 503 problem.")]
 
 
 # Probes come from the platform, often all from one address: never counted against a per-address limit.

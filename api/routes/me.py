@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import msgspec
 from litestar import get
 
 from api.auth.access import Principal, requires
 from api.http.openapi import PARTNER_ME
+from api.schemas.common import PartnerId, described
+from api.schemas.partners import ENVIRONMENT, EnvironmentName
 
 
 class Me(msgspec.Struct, kw_only=True):
-    client_id: str
-    partner_id: str | None
-    environment: str
-    scopes: list[str]
-    token_id: str
-    issued_at: datetime
-    expires_at: datetime
-    staff_id: str | None = None
+    """What the access token presented says about its holder."""
+
+    client_id: Annotated[str, described("The OAuth client the token was issued to.")]
+    partner_id: Annotated[PartnerId | None, described("The partner the client acts for; null for a programme client.")]
+    environment: Annotated[EnvironmentName, ENVIRONMENT]
+    scopes: Annotated[list[str], described("The scopes the token carries.")]
+    token_id: Annotated[str, described("The token's id (its `jti`), for revocation and support.")]
+    issued_at: Annotated[datetime, described("When the token was issued; RFC 3339 in UTC.")]
+    expires_at: Annotated[datetime, described("When the token expires; ask for a new one before. RFC 3339 in UTC.")]
+    staff_id: (
+        Annotated[str, described("The staff member (`stf_…`) a portal token acts for; null otherwise.")] | None
+    ) = None
 
 
 @get("/v1/me", operation_id="getMe", tags=[PARTNER_ME], summary="Who am I", **requires())

@@ -18,6 +18,7 @@ from api.http.client_address import client_address
 from api.http.dependencies import Connection
 from api.http.errors import PROBLEM_MEDIA_TYPE
 from api.http.openapi import OAUTH
+from api.schemas.common import described
 from api.schemas.oauth import (
     AccessTokenResponse,
     AuthorizationServerMetadata,
@@ -34,32 +35,47 @@ TAGS = [OAUTH]
 # These three check a client secret with Argon2: a caller address gets the stricter per-address quota.
 ARGON2_GUARDED = {ADDRESS_POLICY_OPT: ADDRESS_TOKEN_POLICY}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CLIENT_ID = described("Your client id, unless you authenticate with HTTP Basic or a `client_assertion`.")
+CLIENT_SECRET = described("Your client secret (`client_secret_post`); prefer HTTP Basic.")
+CLIENT_ASSERTION_TYPE = described("`private_key_jwt` only: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.")
+CLIENT_ASSERTION = described("`private_key_jwt` only: a JWT signed with your key, `aud` the token endpoint URL.")
 
 
 class TokenForm(msgspec.Struct, kw_only=True):
     """`application/x-www-form-urlencoded` token request (RFC 6749 §4.4, RFC 7523 §2.2)."""
 
-    grant_type: str | None = None
-    scope: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
-    client_assertion_type: str | None = None
-    client_assertion: str | None = None
+    grant_type: (
+        Annotated[
+            str,
+            described("`client_credentials`; the staff portal uses `urn:ietf:params:oauth:grant-type:token-exchange`."),
+        ]
+        | None
+    ) = None
+    scope: Annotated[str, described("Space-separated scopes wanted; absent: all the client's scopes.")] | None = None
+    client_id: Annotated[str, CLIENT_ID] | None = None
+    client_secret: Annotated[str, CLIENT_SECRET] | None = None
+    client_assertion_type: Annotated[str, CLIENT_ASSERTION_TYPE] | None = None
+    client_assertion: Annotated[str, CLIENT_ASSERTION] | None = None
     # RFC 8693 token exchange (the portal acting for a staff member: api/services/staff.py).
-    subject_token: str | None = None
-    subject_token_type: str | None = None
-    requested_token_type: str | None = None
+    subject_token: Annotated[str, described("Token exchange only: the staff session token.")] | None = None
+    subject_token_type: (
+        Annotated[str, described("Token exchange only: `urn:prakerja:params:oauth:token-type:staff-session`.")] | None
+    ) = None
+    requested_token_type: (
+        Annotated[str, described("Token exchange only: `urn:ietf:params:oauth:token-type:access_token` if given.")]
+        | None
+    ) = None
 
 
 class TokenArgumentForm(msgspec.Struct, kw_only=True):
     """Introspection (RFC 7662) and revocation (RFC 7009) request."""
 
-    token: str | None = None
-    token_type_hint: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
-    client_assertion_type: str | None = None
-    client_assertion: str | None = None
+    token: Annotated[str, described("The access token to introspect or revoke.")] | None = None
+    token_type_hint: Annotated[str, described("`access_token` (the only kind issued); optional.")] | None = None
+    client_id: Annotated[str, CLIENT_ID] | None = None
+    client_secret: Annotated[str, CLIENT_SECRET] | None = None
+    client_assertion_type: Annotated[str, CLIENT_ASSERTION_TYPE] | None = None
+    client_assertion: Annotated[str, CLIENT_ASSERTION] | None = None
 
 
 def _form(data: msgspec.Struct) -> dict[str, str]:

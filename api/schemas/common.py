@@ -1,7 +1,12 @@
-"""Shapes every resource shares: the strict request base, pagination."""
+"""Shapes every resource shares: the strict request base, pagination, and the fields that recur with one meaning.
+
+A field's description sits on its type (`Annotated[T, msgspec.Meta(description=...)]`), which Litestar copies into
+the OpenAPI document; a field that recurs with the same meaning uses one alias from here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -11,13 +16,44 @@ import msgspec
 T = TypeVar("T")
 
 
-def literal_of(enum: type[StrEnum]) -> Any:
-    """The `Literal` of a domain enumeration's values, so each set of names is defined once, in `domain/`.
+def literal_of(values: type[StrEnum] | Iterable[str]) -> Any:
+    """The `Literal` of a domain enumeration's values (or of a domain set of names, sorted), so each set of names is
+    defined once, in `domain/`.
 
     A Literal (not the enum class) keeps the values inline in OpenAPI, as the committed document has them.
     Modules declare the alias for the type checker as `str` under TYPE_CHECKING and as this at run time.
     """
-    return Literal[tuple(member.value for member in enum)]
+    if isinstance(values, type):
+        return Literal[tuple(member.value for member in values)]
+    return Literal[tuple(sorted(str(value) for value in values))]  # str(): a StrEnum member becomes its value
+
+
+def described(text: str) -> msgspec.Meta:
+    """The description of a field, as OpenAPI shows it: `Annotated[str, described("...")]`."""
+    return msgspec.Meta(description=text)
+
+
+# Times the API sets, identifiers that appear in many bodies.
+CreatedAt = Annotated[datetime, described("When it was created (set by the API); RFC 3339 in UTC.")]
+UpdatedAt = Annotated[
+    datetime, described("When it last changed (set by the API; at first its creation); RFC 3339 in UTC.")
+]
+PartnerId = Annotated[str, described("The partner's id (`prt_…`).")]
+CourseId = Annotated[str, described("The course's id (`crs_…`).")]
+ScheduleId = Annotated[str, described("The schedule's id (`sch_…`).")]
+OptionalScheduleId = Annotated[
+    str | None, described("The schedule's id (`sch_…`); null for a self-paced course, which has no schedule.")
+]
+EnrollmentId = Annotated[str, described("The enrollment's id (`enr_…`), created when the voucher is redeemed.")]
+ParticipantId = Annotated[str, described("The participant's id (`par_…`).")]
+VoucherCode = Annotated[str, described("The voucher's code: what the participant gives you to redeem.")]
+ProgrammeNumberText = Annotated[str, described("The participant's programme number (`PRK-…`).")]
+ParticipantNameMasked = Annotated[
+    str, described("The participant's name masked: the first word, then initials (`Siti N.`; one word: `S***`).")
+]
+AccountReferenceMasked = Annotated[
+    str, described("The bank account or e-wallet number as `****` and its last four characters (shorter: `****`).")
+]
 
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=320)]
@@ -49,5 +85,7 @@ class RequestBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class Page(msgspec.Struct, Generic[T], kw_only=True):
     """One page of a cursor-paginated list."""
 
-    items: list[T]
-    next_cursor: str | None
+    items: Annotated[list[T], described("This page's items, in the list's order.")]
+    next_cursor: Annotated[
+        str | None, described("Pass it as `cursor` to get the next page; null on the last page. Opaque.")
+    ]

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import msgspec
 
-from api.schemas.common import Email, Instant, Name, RequestBody
+from api.schemas.common import (
+    CreatedAt,
+    Email,
+    Instant,
+    Name,
+    ParticipantId,
+    ProgrammeNumberText,
+    RequestBody,
+    described,
+    literal_of,
+)
+from domain.ledger import LedgerEntryKind
+from domain.participants import ParticipantStatus
+
+if TYPE_CHECKING:
+    ParticipantStatusName: TypeAlias = str
+    LedgerKindName: TypeAlias = str
+else:
+    ParticipantStatusName = literal_of(ParticipantStatus)
+    LedgerKindName = literal_of(LedgerEntryKind)
 
 Nik = Annotated[
     str, msgspec.Meta(pattern=r"^\d{16}$", description="16-digit national ID; stored only as a keyed hash.")
@@ -25,43 +44,66 @@ SchemeCode = Annotated[
 ]
 
 
+PARTICIPANT_STATUS = described(
+    "`active`; `frozen` (under investigation: no purchase, no redemption); `revoked` (missed the first-purchase "
+    "deadline, or fraud; the balance lapsed); `completed`."
+)
+SCHEME = described("The scheme (cohort) whose rules and amounts apply to the participant, e.g. `2024`.")
+BALANCE = described("The training balance left, in integer rupiah: the sum of the ledger.")
+NAME = described("The participant's full name (personal data: programme staff only).")
+EMAIL = described("The participant's e-mail address (personal data: programme staff only).")
+ACCEPTED_AT = described(
+    "When the participant was accepted into the programme (the first-purchase deadline counts from it); RFC 3339."
+)
+
+
 class ParticipantCreate(RequestBody):
-    programme_number: ProgrammeNumber
+    programme_number: Annotated[ProgrammeNumber, described("The programme number (`PRK-…`); unique.")]
     nik: Nik
-    name: Name
-    email: Email
-    phone: Phone
+    name: Annotated[Name, NAME]
+    email: Annotated[Email, EMAIL]
+    phone: Annotated[Phone, described("Mobile number, digits with an optional leading `+`.")]
     scheme: SchemeCode
-    accepted_at: Instant
+    accepted_at: Annotated[Instant, ACCEPTED_AT]
 
 
 class LedgerLine(msgspec.Struct, kw_only=True):
-    kind: str
-    amount: int
-    balance_after: int
-    voucher_code: str | None
-    at: datetime
+    """One entry of the participant's balance ledger (append-only)."""
+
+    kind: Annotated[
+        LedgerKindName,
+        described(
+            "`grant` (the scheme's balance, once), `purchase` (a voucher's price), `refund` (a voucher's price back) "
+            "or `lapse` (what was left, returned to the state)."
+        ),
+    ]
+    amount: Annotated[int, described("Integer rupiah, always positive: `kind` says whether it is a credit or a debit.")]
+    balance_after: Annotated[int, described("The balance after this entry, in integer rupiah.")]
+    voucher_code: Annotated[str | None, described("The voucher a purchase or refund belongs to; null otherwise.")]
+    at: Annotated[datetime, described("When the entry was written; RFC 3339 in UTC.")]
 
 
 class Participant(msgspec.Struct, kw_only=True):
-    id: str
-    programme_number: str
-    name: str
-    email: str
-    phone: str
-    scheme: str
-    accepted_at: datetime
-    status: str
-    balance: int
-    reviewed_at: datetime | None
-    created_at: datetime
+    id: ParticipantId
+    programme_number: ProgrammeNumberText
+    name: Annotated[str, NAME]
+    email: Annotated[str, EMAIL]
+    phone: Annotated[str, described("The participant's mobile number (personal data: programme staff only).")]
+    scheme: Annotated[str, SCHEME]
+    accepted_at: Annotated[datetime, ACCEPTED_AT]
+    status: Annotated[ParticipantStatusName, PARTICIPANT_STATUS]
+    balance: Annotated[int, BALANCE]
+    reviewed_at: Annotated[
+        datetime | None, described("When the participant's post-training review was recorded; null before.")
+    ]
+    created_at: CreatedAt
 
 
 class ParticipantDetail(Participant, kw_only=True):
     """A participant with the most recent ledger entries (newest first)."""
 
-    ledger: list[LedgerLine]
+    ledger: Annotated[list[LedgerLine], described("The most recent ledger entries, newest first.")]
 
 
 class StatusReason(RequestBody):
-    reason: Reason
+    reason: Annotated[Reason, described("Why (recorded in the audit trail).")]

@@ -7,17 +7,32 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import msgspec
 
-from api.schemas.common import Email, Name, RequestBody, literal_of
+from api.schemas.common import CreatedAt, Email, Name, PartnerId, RequestBody, UpdatedAt, described, literal_of
 from api.settings import MAX_RATE_LIMIT_PER_MINUTE
-from domain.clients import Environment
-from domain.partners import PartnerKind
+from domain.clients import ClientStatus, Environment
+from domain.partners import PartnerKind, PartnerStatus
 
 if TYPE_CHECKING:
     Kind: TypeAlias = str
     EnvironmentName: TypeAlias = str
+    PartnerStatusName: TypeAlias = str
+    ClientStatusName: TypeAlias = str
 else:
     Kind = literal_of(PartnerKind)
     EnvironmentName = literal_of(Environment)
+    PartnerStatusName = literal_of(PartnerStatus)
+    ClientStatusName = literal_of(ClientStatus)
+
+PARTNER_NAME = described("The partner's name as participants see it in the catalogue.")
+PARTNER_KIND = described("`platform` (a digital platform that sells courses) or `provider` (a training provider).")
+CONTACT_EMAIL = described("Where the programme writes to the partner about its account.")
+PARTNER_STATUS = described("`active`, or `suspended` by the programme (its clients are refused meanwhile).")
+CLIENT_NAME = described("A name for the client, to tell your integrations apart (e.g. `LMS production`).")
+ENVIRONMENT = described(
+    "`sandbox` (test data, test clock, `sandbox:simulate`) or `production`; a token only works in its environment."
+)
+SCOPES = described("The OAuth scopes the client may request, e.g. `vouchers:redeem`.")
+CLIENT_STATUS = described("`active`, or `disabled` (final: its tokens and secret stop working).")
 
 ScopeName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RateLimitPerMinute = Annotated[
@@ -31,50 +46,67 @@ RateLimitPerMinute = Annotated[
 
 
 class PartnerCreate(RequestBody):
-    name: Name
-    kind: Kind
-    contact_email: Email
+    name: Annotated[Name, PARTNER_NAME]
+    kind: Annotated[Kind, PARTNER_KIND]
+    contact_email: Annotated[Email, CONTACT_EMAIL]
 
 
 class Partner(msgspec.Struct, kw_only=True):
-    id: str
-    name: str
-    kind: str
-    contact_email: str
-    status: str
-    created_at: datetime
-    updated_at: datetime
+    id: PartnerId
+    name: Annotated[str, PARTNER_NAME]
+    kind: Annotated[Kind, PARTNER_KIND]
+    contact_email: Annotated[str, CONTACT_EMAIL]
+    status: Annotated[PartnerStatusName, PARTNER_STATUS]
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class ClientCreate(RequestBody):
-    name: Name
-    environment: EnvironmentName
-    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=32)]
-    jwks: dict[str, Any] | None = None
+    name: Annotated[Name, CLIENT_NAME]
+    environment: Annotated[EnvironmentName, ENVIRONMENT]
+    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=32), SCOPES]
+    jwks: (
+        Annotated[
+            dict[str, Any],
+            described("Your public keys (a JWKS) to authenticate with `private_key_jwt` instead of the secret."),
+        ]
+        | None
+    ) = None
     rate_limit_per_minute: RateLimitPerMinute | None = None
 
 
 class Client(msgspec.Struct, kw_only=True):
-    client_id: str
-    partner_id: str | None
-    name: str
-    environment: str
-    scopes: list[str]
-    status: str
-    token_endpoint_auth_methods: list[str]
+    """An OAuth 2.0 client (client credentials) of a partner or of the programme; its secret is never shown again."""
+
+    client_id: Annotated[str, described("The client's id (`cli_…`): the OAuth `client_id`.")]
+    partner_id: Annotated[PartnerId | None, described("The partner the client acts for; null for a programme client.")]
+    name: Annotated[str, CLIENT_NAME]
+    environment: Annotated[EnvironmentName, ENVIRONMENT]
+    scopes: Annotated[list[str], SCOPES]
+    status: Annotated[ClientStatusName, CLIENT_STATUS]
+    token_endpoint_auth_methods: Annotated[
+        list[str],
+        described(
+            "How the client may authenticate at the token endpoint: `client_secret_basic`, `client_secret_post`, "
+            "and `private_key_jwt` when it has keys."
+        ),
+    ]
     rate_limit_per_minute: RateLimitPerMinute | None
-    previous_secret_expires_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    previous_secret_expires_at: Annotated[
+        datetime | None,
+        described("After a rotation, until when the previous secret still works; null otherwise. RFC 3339 in UTC."),
+    ]
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class ClientWithSecret(Client, kw_only=True):
     """A client as created or rotated: the only time its secret is ever shown."""
 
-    client_secret: str
+    client_secret: Annotated[str, described("The client secret: shown only now; we keep only its hash. Store it.")]
 
 
 class StatusChange(RequestBody):
     """Optional reason for a suspension, reinstatement or disable."""
 
-    reason: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=1000), described("Why (recorded in the audit trail).")] | None = None

@@ -7,25 +7,29 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from api.schemas.common import Instant, RequestBody
-from api.schemas.participants import SchemeCode
+from api.schemas.common import Instant, ParticipantId, ProgrammeNumberText, RequestBody, described
+from api.schemas.participants import BALANCE, PARTICIPANT_STATUS, SCHEME, ParticipantStatusName, SchemeCode
 
 
 class TestParticipantCreate(RequestBody):
-    scheme: SchemeCode | None = None
-    """Default: the programme's default scheme (the current cohort)."""
+    scheme: (
+        Annotated[
+            SchemeCode, described("A configured scheme (unknown: 422); absent: the default one, the current cohort.")
+        ]
+        | None
+    ) = None
 
 
 class TestParticipant(msgspec.Struct, kw_only=True):
     """A test participant of yours: its data is fictitious, so you see it whole."""
 
-    id: str
-    programme_number: str
-    name: str
-    email: str
-    scheme: str
-    status: str
-    balance: int
+    id: ParticipantId
+    programme_number: ProgrammeNumberText
+    name: Annotated[str, described("The test participant's (fictitious) full name.")]
+    email: Annotated[str, described("The test participant's (fictitious) e-mail address.")]
+    scheme: Annotated[str, SCHEME]
+    status: Annotated[ParticipantStatusName, PARTICIPANT_STATUS]
+    balance: Annotated[int, BALANCE]
 
 
 # Magic sandbox inputs: each arranges the state that makes a redemption (or this sale) answer with that code.
@@ -33,9 +37,25 @@ Scenario = Literal["voucher_expired", "voucher_cancelled", "voucher_fraudulent",
 
 
 class TestVoucherCreate(RequestBody):
-    course_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    schedule_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-    participant_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    course_id: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=64), described("Your approved course to sell a voucher for.")
+    ]
+    schedule_id: (
+        Annotated[
+            str,
+            msgspec.Meta(min_length=1, max_length=64),
+            described("The schedule: required for scheduled formats, absent for self-paced."),
+        ]
+        | None
+    ) = None
+    participant_id: (
+        Annotated[
+            str,
+            msgspec.Meta(min_length=1, max_length=64),
+            described("Which test participant buys it; absent: a new test participant is created."),
+        ]
+        | None
+    ) = None
     scenario: Annotated[
         Scenario | None,
         msgspec.Meta(
@@ -53,8 +73,22 @@ MAX_ADVANCE_SECONDS = 400 * 24 * 3600
 class ClockAdvance(RequestBody):
     """Exactly one of `seconds` (move forward by) and `to` (move forward to this instant)."""
 
-    seconds: Annotated[int, msgspec.Meta(ge=1, le=MAX_ADVANCE_SECONDS, examples=[31 * 24 * 3600])] | None = None
-    to: Annotated[Instant, msgspec.Meta(examples=["2026-12-24T09:00:00Z"])] | None = None
+    seconds: (
+        Annotated[
+            int,
+            msgspec.Meta(ge=1, le=MAX_ADVANCE_SECONDS, examples=[31 * 24 * 3600]),
+            described("Move your test clock forward by this many seconds (at most 400 days)."),
+        ]
+        | None
+    ) = None
+    to: (
+        Annotated[
+            Instant,
+            msgspec.Meta(examples=["2026-12-24T09:00:00Z"]),
+            described("Move your test clock forward to this instant; RFC 3339 with an offset."),
+        ]
+        | None
+    ) = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -63,9 +97,13 @@ class ClockAdvance(RequestBody):
 
 
 class ClockState(msgspec.Struct, kw_only=True):
-    now: datetime
-    offset_seconds: int
-    expired_vouchers: int = 0
+    """Your sandbox's test clock: every time your sandbox sees comes from it."""
+
+    now: Annotated[datetime, described("The test clock's current time; RFC 3339 in UTC.")]
+    offset_seconds: Annotated[int, described("How far the test clock is ahead of the real clock, in seconds.")]
+    expired_vouchers: Annotated[
+        int, described("Vouchers that expired because of this move (0 when only reading the clock).")
+    ] = 0
 
 
 class ResetOptions(RequestBody):
@@ -77,7 +115,7 @@ class ResetOptions(RequestBody):
 class ResetReport(msgspec.Struct, kw_only=True):
     """What was deleted; `kept_courses` counts the seeded demo courses that stayed."""
 
-    courses: int
-    vouchers: int
-    participants: int
-    kept_courses: int = 0
+    courses: Annotated[int, described("Courses deleted.")]
+    vouchers: Annotated[int, described("Vouchers deleted.")]
+    participants: Annotated[int, described("Test participants deleted.")]
+    kept_courses: Annotated[int, described("Seeded demo courses kept (see `seeded_courses`).")] = 0

@@ -18,11 +18,13 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from api.http.dependencies import Connection
+from api.schemas.common import described
+from api.schemas.webhooks import EventTypeName
 from domain.errors import FieldProblem, ValidationFailed
 
 # $6 is the partner's `now` when the caller has it; otherwise the partner's clock is read here (the wall clock
@@ -63,17 +65,17 @@ MAX_ID = 9_223_372_036_854_775_807
 class Event(msgspec.Struct, kw_only=True):
     """The envelope the feed and webhooks carry."""
 
-    id: str
-    type: str
-    created_at: datetime
-    data: dict[str, Any]
+    id: Annotated[str, described("The event's id (the `webhook-id` of its deliveries); deduplicate on it.")]
+    type: Annotated[EventTypeName, described("What happened, as `resource.past_tense` (e.g. `voucher.redeemed`).")]
+    created_at: Annotated[datetime, described("When it happened; RFC 3339 in UTC.")]
+    data: Annotated[dict[str, Any], described("The resource as it was right after the change.")]
 
 
 class EventPage(msgspec.Struct, kw_only=True):
     """One page of the feed; `next_cursor` is never null: pass it back as `after` to continue."""
 
-    items: list[Event]
-    next_cursor: str
+    items: Annotated[list[Event], described("Events after the cursor, oldest first.")]
+    next_cursor: Annotated[str, described("Never null: pass it as `after` to continue, even from an empty page.")]
 
 
 def arguments(

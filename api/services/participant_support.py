@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
 from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
+from api.schemas.common import CourseId, PartnerId, VoucherCode, described
+from api.schemas.enrollments import CertificateStatusName, EnrollmentStatusName
 from api.schemas.participants import Participant
+from api.schemas.vouchers import EXPIRES_AT, REDEEMED_AT, VOUCHER_STATUS, VoucherStatusName
 from api.services.participants import PARTICIPANT_COLUMNS
 from domain.errors import NotFound
 
@@ -38,35 +42,43 @@ SELECT p.reviewed_at, i.enrollment_id, i.scheme, i.amount_per_payment, i.payment
 
 
 class ParticipantVoucher(msgspec.Struct, kw_only=True):
-    code: str
-    status: str
-    course_id: str
-    course_title: str
-    partner_id: str
-    amount: int
-    sold_at: datetime
-    expires_at: datetime
-    redeemed_at: datetime | None
-    closed_at: datetime | None
-    enrollment_id: str | None
-    enrollment_status: str | None
-    sessions_attended: int
-    assessment_score: int | None
-    completed_at: datetime | None
-    certificate_number: str | None
-    certificate_status: str | None
+    """One of a participant's vouchers with how far its training got, for programme support."""
+
+    code: VoucherCode
+    status: Annotated[VoucherStatusName, VOUCHER_STATUS]
+    course_id: CourseId
+    course_title: Annotated[str, described("The course's title.")]
+    partner_id: Annotated[PartnerId, described("The partner whose course it is.")]
+    amount: Annotated[int, described("The price paid from the balance, in integer rupiah.")]
+    sold_at: Annotated[datetime, described("When the participant bought the course; RFC 3339 in UTC.")]
+    expires_at: Annotated[datetime, EXPIRES_AT]
+    redeemed_at: Annotated[datetime | None, REDEEMED_AT]
+    closed_at: Annotated[
+        datetime | None, described("When it became completed, expired, cancelled or fraudulent; null before.")
+    ]
+    enrollment_id: Annotated[str | None, described("The enrollment its redemption started; null if not redeemed.")]
+    enrollment_status: Annotated[
+        EnrollmentStatusName | None, described("The enrollment's status; null if not redeemed.")
+    ]
+    sessions_attended: Annotated[int, described("Sessions (or modules) attended so far; 0 if not redeemed.")]
+    assessment_score: Annotated[int | None, described("The final assessment's score, 0 to 100; null if none yet.")]
+    completed_at: Annotated[datetime | None, described("When the training was completed; null before.")]
+    certificate_number: Annotated[str | None, described("The partner's certificate number; null if none issued.")]
+    certificate_status: Annotated[
+        CertificateStatusName | None, described("`valid` or `revoked`; null if no certificate was issued.")
+    ]
 
 
 class IncentiveStatus(msgspec.Struct, kw_only=True):
     """Whether the participant earned the post-training incentive (once), and its terms."""
 
-    eligible: bool
-    reviewed_at: datetime | None
-    enrollment_id: str | None
-    scheme: str | None
-    amount_per_payment: int | None
-    payments: int | None
-    eligible_at: datetime | None
+    eligible: Annotated[bool, described("True once the first completion with a certificate made them eligible.")]
+    reviewed_at: Annotated[datetime | None, described("When their post-training review was recorded; null before.")]
+    enrollment_id: Annotated[str | None, described("The enrollment that earned the incentive; null if not eligible.")]
+    scheme: Annotated[str | None, described("The scheme whose incentive terms apply; null if not eligible.")]
+    amount_per_payment: Annotated[int | None, described("Integer rupiah per payment; null if not eligible.")]
+    payments: Annotated[int | None, described("How many payments (monthly) the incentive has; null if not eligible.")]
+    eligible_at: Annotated[datetime | None, described("When they became eligible; null if not. RFC 3339 in UTC.")]
 
 
 def _like_escaped(text: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from api.http.dependencies import Connection
-from api.schemas.common import Page
+from api.schemas.audit import ACTION, ACTOR_TYPE, AFTER, AT, BEFORE
+from api.schemas.common import Page, described
 from api.schemas.courses import CourseDetail, Schedule
 from api.schemas.enrollments import Enrollment
 from api.services import courses, enrollments, schedules
@@ -65,35 +66,39 @@ SELECT id, at, actor_type, actor_id, action, before, after FROM audit_log
 class DashboardDay(msgspec.Struct, kw_only=True):
     """One day (in Jakarta) of the programme: vouchers sold and redeemed, completions, certificates, money."""
 
-    day: date
-    sales: int
-    redemptions: int
-    completions: int
-    certificates: int
-    granted: int
-    spent: int
+    day: Annotated[date, described("The calendar day in Asia/Jakarta (`YYYY-MM-DD`).")]
+    sales: Annotated[int, described("Vouchers sold that day.")]
+    redemptions: Annotated[int, described("Vouchers redeemed that day.")]
+    completions: Annotated[int, described("Enrollments completed that day.")]
+    certificates: Annotated[int, described("Certificates issued that day.")]
+    granted: Annotated[int, described("Training balances granted that day, in integer rupiah.")]
+    spent: Annotated[int, described("Course prices paid that day net of refunds, in integer rupiah.")]
 
 
 class Dashboard(msgspec.Struct, kw_only=True):
-    today: DashboardDay
-    days: list[DashboardDay]
+    today: Annotated[DashboardDay, described("Today so far (the last of `days`).")]
+    days: Annotated[list[DashboardDay], described("The last days, oldest first, ending today.")]
 
 
 class CourseUnderReview(msgspec.Struct, kw_only=True):
     """A course as its reviewer sees it: the partner's view, with every schedule and its sessions."""
 
-    course: CourseDetail
-    schedules: list[Schedule]
+    course: Annotated[CourseDetail, described("The course as its partner sees it, with its curation history.")]
+    schedules: Annotated[list[Schedule], described("Every schedule of the course, by start.")]
 
 
 class HistoryEntry(msgspec.Struct, kw_only=True):
-    id: int
-    at: datetime
-    actor_type: str
-    actor_id: str | None
-    action: str
-    before: Any
-    after: Any
+    """One change of the voucher, from the audit trail, oldest first."""
+
+    id: Annotated[int, described("The audit entry's id.")]
+    at: Annotated[datetime, AT]
+    actor_type: Annotated[str, ACTOR_TYPE]
+    actor_id: Annotated[
+        str | None, described("The client id, staff id or job name that acted; null when none is recorded.")
+    ]
+    action: Annotated[str, ACTION]
+    before: Annotated[Any, BEFORE]
+    after: Annotated[Any, AFTER]
 
 
 async def dashboard(conn: Connection, now: datetime, days: int) -> Dashboard:
