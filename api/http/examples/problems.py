@@ -12,16 +12,16 @@ DETAILS: dict[str, str] = {
     # Input, authentication and protocol (every endpoint).
     "invalid_request": "The request body is not valid JSON.",
     "validation_failed": "The request does not match the schema.",
-    "invalid_token": "The access token expired at 2026-12-01T03:32:07Z; get a new one from POST /oauth/token.",
-    "insufficient_scope": "This operation needs the scope `vouchers:redeem`, which the token does not carry.",
+    "invalid_token": "The access token is invalid or expired.",
+    "insufficient_scope": "This operation needs the scope(s): vouchers:redeem.",
     "not_found": "No such resource.",
     "method_not_allowed": "This method is not allowed on this resource.",
     "not_acceptable": "This endpoint answers application/json only.",
     "precondition_failed": 'If-Match "3" does not match the current ETag "4": the course changed since you read it.',
     "precondition_required": "An update needs an If-Match header with the ETag you read.",
     "payload_too_large": "The request body is larger than 65536 bytes.",
-    "unsupported_media_type": "A request body must be sent as Content-Type: application/json.",
-    "rate_limited": "Too many requests for this client; retry after the number of seconds in Retry-After.",
+    "unsupported_media_type": "Request bodies must be sent as `Content-Type: application/json`, not `text/plain`.",
+    "rate_limited": "This client may make 600 such requests per minute; try again in 17 s.",
     "idempotency_key_required": "This operation requires an Idempotency-Key header.",
     "idempotency_key_reused": (
         "This idempotency key was already used for a different request; use a new key for a new request."
