@@ -386,11 +386,13 @@ def document_errors(app: Litestar) -> None:
                 operation.request_body.content or {}
             ):
                 _merge(codes, JSON_BODY_CODES)
-            if any(p.name == IDEMPOTENCY_KEY for p in parameters):
-                _merge(codes, IDEMPOTENT_CODES)
             _merge(codes, OAUTH_CODES.get(operation.operation_id, {}))
             for error in opt.get("errors", ()):
                 _merge(codes, {DOMAIN_STATUS.get(error.code, 409): [error.code]})
+            if any(p.name == IDEMPOTENCY_KEY for p in parameters):
+                # After the operation's own refusals: a 409's example is its first code, a rule like
+                # `voucher_already_redeemed` rather than a retry that came too soon.
+                _merge(codes, IDEMPOTENT_CODES)
             _merge(codes, COMMON_CODES)
             _require_headers(parameters, precondition=428 in codes)
             # Litestar's own error responses (its 400 "Validation Exception") are not what we send.
