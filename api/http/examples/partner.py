@@ -204,7 +204,7 @@ ASSESSED: dict[str, Any] = {
     "blockers": [TOO_EARLY],
     "updated_at": "2026-12-01T03:17:08.094026Z",
 }
-COMPLETED_AT = "2026-12-07T03:17:08.135772Z"
+COMPLETED_AT = "2026-12-07T03:17:08Z"
 COMPLETED: dict[str, Any] = {
     **ASSESSED,
     "status": "completed",
@@ -535,15 +535,8 @@ EXAMPLES: dict[str, Example] = {
         {"courses": 2, "vouchers": 3, "participants": 4, "kept_courses": 5},
     ),
     "closeMyTestStatement": Example(
-        "Close November 2026 after advancing the clock past its end",
-        response={
-            **STATEMENT,
-            "period": "2026-11",
-            "status": "closed",
-            "period_starts_at": "2026-11-01T00:00:00+07:00",
-            "period_ends_at": "2026-12-01T00:00:00+07:00",
-            "closed_at": "2026-12-01T00:00:05Z",
-        },
+        "Close December 2026 after advancing the clock past its end in Asia/Jakarta",
+        response={**STATEMENT, "status": "closed", "closed_at": "2026-12-31T17:00:05Z"},
     ),
     "createTestVoucher": Example(
         "Sell your course to your test participant",
