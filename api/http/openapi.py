@@ -36,7 +36,7 @@ from litestar.static_files import create_static_files_router
 
 from api.http.examples import examples_by_operation
 from api.http.examples.model import Example as OperationExample
-from api.http.examples.problems import DETAILS
+from api.http.examples.problems import DETAILS, OAUTH_DETAILS
 
 API_TITLE = "Prakerja Partner API"
 API_VERSION = "1.0.0"
@@ -287,7 +287,8 @@ def problem_example(status: int, code: str, *, oauth: bool = False) -> LiteralEx
         "status": status,
         "code": code,
     }
-    detail = DETAILS.get(code)  # the spec lint requires one for every code an example shows
+    # The spec lint requires a detail for every code an example shows.
+    detail = (OAUTH_DETAILS.get(code) if oauth else None) or DETAILS.get(code)
     if detail is not None:
         body["detail"] = detail
     if oauth:

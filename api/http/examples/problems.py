@@ -33,7 +33,7 @@ DETAILS: dict[str, str] = {
     # OAuth 2.0 (RFC 6749) at /oauth/*.
     "invalid_client": "client authentication failed: unknown client or wrong secret",
     "unsupported_grant_type": "grant_type must be client_credentials.",
-    "invalid_scope": "The scope programme:finance is not granted to this client.",
+    "invalid_scope": "The client does not hold every requested scope.",
     "unauthorized_client": "Only a programme client may act for staff.",
     # The compatibility layer's signed requests.
     "invalid_signature": "The signature does not match the request.",
@@ -69,4 +69,9 @@ DETAILS: dict[str, str] = {
     "course_already_purchased": "The participant already bought this course.",
     "schedule_full": "This schedule has no seats left.",
     "partner_suspended": "A suspended partner cannot be issued new clients.",
+}
+
+# At /oauth/* a code may mean something else than at /v1 (Authlib's refusals, in RFC 6749's words).
+OAUTH_DETAILS: dict[str, str] = {
+    "invalid_request": ("The request is missing a required parameter or includes an unsupported parameter value."),
 }
