@@ -106,6 +106,9 @@ def test_every_operation_shows_a_success_example(where: str) -> None:
         if status < 300 and response.get("content"):
             shown = [media for media in response["content"].values() if media.get("examples")]
             assert shown, f"{where}: the {status} response has no example"
+    for place, media in media_types(operation):
+        for name, example in media.get("examples", {}).items():
+            assert resolved(example).get("summary"), f"{where}: the {place} example {name} has no summary"
 
 
 @pytest.mark.parametrize("where", OPERATIONS)
