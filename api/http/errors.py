@@ -18,7 +18,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from domain.errors import DomainError, FieldProblem
+from domain.errors import DomainError, FieldProblem, all_domain_errors
 
 log = logging.getLogger("api.http.errors")
 
@@ -74,6 +74,20 @@ HTTP_STATUS_CODE: dict[int, tuple[str, str]] = {
     500: ("internal_error", "Internal server error"),
     503: ("service_unavailable", "Service unavailable"),
 }
+
+
+def problem_title(status: int, code: str) -> str:
+    """The `title` this API answers a problem of `code` with: the domain error's own title, the framework status's
+    title when `code` is that status's code, otherwise the code in words (as `ApiError` and the OAuth endpoints
+    spell it)."""
+    for error in all_domain_errors():
+        if error.code == code:
+            return error.title
+    framework_code, framework_title = HTTP_STATUS_CODE.get(status, ("", ""))
+    if framework_code == code:
+        return framework_title
+    return code.replace("_", " ").capitalize()
+
 
 # Exceptions meaning "the database cannot serve us right now": a retryable 503, never a 500.
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (

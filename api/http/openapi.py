@@ -15,6 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    Example,
     OAuthFlow,
     OAuthFlows,
     OpenAPI,
@@ -35,6 +36,9 @@ from litestar.openapi.spec import (
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
+from api.http.examples import examples_by_operation
+from api.http.examples.model import Example as OperationExample
+from api.http.examples.problems import DETAILS, OAUTH_DETAILS
 from api.http.guides import GUIDES, GUIDES_PATH, guides_router
 from domain.clients import SCOPE_DESCRIPTIONS
 
@@ -205,6 +209,17 @@ def security_schemes() -> dict[str, SecurityScheme | Reference]:
     }
 
 
+@dataclasses.dataclass
+class LiteralExample(Example):
+    """An Example Object whose `value` is written out exactly: Litestar drops every None from the document, which
+    would take the `null`s (and so required properties) out of an example body."""
+
+    def to_schema(self) -> dict[str, Any]:
+        schema = super().to_schema()
+        schema["value"] = self.value
+        return schema
+
+
 class OfflineSwaggerRenderPlugin(SwaggerRenderPlugin):
     """Swagger UI whose JavaScript and CSS come from the `swagger-ui-py` package, never a CDN."""
 
@@ -262,18 +277,15 @@ PROBLEM_SCHEMA = Schema(
     properties={
         "type": Schema(
             type=OpenAPIType.STRING,
-            examples=["urn:prakerja:problem:voucher_already_redeemed"],
             description="A URI naming the kind of problem (RFC 9457).",
         ),
         "title": Schema(
             type=OpenAPIType.STRING,
-            examples=["Voucher already redeemed"],
             description="The kind of problem in a few words; the same for every occurrence.",
         ),
-        "status": Schema(type=OpenAPIType.INTEGER, examples=[409], description="The HTTP status code of the answer."),
+        "status": Schema(type=OpenAPIType.INTEGER, description="The HTTP status code of the answer."),
         "code": Schema(
             type=OpenAPIType.STRING,
-            examples=["voucher_already_redeemed"],
             description="The stable machine code to branch on (listed in docs/errors.md).",
         ),
         "detail": Schema(type=OpenAPIType.STRING, description="What exactly went wrong this time, for people."),
@@ -480,6 +492,59 @@ def _offer_csv(responses: dict[str, Any]) -> None:
     )
 
 
+def problem_example(status: int, code: str, *, oauth: bool = False) -> LiteralExample:
+    """The example of an error response: a whole problem body of this status and code, as the API answers it (the
+    OAuth endpoints repeat `code` and `detail` as RFC 6749's `error` and `error_description`)."""
+    from api.http.errors import problem_title
+
+    body: dict[str, Any] = {
+        "type": f"urn:prakerja:problem:{code}",
+        "title": problem_title(status, code),
+        "status": status,
+        "code": code,
+    }
+    # The spec lint requires a detail for every code an example shows.
+    detail = (OAUTH_DETAILS.get(code) if oauth else None) or DETAILS.get(code)
+    if detail is not None:
+        body["detail"] = detail
+    if oauth:
+        body["error"] = code
+        if detail is not None:
+            body["error_description"] = detail
+    return LiteralExample(summary=f"{status} {code}", value=body)
+
+
+def _shared_problem(schema: OpenAPI, status: int, code: str, *, oauth: bool) -> Reference:
+    """A reference to the problem example of this status and code, kept once in `components/examples`."""
+    name = f"{'oauth-' if oauth else ''}problem-{status}-{code}"
+    if schema.components.examples is None:
+        schema.components.examples = {}
+    schema.components.examples.setdefault(name, problem_example(status, code, oauth=oauth))
+    return Reference(ref=f"#/components/examples/{name}")
+
+
+def _named(operation_id: str, summary: str, value: Any) -> dict[str, Example | Reference]:
+    return {operation_id: LiteralExample(summary=summary, value=value)}
+
+
+def _attach_examples(operation: Operation, responses: dict[str, Any], example: OperationExample) -> None:
+    """Put an operation's hand-written example on its request body and on its success response (the JSON one when
+    a response also offers CSV)."""
+    assert operation.operation_id is not None
+    if example.request is not None and isinstance(operation.request_body, RequestBody):
+        for media in operation.request_body.content.values():
+            media.examples = _named(operation.operation_id, example.summary, example.request)
+    if example.response is None:
+        return
+    for status in sorted(responses):
+        success = responses[status]
+        if int(status) >= 300 or not isinstance(success, OpenAPIResponse) or not success.content:
+            continue
+        media = success.content.get("application/json") or next(iter(success.content.values()))
+        media.examples = _named(operation.operation_id, example.summary, example.response)
+        return
+
+
 def document_errors(app: Litestar) -> None:
     """Complete the generated OpenAPI document: every problem a route can answer is added to its operation,
     each `code` listed under its status; optional bodies are marked optional; request schemas say what the
@@ -510,15 +575,19 @@ def document_errors(app: Litestar) -> None:
         schema.components.schemas = {}
     _describe_request_bodies(app, schema.components.schemas)
     schema.components.schemas["Problem"] = PROBLEM_SCHEMA
+    examples = examples_by_operation()
     for path_item in (schema.paths or {}).values():
         for method in ("get", "put", "post", "delete", "patch"):
             operation: Operation | None = getattr(path_item, method, None)
             if operation is None or operation.operation_id is None:
                 continue
             opt = declared.get(operation.operation_id, {})
+            example = examples.get(operation.operation_id)
             if opt.get("own_error_responses"):
-                # The compatibility layer documents its own (enveloped) errors.
+                # The compatibility layer documents its own (enveloped) errors, with their examples.
                 _document_headers(operation, operation.responses or {}, idempotent=False)
+                if example is not None:
+                    _attach_examples(operation, operation.responses or {}, example)
                 continue
             if operation.operation_id in optional_body and isinstance(operation.request_body, RequestBody):
                 # Litestar marks every body required; `data: X | None = None` means it may be left out.
@@ -535,11 +604,13 @@ def document_errors(app: Litestar) -> None:
                 operation.request_body.content or {}
             ):
                 _merge(codes, JSON_BODY_CODES)
-            if any(p.name == IDEMPOTENCY_KEY for p in parameters):
-                _merge(codes, IDEMPOTENT_CODES)
             _merge(codes, OAUTH_CODES.get(operation.operation_id, {}))
             for error in opt.get("errors", ()):
                 _merge(codes, {DOMAIN_STATUS.get(error.code, 409): [error.code]})
+            if any(p.name == IDEMPOTENCY_KEY for p in parameters):
+                # After the operation's own refusals: a 409's example is its first code, a rule like
+                # `voucher_already_redeemed` rather than a retry that came too soon.
+                _merge(codes, IDEMPOTENT_CODES)
             _merge(codes, COMMON_CODES)
             _require_headers(parameters, precondition=428 in codes)
             # Litestar's own error responses (its 400 "Validation Exception") are not what we send.
@@ -549,13 +620,19 @@ def document_errors(app: Litestar) -> None:
                 created.headers = {**(created.headers or {}), "Location": LOCATION_HEADER}
             if opt.get("csv_alternative"):
                 _offer_csv(responses)
+            if example is not None:
+                _attach_examples(operation, responses, example)
+            # Authlib's refusals (400, 401) come in RFC 6749's words; a throttle or an outage is a plain problem.
+            oauth = {status for status in OAUTH_CODES.get(operation.operation_id, {}) if status < 429}
             for status, names in sorted(codes.items()):
                 listing = "; ".join(f"`{name}`" for name in names)
                 responses[str(status)] = OpenAPIResponse(
                     description=f"Problem (application/problem+json) with `code`: {listing}.",
                     content={
                         "application/problem+json": OpenAPIMediaType(
-                            schema=Reference(ref="#/components/schemas/Problem")
+                            schema=Reference(ref="#/components/schemas/Problem"),
+                            # One example per status: its first code, so a 401 never shows a 409's body.
+                            examples={names[0]: _shared_problem(schema, status, names[0], oauth=status in oauth)},
                         )
                     },
                 )

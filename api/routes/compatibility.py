@@ -29,7 +29,8 @@ from api.http.errors import (
     handle_unexpected,
 )
 from api.http.errors import handle_api_error as api_error_problem
-from api.http.openapi import COMPATIBILITY_TAG
+from api.http.examples.problems import DETAILS
+from api.http.openapi import COMPATIBILITY_TAG, LiteralExample
 from api.schemas.compatibility import Envelope, ErrorData, RedeemCodeCommitted, RedeemCodeRequest, RedeemCodeStatus
 from api.services import compatibility
 from api.services.audit import Actor
@@ -148,9 +149,21 @@ def _error_responses() -> dict[int, ResponseSpec]:
             data_container=Envelope[ErrorData],
             description=f"Envelope with `success: false` and `code`: {text}",
             generate_examples=False,
+            examples=[_error_example(status, text.split("`", 2)[1])],  # the first code the text lists
         )
         for status, text in cases.items()
     }
+
+
+def _error_example(status: int, code: str) -> LiteralExample:
+    """The envelope a refusal with `code` is answered with: a domain refusal's message and its /v1 detail, or an
+    edge problem's detail as the message."""
+    refusal = next((refusal for error, refusal in REFUSALS.items() if error.code == code), None)
+    if refusal is not None:
+        envelope = {"success": False, "code": code, "message": refusal.message, "data": {"detail": DETAILS[code]}}
+    else:
+        envelope = {"success": False, "code": code, "message": DETAILS[code], "data": {}}
+    return LiteralExample(id=code, summary=f"{status} {code}", value=envelope)
 
 
 # Declared for the OpenAPI document; the guard has checked all three before a handler runs.

@@ -24,7 +24,7 @@ import msgspec
 
 from api.http.dependencies import Connection
 from api.schemas.common import described
-from api.schemas.webhooks import EventTypeName
+from api.schemas.webhooks import DeliveredEventTypeName
 from domain.errors import FieldProblem, ValidationFailed
 
 # $6 is the partner's `now` when the caller has it; otherwise the partner's clock is read here (the wall clock
@@ -66,7 +66,13 @@ class Event(msgspec.Struct, kw_only=True):
     """The envelope the feed and webhooks carry."""
 
     id: Annotated[str, described("The event's id (the `webhook-id` of its deliveries); deduplicate on it.")]
-    type: Annotated[EventTypeName, described("What happened, as `resource.past_tense` (e.g. `voucher.redeemed`).")]
+    type: Annotated[
+        DeliveredEventTypeName,
+        described(
+            "What happened, as `resource.past_tense` (e.g. `voucher.redeemed`); `ping` only for a webhook endpoint's "
+            "test message, never in the feed."
+        ),
+    ]
     created_at: Annotated[datetime, described("When it happened; RFC 3339 in UTC.")]
     data: Annotated[dict[str, Any], described("The resource as it was right after the change.")]
 
