@@ -180,7 +180,7 @@ async def _arrange(
     elif scenario == "voucher_fraudulent":
         await vouchers.flag_fraud(conn, actor, voucher.code, reason, now)
     elif scenario == "participant_frozen":
-        await participants.change_status(conn, actor, voucher.participant_id, ParticipantAction.FREEZE, reason)
+        await participants.change_status(conn, actor, voucher.participant_id, ParticipantAction.FREEZE, reason, clock)
     return await vouchers.get_for_programme(conn, voucher.code, now)
 
 
