@@ -118,7 +118,8 @@ class ParticipantController(Controller):
     async def unfreeze(
         self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor, clock: Clock
     ) -> ParticipantDetail:
-        """End an investigation."""
+        """End an investigation. One who now meets the scheme's conditions for completing the programme is
+        `completed` at once (docs/programme.md, "Completing the programme")."""
         return await participants.change_status(
             tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason, clock
         )

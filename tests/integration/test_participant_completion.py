@@ -149,3 +149,18 @@ async def test_the_balance_deadline_lapse_completes_a_participant_with_nothing_i
     audited = await fetch(db_url, "SELECT actor_id, entity_id FROM audit_log WHERE action = 'participant.completed'")
     assert [(r["actor_id"], r["entity_id"]) for r in audited] == [("worker", done["id"])]
     await ledger_consistent(db_url)
+
+
+async def test_a_frozen_participant_is_completed_only_when_unfrozen(
+    client: Client, programme: Credentials, partner_a: Credentials, db_url: str
+) -> None:
+    course = await approved(client, partner_a, programme, price=1_000_000)
+    person = await enrol(client, programme, scheme="2020")
+    enrollment_id = await train(client, partner_a, programme, db_url, person["id"], course["id"])
+    url = f"{PARTICIPANTS}/{person['id']}"
+    frozen = await client.post(f"{url}/freeze", json={"reason": "check"}, headers=programme.headers)
+    assert frozen.status_code == 200, frozen.text
+    assert (await certify(client, partner_a, enrollment_id)).status_code == 201
+    assert await status_of(client, programme, person["id"]) == ("frozen", 0)
+    unfrozen = await client.post(f"{url}/unfreeze", json={"reason": "cleared"}, headers=programme.headers)
+    assert (unfrozen.status_code, unfrozen.json()["status"]) == (200, "completed")
