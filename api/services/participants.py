@@ -216,16 +216,19 @@ async def lapse(conn: Connection, actor: Actor, participant_id: str, reason: str
     return entry.amount
 
 
-COMPLETION_FACTS = """
-SELECT b.balance,
-       (SELECT count(*) FROM vouchers v WHERE v.participant_id = $1 AND v.status IN ('sold', 'redeemed'))
+# One round trip: the participant locked, with every fact of domain.participants.programme_completed.
+LOCK_COMPLETION_FACTS = """
+SELECT p.status, p.scheme, p.accepted_at, b.balance,
+       (SELECT count(*) FROM vouchers v WHERE v.participant_id = p.id AND v.status IN ('sold', 'redeemed'))
            AS open_trainings,
        (SELECT count(*) FROM enrollments e
           JOIN vouchers v ON v.code = e.voucher_code AND v.status = 'completed'
-         WHERE e.participant_id = $1 AND e.status = 'completed'
+         WHERE e.participant_id = p.id AND e.status = 'completed'
            AND EXISTS (SELECT 1 FROM certificates x WHERE x.enrollment_id = e.id AND x.status = 'valid'))
            AS certified_trainings
-  FROM balances b WHERE b.participant_id = $1
+  FROM participants p JOIN balances b ON b.participant_id = p.id
+ WHERE p.id = $1
+   FOR UPDATE OF p
 """
 LAST_TRAINING = """
 SELECT e.id, e.partner_id, e.voucher_code, p.name FROM enrollments e JOIN participants p ON p.id = e.participant_id
@@ -242,25 +245,22 @@ async def complete_if_due(conn: Connection, actor: Actor, participant_id: str, n
     so a completed participant holds nothing. Writes an audit row, a `participant.completed` event for the
     programme and one for the partner of the last completed training (the participant masked).
     """
-    row = await lock(conn, participant_id)
-    if row.status is not rules.ParticipantStatus.ACTIVE:
+    row = await conn.fetchrow(LOCK_COMPLETION_FACTS, participant_id)
+    if row is None or row["status"] != rules.ParticipantStatus.ACTIVE:
         return False
-    counts = await conn.fetchrow(COMPLETION_FACTS, participant_id)
-    if counts is None:
-        return False
-    scheme = await schemes.scheme_by_code(conn, row.scheme)
+    scheme = await schemes.scheme_by_code(conn, row["scheme"])
     facts = rules.CompletionFacts(
-        status=row.status,
-        accepted_at=row.accepted_at,
-        certified_trainings=counts["certified_trainings"],
-        open_trainings=counts["open_trainings"],
-        balance=counts["balance"],
+        status=rules.ParticipantStatus(row["status"]),
+        accepted_at=row["accepted_at"],
+        certified_trainings=row["certified_trainings"],
+        open_trainings=row["open_trainings"],
+        balance=row["balance"],
     )
     if not rules.programme_completed(facts, scheme, now):
         return False
     if facts.balance > 0:
         await lapse(conn, actor, participant_id, "balance deadline")
-    target = rules.complete(row.status)
+    target = rules.complete(facts.status)
     await conn.execute(UPDATE_STATUS, participant_id, target.value)
     change = {
         "participant_id": participant_id,
@@ -270,7 +270,13 @@ async def complete_if_due(conn: Connection, actor: Actor, participant_id: str, n
         "completed_at": now,
     }
     await audit.record(
-        conn, actor, "participant.completed", "participant", participant_id, before={"status": row.status}, after=change
+        conn,
+        actor,
+        "participant.completed",
+        "participant",
+        participant_id,
+        before={"status": facts.status.value},
+        after=change,
     )
     await events.emit(conn, None, "participant.completed", "participant", participant_id, change)
     last = await conn.fetchrow(LAST_TRAINING, participant_id)
