@@ -184,14 +184,14 @@ async def _arrange(
     return await vouchers.get_for_programme(conn, voucher.code, now)
 
 
-async def self_approve(conn: Connection, actor: Actor, partner_id: str, course_id: str) -> CourseDetail:
+async def self_approve(conn: Connection, actor: Actor, clock: Clock, partner_id: str, course_id: str) -> CourseDetail:
     """Curation without the wait: a draft or rejected course is submitted (same checks), then approved."""
     status = await conn.fetchval(OWN_COURSE, course_id, partner_id)
     if status is None:
         raise NotFound("No such course.")
     if status in (course_rules.CourseStatus.DRAFT, course_rules.CourseStatus.REJECTED):
-        await courses.submit_course(conn, actor, partner_id, course_id)
-    return await curation.curate(conn, actor, course_id, "approve")
+        await courses.submit_course(conn, actor, partner_id, course_id, await clock.now(conn, partner_id))
+    return await curation.curate(conn, actor, clock, course_id, "approve")
 
 
 async def clock_state(conn: Connection, clock: Clock, partner_id: str) -> ClockState:

@@ -462,3 +462,44 @@ async def test_reset_works_for_a_partner_with_webhooks_and_keeps_its_endpoints(
         db_url, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1", endpoint.json()["id"]
     )
     assert left[0]["n"] == 0
+
+
+async def test_course_times_follow_the_test_clock_and_updated_since_finds_them(
+    client: Client, partner_a: Credentials
+) -> None:
+    """Created, edited and curated after the clock moved 10 days on: every time on the course is a test-clock
+    time, so `updated_since` with a test-clock time finds the course (inclusive) and a later one does not."""
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 10 * 24 * 3600}, headers=partner_a.headers)
+    created = await client.post("/v1/courses", json=course_body(), headers=partner_a.headers)
+    assert created.status_code == 201, created.text
+    course = created.json()
+    assert course["created_at"] == course["updated_at"]
+    assert datetime.fromisoformat(course["created_at"]) > datetime.now(UTC) + timedelta(days=9)
+
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
+    now = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"]
+    edited = await client.patch(
+        f"/v1/courses/{course['id']}",
+        json={"title": "Pemasaran Digital Lanjutan"},
+        headers={**partner_a.headers, "If-Match": created.headers["etag"]},
+    )
+    assert edited.status_code == 200, edited.text
+    updated_at = edited.json()["updated_at"]
+    assert datetime.fromisoformat(updated_at) >= datetime.fromisoformat(now)
+    assert edited.json()["created_at"] == course["created_at"]
+
+    def since(moment: str) -> Any:
+        return client.get("/v1/courses", params={"updated_since": moment}, headers=partner_a.headers)
+
+    assert [c["id"] for c in (await since(updated_at)).json()["items"]] == [course["id"]], "inclusive"
+    later = iso(datetime.fromisoformat(updated_at) + timedelta(microseconds=1))
+    assert (await since(later)).json()["items"] == []
+
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
+    approved = await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    assert approved.status_code == 200, approved.text
+    history = approved.json()["curation_history"]
+    assert [step["action"] for step in history] == ["submit", "approve"]
+    assert all(datetime.fromisoformat(step["at"]) > datetime.fromisoformat(updated_at) for step in history)
+    assert approved.json()["updated_at"] == history[-1]["at"]
+    assert [c["id"] for c in (await since(approved.json()["updated_at"])).json()["items"]] == [course["id"]]
