@@ -503,3 +503,32 @@ async def test_course_times_follow_the_test_clock_and_updated_since_finds_them(
     assert all(datetime.fromisoformat(step["at"]) > datetime.fromisoformat(updated_at) for step in history)
     assert approved.json()["updated_at"] == history[-1]["at"]
     assert [c["id"] for c in (await since(approved.json()["updated_at"])).json()["items"]] == [course["id"]]
+
+
+async def test_webhook_endpoint_and_statement_line_times_follow_the_test_clock(
+    client: Client, partner_a: Credentials
+) -> None:
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 10 * 24 * 3600}, headers=partner_a.headers)
+    ahead = datetime.now(UTC) + timedelta(days=9)
+    created = await client.post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hooks"}, headers=partner_a.headers
+    )
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+    assert endpoint["created_at"] == endpoint["updated_at"]
+    assert datetime.fromisoformat(endpoint["created_at"]) > ahead
+    rotated = await client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=partner_a.headers)
+    assert rotated.status_code == 200, rotated.text
+    assert datetime.fromisoformat(rotated.json()["updated_at"]) >= datetime.fromisoformat(endpoint["updated_at"])
+
+    course = await my_approved_course(client, partner_a)
+    code = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()["code"]
+    redeemed = await client.post(
+        f"/v1/vouchers/{code}/redeem", json={"learner_ref": "lms-lines"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    [statement] = (await client.get("/v1/statements", headers=partner_a.headers)).json()["items"]
+    lines = await client.get(f"/v1/statements/{statement['period']}/lines", headers=partner_a.headers)
+    assert [line["created_at"] for line in lines.json()["items"]] == [redeemed.json()["redeemed_at"]]
