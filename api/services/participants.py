@@ -181,16 +181,20 @@ async def revoke_for_fraud(conn: Connection, actor: Actor, participant_id: str, 
     return await get_participant(conn, participant_id)
 
 
-async def revoke_and_lapse(conn: Connection, actor: Actor, participant_id: str, now: datetime) -> bool:
-    """Revoke a participant who missed the first-purchase deadline; the balance returns to the state."""
+async def revoke_and_lapse(
+    conn: Connection, actor: Actor, participant_id: str, now: datetime, reason: str = "first purchase deadline"
+) -> bool:
+    """Revoke a participant who missed the first-purchase deadline; the balance returns to the state.
+
+    The sandbox's `participant_revoked` scenario calls it with its own reason for a test participant who holds a
+    voucher, a state the programme's rules never reach, so a partner can test its handling of the refusal.
+    """
     row = await lock(conn, participant_id)
     if row.status != rules.ParticipantStatus.ACTIVE:
         return False
     await conn.execute(UPDATE_STATUS, participant_id, rules.revoke(row.status).value)
-    await lapse(conn, actor, participant_id, "first purchase deadline")
-    await audit.record(
-        conn, actor, "participant.revoked", "participant", participant_id, after={"reason": "first purchase deadline"}
-    )
+    await lapse(conn, actor, participant_id, reason)
+    await audit.record(conn, actor, "participant.revoked", "participant", participant_id, after={"reason": reason})
     return True
 
 

@@ -179,16 +179,23 @@ async def _arrange(
         await vouchers.void(conn, actor, partner_id, voucher.code, now)
     elif scenario == "voucher_fraudulent":
         await vouchers.flag_fraud(conn, actor, voucher.code, reason, now)
+    elif scenario == "participant_revoked":
+        await participants.revoke_and_lapse(conn, actor, voucher.participant_id, now, reason)
+    elif scenario == "course_not_on_sale":
+        await curation.curate(conn, actor, clock, voucher.course_id, "suspend", (reason,))
     elif scenario == "participant_frozen":
         await participants.change_status(conn, actor, voucher.participant_id, ParticipantAction.FREEZE, reason, clock)
     return await vouchers.get_for_programme(conn, voucher.code, now)
 
 
 async def self_approve(conn: Connection, actor: Actor, clock: Clock, partner_id: str, course_id: str) -> CourseDetail:
-    """Curation without the wait: a draft or rejected course is submitted (same checks), then approved."""
+    """Curation without the wait: a draft or rejected course is submitted (same checks), then approved; a
+    suspended one (the `course_not_on_sale` scenario) is reinstated."""
     status = await conn.fetchval(OWN_COURSE, course_id, partner_id)
     if status is None:
         raise NotFound("No such course.")
+    if status == course_rules.CourseStatus.SUSPENDED:
+        return await curation.curate(conn, actor, clock, course_id, "reinstate")
     if status in (course_rules.CourseStatus.DRAFT, course_rules.CourseStatus.REJECTED):
         await courses.submit_course(conn, actor, partner_id, course_id, await clock.now(conn, partner_id))
     return await curation.curate(conn, actor, clock, course_id, "approve")

@@ -332,7 +332,15 @@ async def test_reset_keeps_the_seeded_demo_courses_unless_asked(
 
 
 @pytest.mark.parametrize(
-    "scenario", ["voucher_expired", "voucher_cancelled", "voucher_fraudulent", "participant_frozen"]
+    "scenario",
+    [
+        "voucher_expired",
+        "voucher_cancelled",
+        "voucher_fraudulent",
+        "participant_frozen",
+        "participant_revoked",
+        "course_not_on_sale",
+    ],
 )
 async def test_magic_scenarios_make_the_redemption_refuse_with_that_code(
     client: Client, partner_a: Credentials, scenario: str, db_url: str
@@ -532,3 +540,19 @@ async def test_webhook_endpoint_and_statement_line_times_follow_the_test_clock(
     [statement] = (await client.get("/v1/statements", headers=partner_a.headers)).json()["items"]
     lines = await client.get(f"/v1/statements/{statement['period']}/lines", headers=partner_a.headers)
     assert [line["created_at"] for line in lines.json()["items"]] == [redeemed.json()["redeemed_at"]]
+
+
+async def test_self_approve_reinstates_the_course_the_course_not_on_sale_scenario_suspended(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    body = {"course_id": course["id"], "scenario": "course_not_on_sale"}
+    sold = (await client.post("/v1/sandbox/vouchers", json=body, headers=partner_a.headers)).json()
+    suspended = (await client.get(f"/v1/courses/{course['id']}", headers=partner_a.headers)).json()
+    assert suspended["status"] == "suspended"
+    again = await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    assert (again.status_code, again.json()["status"]) == (200, "approved")
+    redeemed = await client.post(
+        f"/v1/vouchers/{sold['code']}/redeem", json={"learner_ref": "lms-back"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
