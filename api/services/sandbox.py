@@ -42,6 +42,12 @@ OWN_TEST_PARTICIPANT = "SELECT 1 FROM participants WHERE id = $1 AND sandbox_par
 EXPIRY_BATCH = 500
 FILL_SCHEDULE = "UPDATE schedules SET seats_sold = capacity WHERE id = $1 AND course_id = $2"
 EXPIRE_NOW = "UPDATE vouchers SET expires_at = sold_at WHERE code = $1 AND status = 'sold'"
+# The partner's test participants that still hold a balance (the scheme's rule decides which ones lapse).
+HOLDING_TEST_PARTICIPANTS = """
+SELECT p.id, p.scheme, p.accepted_at FROM participants p JOIN balances b ON b.participant_id = p.id
+ WHERE p.sandbox_partner_id = $1 AND b.balance > 0 AND p.status <> 'revoked'
+ ORDER BY p.id FOR UPDATE OF p
+"""
 # Vouchers that tie this partner's data to someone else's: its courses bought by participants it does not own,
 # or its test participants holding another partner's course (refused at sale since issue 13; older data may).
 FOREIGN_VOUCHERS = """
@@ -210,7 +216,8 @@ async def advance_clock(
     conn: Connection, actor: Actor, clock: Clock, partner_id: str, body: ClockAdvance
 ) -> ClockState:
     """Move the partner's test clock forward (by seconds, or to an instant); vouchers that are now past expiry
-    expire at once (refunded)."""
+    expire at once (refunded), and test participants past their scheme's balance deadline lapse at once (and are
+    completed when that was the scheme's last condition), as the worker does on the wall clock."""
     seconds = body.seconds
     if body.to is not None:
         current = await clock.now(conn, partner_id)
@@ -229,6 +236,11 @@ async def advance_clock(
         expired += batch
         if batch < EXPIRY_BATCH:
             break
+    for row in await conn.fetch(HOLDING_TEST_PARTICIPANTS, partner_id):
+        scheme = await schemes.scheme_by_code(conn, row["scheme"])
+        if scheme.balance_lapsed(row["accepted_at"], now):
+            await participants.lapse(conn, actor, row["id"], "balance deadline")
+            await participants.complete_if_due(conn, actor, row["id"], now)
     await audit.record(conn, actor, "sandbox.clock_advanced", "partner", partner_id, after={"seconds": seconds})
     offset = await clock.offset(conn, partner_id)
     return ClockState(now=now, offset_seconds=int(offset.total_seconds()), expired_vouchers=expired)

@@ -18,6 +18,7 @@ from tests.conftest import settings_for
 from tests.database import fetch
 from tests.factories import course_body, iso, schedule_body, scheduled_course_body
 from tests.money import key, ledger_consistent
+from tests.unit.scheme_fixtures import SCHEME_2024
 
 Client = AsyncTestClient[Any]
 SANDBOX_PATHS = [
@@ -129,8 +130,15 @@ async def test_advancing_the_clock_expires_a_sold_voucher_and_refunds(
     assert advanced.json()["offset_seconds"] == 31 * 24 * 3600
     voucher = (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).json()
     assert voucher["status"] == "expired"
-    conn_balance = await _balance(db_url, person["id"])
-    assert conn_balance == 3_500_000
+    refunds = await fetch(
+        db_url, "SELECT amount FROM ledger_entries WHERE kind = 'refund' AND voucher_code = $1", sold["code"]
+    )
+    assert [r["amount"] for r in refunds] == [1_500_000]
+    # 31 days on may also pass the scheme's balance deadline (15 December), which lapses the refunded balance.
+    lapsed = SCHEME_2024.balance_lapsed(
+        datetime.fromisoformat(before["now"]), datetime.fromisoformat(advanced.json()["now"])
+    )
+    assert await _balance(db_url, person["id"]) == (0 if lapsed else 3_500_000)
     other_clock = (await client.get("/v1/sandbox/clock", headers=partner_b.headers)).json()
     assert other_clock["offset_seconds"] == 0, "each partner has its own clock"
     await ledger_consistent(db_url)
@@ -556,3 +564,51 @@ async def test_self_approve_reinstates_the_course_the_course_not_on_sale_scenari
         f"/v1/vouchers/{sold['code']}/redeem", json={"learner_ref": "lms-back"}, headers={**partner_a.headers, **key()}
     )
     assert redeemed.status_code == 201, redeemed.text
+
+
+async def test_the_balance_deadline_on_the_test_clock_lapses_and_completes_a_test_participant(
+    client: Client, partner_a: Credentials
+) -> None:
+    """A certified training with balance left: advancing the test clock past the scheme's balance deadline lapses
+    the balance and completes the participant at once; the partner of the training gets `participant.completed`."""
+    course = await my_approved_course(client, partner_a)
+    sold = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()
+    participant_url = f"/v1/sandbox/participants/{sold['participant_id']}"
+    enrollment = (
+        await client.post(
+            f"/v1/vouchers/{sold['code']}/redeem",
+            json={"learner_ref": "lms-lapse"},
+            headers={**partner_a.headers, **key()},
+        )
+    ).json()
+    url = f"/v1/enrollments/{enrollment['id']}"
+    now = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"]
+    for sequence in range(1, 6):
+        await client.put(f"{url}/attendance/{sequence}", json={"attended_at": now}, headers=partner_a.headers)
+    await client.put(f"{url}/assessment", json={"score": 80, "assessed_at": now}, headers=partner_a.headers)
+    later = (
+        await client.post("/v1/sandbox/clock/advance", json={"seconds": 5 * 24 * 3600}, headers=partner_a.headers)
+    ).json()["now"]
+    done = await client.post(f"{url}/completion", json={"completed_at": later}, headers={**partner_a.headers, **key()})
+    assert done.status_code == 200, done.text
+    issued = await client.post(
+        f"{url}/certificate", json={"number": "SBX-CERT-1", "issued_at": later}, headers={**partner_a.headers, **key()}
+    )
+    assert issued.status_code == 201, issued.text
+    person = (await client.get(participant_url, headers=partner_a.headers)).json()
+    assert (person["status"], person["balance"]) == ("active", 2_000_000)
+
+    accepted = datetime.fromisoformat(later) - timedelta(days=5)
+    deadline = datetime.combine(SCHEME_2024.balance_deadline(accepted), datetime.min.time(), tzinfo=UTC) + timedelta(
+        days=1, minutes=1
+    )
+    moved = await client.post("/v1/sandbox/clock/advance", json={"to": iso(deadline)}, headers=partner_a.headers)
+    assert moved.status_code == 200, moved.text
+    person = (await client.get(participant_url, headers=partner_a.headers)).json()
+    assert (person["status"], person["balance"]) == ("completed", 0)
+    feed = await client.get("/v1/events", params={"type": "participant.completed"}, headers=partner_a.headers)
+    [event] = feed.json()["items"]
+    assert event["data"]["enrollment_id"] == enrollment["id"]
+    assert datetime.fromisoformat(event["created_at"]) >= deadline
