@@ -677,7 +677,7 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
         ":now",
     )
     status = (":code", ":redeemed", ":now")
-    settlement = (":partner", ":code", ":v_amount", ":period")
+    settlement = (":partner", ":code", ":v_amount", ":period", ":now")
     event = (":partner", ":action", ":entity_type", ":code", ":event", "NULL")  # created_at: the partner's clock
     audit = (
         ":actor_type", ":client", ":partner", ":action", ":entity_type", ":code", ":before", ":after", ":request",

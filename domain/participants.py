@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -88,6 +89,35 @@ def revoke_for_fraud(status: ParticipantStatus, *, has_open_training: bool) -> P
 def complete(status: ParticipantStatus) -> ParticipantStatus:
     """Close an active participant's participation normally."""
     return next_participant_status(status, ParticipantAction.COMPLETE)
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionFacts:
+    """What decides whether a participant has completed the programme, read under the participant's lock."""
+
+    status: ParticipantStatus
+    accepted_at: datetime
+    certified_trainings: int
+    """Completed trainings whose voucher is completed and whose certificate is valid."""
+    open_trainings: int
+    """Vouchers sold or redeemed but not completed (at most one: trainings are sequential)."""
+    balance: int
+
+
+def programme_completed(facts: CompletionFacts, scheme: Scheme, now: datetime) -> bool:
+    """True when an active participant has now completed the programme (and should move to `completed`).
+
+    All of: at least the scheme's `completion_trainings` completed trainings with a valid certificate; no
+    training in progress (a sold or redeemed voucher); and nothing left to spend: the balance is zero or the
+    scheme's balance deadline has passed (the balance lapses). Whichever of these comes last completes the
+    participant, and completion is final. A frozen participant is not completed while under investigation (it
+    may be once unfrozen); a revoked or completed one never again.
+    """
+    if facts.status is not ParticipantStatus.ACTIVE:
+        return False
+    if facts.certified_trainings < scheme.completion_trainings or facts.open_trainings > 0:
+        return False
+    return facts.balance == 0 or scheme.balance_lapsed(facts.accepted_at, now)
 
 
 def check_can_purchase(status: ParticipantStatus) -> None:

@@ -26,6 +26,8 @@ class Scheme:
     webinar_capacity: int
     redemption_window_before_minutes: int
     redemption_window_after_minutes: int
+    completion_trainings: int
+    """Completed trainings with a certificate that complete the programme (domain.participants.programme_completed)."""
 
     def max_daily_hours(self, course_format: str) -> int:
         """The most hours of a course of this format that one calendar day may hold."""
@@ -44,6 +46,10 @@ class Scheme:
         if accepted_at.date() > deadline:
             deadline = date(accepted_at.year + 1, self.balance_deadline_month, self.balance_deadline_day)
         return deadline
+
+    def balance_lapsed(self, accepted_at: datetime, now: datetime) -> bool:
+        """True once the balance deadline of a participant accepted at `accepted_at` has passed at `now`."""
+        return now.date() > self.balance_deadline(accepted_at)
 
     def voucher_expiry(self, sold_at: datetime) -> datetime:
         """When a voucher sold at `sold_at` expires if not redeemed."""

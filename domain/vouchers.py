@@ -268,8 +268,8 @@ def check_purchase(facts: PurchaseFacts, scheme: Scheme, now: datetime) -> None:
             raise CourseNotOnSale("This schedule has already started.")
         if facts.schedule.seats_left <= 0:
             raise ScheduleFull("This schedule has no seats left.")
-    lapsed_after = scheme.balance_deadline(facts.accepted_at)
-    if now.date() > lapsed_after:
+    if scheme.balance_lapsed(facts.accepted_at, now):
+        lapsed_after = scheme.balance_deadline(facts.accepted_at)
         raise InsufficientBalance(f"The training balance lapsed after {lapsed_after.isoformat()}.")
     debit_for_purchase(facts.balance, facts.price)
 

@@ -34,6 +34,7 @@ EVENT_TYPES = frozenset(
         "enrollment.completed",
         "certificate.issued",
         "certificate.revoked",
+        "participant.completed",
         "statement.closed",
         "statement.paid",
     }

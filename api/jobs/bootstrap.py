@@ -24,7 +24,7 @@ from api.schemas.participants import ParticipantCreate
 from api.schemas.partners import ClientCreate
 from api.services import clients, courses, curation, integration_keys, participants, schedules, schemes, staff
 from api.services.audit import Actor
-from api.services.clock import wall_clock
+from api.services.clock import Clock, wall_clock
 from api.services.sandbox import SEED_ACTOR
 from api.settings import Settings
 from domain import clients as client_rules
@@ -194,7 +194,8 @@ async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
     test participant, so /docs can be tried at once. Built through the same services and rules as any other."""
     actor = Actor.system(SEED_ACTOR)
     scheme = await schemes.default_scheme(conn)
-    now = wall_clock()
+    clock = Clock(sandbox=settings.app_env == "sandbox")
+    now = await clock.now(conn, DEMO_PARTNER_ID)  # the demo partner's clock, like every later time it sees
     start = (now + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
     for course_format, title, hours, modules, plan in DEMO_COURSES:
         body = CourseCreate(
@@ -209,7 +210,7 @@ async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
             language="id",
             modules=modules,
         )
-        detail, _ = await courses.create_course(conn, actor, DEMO_PARTNER_ID, body, scheme)
+        detail, _ = await courses.create_course(conn, actor, DEMO_PARTNER_ID, body, scheme, now)
         if plan is not None:
             sessions = [
                 SessionBody(
@@ -228,8 +229,8 @@ async def seed_demo_catalogue(conn: Connection, settings: Settings) -> None:
                 meeting_url="https://meet.example.com/demo-kelas" if plan.get("meeting_url") else None,
             )
             await schedules.add_schedule(conn, actor, DEMO_PARTNER_ID, detail.id, schedule, scheme, now)
-        await courses.submit_course(conn, actor, DEMO_PARTNER_ID, detail.id)
-        await curation.curate(conn, actor, detail.id, "approve")
+        await courses.submit_course(conn, actor, DEMO_PARTNER_ID, detail.id, now)
+        await curation.curate(conn, actor, clock, detail.id, "approve")
     await participants.enrol(
         conn,
         actor,

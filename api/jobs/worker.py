@@ -143,12 +143,14 @@ async def lapse_balances(pool: asyncpg.Pool, now: datetime, batch_size: int) -> 
             for row in rows:
                 if row["scheme"] not in cache:
                     cache[row["scheme"]] = await schemes.scheme_by_code(conn, row["scheme"])
-                if now.date() <= cache[row["scheme"]].balance_deadline(row["accepted_at"]):
+                if not cache[row["scheme"]].balance_lapsed(row["accepted_at"], now):
                     continue
                 if await conn.fetchval(LOCK_FOR_LAPSE, row["id"]) is None:
                     continue
                 if await participants.lapse(conn, WORKER, row["id"], "balance deadline"):
                     lapsed += 1
+                # The lapse may be the last condition of the scheme's completion to come true.
+                await participants.complete_if_due(conn, WORKER, row["id"], now)
         if len(rows) < batch_size:
             return lapsed
         after = rows[-1]["id"]

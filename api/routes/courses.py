@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, patch, post
-from litestar.params import HeaderParameter
+from litestar.params import HeaderParameter, Parameter
 
 from api.auth.access import requires
 from api.http.dependencies import Connection
@@ -35,10 +35,12 @@ class CourseController(Controller):
         summary="Create a draft course",
         **requires(WRITE, errors=[CourseRuleViolated]),
     )
-    async def create(self, data: CourseCreate, tx: Connection, actor: Actor, partner_id: str) -> Response[CourseDetail]:
+    async def create(
+        self, data: CourseCreate, tx: Connection, actor: Actor, partner_id: str, now: datetime
+    ) -> Response[CourseDetail]:
         """A new `draft` course owned by the caller's partner. Every course rule is checked at once and all
         violations are listed (`course_rule_violated`, 409, with per-field `errors`)."""
-        detail, etag = await courses.create_course(tx, actor, partner_id, data, await schemes.default_scheme(tx))
+        detail, etag = await courses.create_course(tx, actor, partner_id, data, await schemes.default_scheme(tx), now)
         return created(detail, f"/v1/courses/{detail.id}", headers={"ETag": etag})
 
     @get("/", operation_id="listCourses", summary="List my courses", **requires(READ))
@@ -47,11 +49,20 @@ class CourseController(Controller):
         conn: Connection,
         partner_id: str,
         status: Status | None = None,
+        updated_since: Annotated[
+            datetime | None,
+            Parameter(
+                description="Inclusive: courses whose `updated_at` is at or after this instant (with an offset; "
+                "encode `+` as `%2B`). In the sandbox `updated_at` is on your test clock."
+            ),
+        ] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[Course]:
-        """The caller's courses, oldest first, optionally filtered by `status`."""
-        return await courses.list_courses(conn, partner_id, status, limit, cursor)
+        """The caller's courses, oldest first, optionally filtered by `status` and by `updated_since`. In the
+        sandbox every time you see on a course (`created_at`, `updated_at`, `submitted_at`, `approved_at`, the
+        curation history) follows your test clock."""
+        return await courses.list_courses(conn, partner_id, status, limit, cursor, updated_since)
 
     @get("/{course_id:str}", operation_id="getCourse", summary="Show my course", **requires(READ))
     async def show(self, course_id: str, conn: Connection, partner_id: str) -> Response[CourseDetail]:
@@ -93,9 +104,11 @@ class CourseController(Controller):
         summary="Submit for curation",
         **requires(WRITE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
-    async def submit(self, course_id: str, tx: Connection, actor: Actor, partner_id: str) -> CourseDetail:
+    async def submit(
+        self, course_id: str, tx: Connection, actor: Actor, partner_id: str, now: datetime
+    ) -> CourseDetail:
         """`draft` or `rejected` → `submitted`. Scheduled formats need at least one schedule first."""
-        return await courses.submit_course(tx, actor, partner_id, course_id)
+        return await courses.submit_course(tx, actor, partner_id, course_id, now)
 
     @post(
         "/{course_id:str}/archive",
@@ -104,6 +117,8 @@ class CourseController(Controller):
         summary="Archive",
         **requires(WRITE, errors=[InvalidStateTransition]),
     )
-    async def archive(self, course_id: str, tx: Connection, actor: Actor, partner_id: str) -> CourseDetail:
+    async def archive(
+        self, course_id: str, tx: Connection, actor: Actor, partner_id: str, now: datetime
+    ) -> CourseDetail:
         """Retire the course from sale; vouchers already sold still complete."""
-        return await courses.archive_course(tx, actor, partner_id, course_id)
+        return await courses.archive_course(tx, actor, partner_id, course_id, now)

@@ -12,6 +12,7 @@ from api.schemas.common import Page
 from api.schemas.courses import Course, CourseDetail, CurationNote, Rejection, Status
 from api.services import curation
 from api.services.audit import Actor
+from api.services.clock import Clock
 from domain.errors import InvalidStateTransition
 
 SCOPE = "programme:curation"
@@ -36,9 +37,9 @@ class CurationController(Controller):
         summary="Approve",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
-    async def approve(self, course_id: str, tx: Connection, actor: Actor) -> CourseDetail:
+    async def approve(self, course_id: str, tx: Connection, actor: Actor, clock: Clock) -> CourseDetail:
         """Publish a submitted course, or put a pending revision's terms on sale. Emits `course.approved`."""
-        return await curation.curate(tx, actor, course_id, "approve")
+        return await curation.curate(tx, actor, clock, course_id, "approve")
 
     @post(
         "/{course_id:str}/reject",
@@ -47,10 +48,10 @@ class CurationController(Controller):
         summary="Reject",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
-    async def reject(self, course_id: str, data: Rejection, tx: Connection, actor: Actor) -> CourseDetail:
+    async def reject(self, course_id: str, data: Rejection, tx: Connection, actor: Actor, clock: Clock) -> CourseDetail:
         """Reject a submitted course (or a pending revision) with reasons the partner sees. Emits
         `course.rejected`."""
-        return await curation.curate(tx, actor, course_id, "reject", tuple(data.reasons))
+        return await curation.curate(tx, actor, clock, course_id, "reject", tuple(data.reasons))
 
     @post(
         "/{course_id:str}/suspend",
@@ -60,10 +61,12 @@ class CurationController(Controller):
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
     async def suspend(
-        self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
+        self, course_id: str, tx: Connection, actor: Actor, clock: Clock, data: CurationNote | None = None
     ) -> CourseDetail:
         """Stop sales and redemptions of an approved course. Emits `course.suspended`."""
-        return await curation.curate(tx, actor, course_id, "suspend", (data.reason,) if data and data.reason else ())
+        return await curation.curate(
+            tx, actor, clock, course_id, "suspend", (data.reason,) if data and data.reason else ()
+        )
 
     @post(
         "/{course_id:str}/reinstate",
@@ -73,7 +76,9 @@ class CurationController(Controller):
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
     async def reinstate(
-        self, course_id: str, tx: Connection, actor: Actor, data: CurationNote | None = None
+        self, course_id: str, tx: Connection, actor: Actor, clock: Clock, data: CurationNote | None = None
     ) -> CourseDetail:
         """Put a suspended course back on sale. Emits `course.reinstated`."""
-        return await curation.curate(tx, actor, course_id, "reinstate", (data.reason,) if data and data.reason else ())
+        return await curation.curate(
+            tx, actor, clock, course_id, "reinstate", (data.reason,) if data and data.reason else ()
+        )

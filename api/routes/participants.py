@@ -103,9 +103,11 @@ class ParticipantController(Controller):
         summary="Freeze",
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
-    async def freeze(self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor) -> ParticipantDetail:
+    async def freeze(
+        self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor, clock: Clock
+    ) -> ParticipantDetail:
         """Under investigation: no purchase and no redemption until unfrozen."""
-        return await participants.change_status(tx, actor, participant_id, ParticipantAction.FREEZE, data.reason)
+        return await participants.change_status(tx, actor, participant_id, ParticipantAction.FREEZE, data.reason, clock)
 
     @post(
         "/{participant_id:str}/unfreeze",
@@ -115,10 +117,13 @@ class ParticipantController(Controller):
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
     async def unfreeze(
-        self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor
+        self, participant_id: str, data: StatusReason, tx: Connection, actor: Actor, clock: Clock
     ) -> ParticipantDetail:
-        """End an investigation."""
-        return await participants.change_status(tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason)
+        """End an investigation. One who now meets the scheme's conditions for completing the programme is
+        `completed` at once (docs/programme.md, "Completing the programme")."""
+        return await participants.change_status(
+            tx, actor, participant_id, ParticipantAction.UNFREEZE, data.reason, clock
+        )
 
     @post(
         "/{participant_id:str}/revoke",

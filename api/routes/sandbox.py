@@ -115,10 +115,13 @@ class SandboxController(Controller):
         summary="Approve my course instantly",
         **requires(SCOPE, errors=[CourseRuleViolated, InvalidStateTransition]),
     )
-    async def approve(self, course_id: str, tx: Connection, actor: Actor, partner_id: str) -> CourseDetail:
+    async def approve(
+        self, course_id: str, tx: Connection, actor: Actor, partner_id: str, clock: Clock
+    ) -> CourseDetail:
         """Curation is instant in the sandbox: a draft or rejected course is submitted (the same checks run,
-        e.g. a scheduled format needs a schedule) and approved at once."""
-        return await sandbox.self_approve(tx, actor, partner_id, course_id)
+        e.g. a scheduled format needs a schedule) and approved at once; a suspended course (the `course_not_on_sale`
+        scenario) is reinstated."""
+        return await sandbox.self_approve(tx, actor, clock, partner_id, course_id)
 
     @get("/clock", operation_id="getTestClock", summary="My test clock", **requires(SCOPE))
     async def clock(self, conn: Connection, partner_id: str, clock: Clock) -> ClockState:

@@ -38,16 +38,19 @@ class WebhookEndpointController(Controller):
         principal: Principal,
         signing_keys: SigningKeyRing,
         settings: Settings,
+        clock: Clock,
     ) -> Response[WebhookEndpointWithSecret]:
         """Deliver events (`event_types`, or all when empty) to `url`, signed per Standard Webhooks. The
         `secret` (`whsec_…`) is in this response only. Production accepts only https URLs of public hosts;
         development and sandbox also accept http and private addresses (a laptop at http://127.0.0.1:…)."""
+        partner_id = principal.require_partner()
         endpoint = await webhooks.create_endpoint(
             tx,
             actor,
             signing_keys.kek,
-            principal.require_partner(),
+            partner_id,
             data,
+            await clock.now(tx, partner_id),
             production=settings.is_production,
             allow_private=not settings.is_production,
         )
@@ -85,16 +88,19 @@ class WebhookEndpointController(Controller):
         principal: Principal,
         signing_keys: SigningKeyRing,
         settings: Settings,
+        clock: Clock,
     ) -> WebhookEndpointWithSecret:
         """A new secret, in this response only. For 24 hours both secrets sign every delivery (two `v1,`
         signatures in `webhook-signature`), so the receiver can switch whenever it is ready."""
+        partner_id = principal.require_partner()
         return await webhooks.rotate_secret(
             tx,
             actor,
             signing_keys.kek,
-            principal.require_partner(),
+            partner_id,
             endpoint_id,
             settings.secret_rotation_grace_seconds,
+            await clock.now(tx, partner_id),
         )
 
     @post(

@@ -33,7 +33,15 @@ class TestParticipant(msgspec.Struct, kw_only=True):
 
 
 # Magic sandbox inputs: each arranges the state that makes a redemption (or this sale) answer with that code.
-Scenario = Literal["voucher_expired", "voucher_cancelled", "voucher_fraudulent", "participant_frozen", "schedule_full"]
+Scenario = Literal[
+    "voucher_expired",
+    "voucher_cancelled",
+    "voucher_fraudulent",
+    "participant_frozen",
+    "participant_revoked",
+    "course_not_on_sale",
+    "schedule_full",
+]
 
 
 class TestVoucherCreate(RequestBody):
@@ -60,8 +68,9 @@ class TestVoucherCreate(RequestBody):
         Scenario | None,
         msgspec.Meta(
             description="Sandbox magic: the refusal to set up. `voucher_expired`, `voucher_cancelled`, "
-            "`voucher_fraudulent`, `participant_frozen`: the voucher is sold, then put in that state, so redeeming "
-            "it answers 409 with that code. `schedule_full`: this sale itself answers 409 `schedule_full` "
+            "`voucher_fraudulent`, `participant_frozen`, `participant_revoked`, `course_not_on_sale` (the course is "
+            "suspended; self-approve reinstates it): the voucher is sold, then put in that state, so redeeming it "
+            "answers 409 with that code. `schedule_full`: this sale itself answers 409 `schedule_full` "
             "(nothing changes)."
         ),
     ] = None

@@ -21,7 +21,7 @@ from joserfc import jwt
 from api.auth.signing_keys import ALGORITHM, SigningKeyRing
 from api.http.dependencies import Connection
 from api.schemas.certificates import CertificateIssue, CertificateOut, IssuerProfile, Verification
-from api.services import audit, events, incentives
+from api.services import audit, events, incentives, participants
 from api.services.audit import Actor
 from domain import certificates as rules
 from domain.enrollments import EnrollmentStatus
@@ -181,6 +181,7 @@ async def issue(
     await audit.record(conn, actor, "certificate.issued", "certificate", out.id, after={"number": out.number})
     await events.emit(conn, partner_id, "certificate.issued", "certificate", out.id, out)
     await incentives.decide(conn, actor, row["participant_id"])
+    await participants.complete_if_due(conn, actor, row["participant_id"], now)
     return out
 
 

@@ -76,28 +76,31 @@ def _placeholders(first: int, count: int) -> str:
 
 COURSE_COLUMNS = ", ".join(CourseRow.__struct_fields__)
 _CONTENT_COUNT = len(CONTENT_FIELDS)
+# Every time a partner sees on its course is the caller's `now` (a sandbox partner's test clock), never SQL's now():
+# $1 the id, $2 the partner, $3 now (created_at and updated_at), then the content fields in CONTENT_FIELDS order.
 INSERT_COURSE = f"""
-INSERT INTO courses (id, partner_id, {", ".join(CONTENT_FIELDS)})
-VALUES ({_placeholders(1, _CONTENT_COUNT + 2)})
+INSERT INTO courses (id, partner_id, created_at, updated_at, {", ".join(CONTENT_FIELDS)})
+VALUES ($1, $2, $3, $3, {_placeholders(4, _CONTENT_COUNT)})
 RETURNING {COURSE_COLUMNS}
 """
 SELECT_OWN_COURSE = f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = $1 AND partner_id = $2"
 LOCK_OWN_COURSE = f"{SELECT_OWN_COURSE} FOR UPDATE"
 LOCK_COURSE = f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = $1 FOR UPDATE"
-# $1 the course, then the content fields in CONTENT_FIELDS order, then the pending revision and its queue time.
+# $1 the course, then the content fields in CONTENT_FIELDS order, then the pending revision, its queue time, and now.
 UPDATE_CONTENT = f"""
 UPDATE courses
    SET {", ".join(f"{name} = ${n}" for n, name in enumerate(CONTENT_FIELDS, 2))},
        pending_revision = ${_CONTENT_COUNT + 2}::jsonb, revision_submitted_at = ${_CONTENT_COUNT + 3},
-       version = version + 1, updated_at = now()
+       version = version + 1, updated_at = ${_CONTENT_COUNT + 4}
  WHERE id = $1
 RETURNING {COURSE_COLUMNS}
 """
+# $1 the course, $2 the new status, $3 now (the course partner's clock).
 UPDATE_STATUS = f"""
 UPDATE courses
-   SET status = $2, version = version + 1, updated_at = now(),
-       submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END,
-       approved_at = CASE WHEN $2 = 'approved' THEN coalesce(approved_at, now()) ELSE approved_at END,
+   SET status = $2, version = version + 1, updated_at = $3,
+       submitted_at = CASE WHEN $2 = 'submitted' THEN $3 ELSE submitted_at END,
+       approved_at = CASE WHEN $2 = 'approved' THEN coalesce(approved_at, $3) ELSE approved_at END,
        pending_revision = CASE WHEN $2 = 'archived' THEN NULL ELSE pending_revision END,
        revision_submitted_at = CASE WHEN $2 = 'archived' THEN NULL ELSE revision_submitted_at END
  WHERE id = $1
@@ -106,13 +109,14 @@ RETURNING {COURSE_COLUMNS}
 LIST_OWN_COURSES = f"""
 SELECT {COURSE_COLUMNS} FROM courses
  WHERE partner_id = $1 AND ($2::text IS NULL OR status = $2)
-   AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
+   AND ($3::timestamptz IS NULL OR updated_at >= $3)
+   AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5))
  ORDER BY created_at, id
- LIMIT $5
+ LIMIT $6
 """
 INSERT_CURATION_EVENT = """
-INSERT INTO course_curation_events (course_id, action, from_status, to_status, reasons, revision, actor_id)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+INSERT INTO course_curation_events (course_id, action, from_status, to_status, reasons, revision, actor_id, at)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
 """
 SELECT_CURATION_EVENTS = """
 SELECT action, from_status, to_status, reasons, at FROM course_curation_events WHERE course_id = $1 ORDER BY id
@@ -195,10 +199,11 @@ async def write_content(
     live: rules.CourseContent,
     revision: dict[str, Any] | None,
     queued_at: datetime | None,
+    now: datetime,
 ) -> CourseRow:
     """Store the content on sale and the pending revision (if any); bumps the version (the ETag)."""
     updated = await conn.fetchrow(
-        UPDATE_CONTENT, course_id, *content_values(live), json.dumps(revision) if revision else None, queued_at
+        UPDATE_CONTENT, course_id, *content_values(live), json.dumps(revision) if revision else None, queued_at, now
     )
     assert updated is not None
     return decoded(updated)
@@ -210,13 +215,14 @@ async def move(
     row: CourseRow,
     action: str,
     target: rules.CourseStatus,
+    now: datetime,
     reasons: tuple[str, ...] = (),
     revision: dict[str, Any] | None = None,
 ) -> CourseRow:
-    """Persist a curation step: the new status, the trail, the audit row."""
+    """Persist a curation step at `now` (the course partner's clock): the new status, the trail, the audit row."""
     updated = row
     if target != row.status:
-        fetched = await conn.fetchrow(UPDATE_STATUS, row.id, target.value)
+        fetched = await conn.fetchrow(UPDATE_STATUS, row.id, target.value, now)
         assert fetched is not None
         updated = decoded(fetched)
     await conn.execute(
@@ -228,6 +234,7 @@ async def move(
         list(reasons),
         json.dumps(revision) if revision else None,
         actor.id,
+        now,
     )
     await audit.record(
         conn,
@@ -245,12 +252,12 @@ async def move(
 
 
 async def create_course(
-    conn: Connection, actor: Actor, partner_id: str, body: CourseCreate, scheme: Scheme
+    conn: Connection, actor: Actor, partner_id: str, body: CourseCreate, scheme: Scheme, now: datetime
 ) -> tuple[CourseDetail, str]:
     """A new draft course of `partner_id`, checked against every course rule; returns it and its ETag."""
     content = content_from(body)
     rules.check_course(content, scheme)
-    created = await conn.fetchrow(INSERT_COURSE, new_id("crs"), partner_id, *content_values(content))
+    created = await conn.fetchrow(INSERT_COURSE, new_id("crs"), partner_id, now, *content_values(content))
     assert created is not None
     row = decoded(created)
     course = await detail(conn, row)
@@ -272,10 +279,17 @@ async def get_course(conn: Connection, partner_id: str, course_id: str) -> tuple
 
 
 async def list_courses(
-    conn: Connection, partner_id: str, status: str | None, limit: int, cursor: str | None
+    conn: Connection,
+    partner_id: str,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    updated_since: datetime | None = None,
 ) -> Page[Course]:
+    """The partner's courses, oldest first; with `updated_since`, only those changed at or after it."""
     keyset = Keyset.of(cursor, limit)
-    rows = [decoded(r) for r in await conn.fetch(LIST_OWN_COURSES, partner_id, status, *keyset.arguments)]
+    fetched = await conn.fetch(LIST_OWN_COURSES, partner_id, status, updated_since, *keyset.arguments)
+    rows = [decoded(r) for r in fetched]
     page, next_cursor = keyset.split(rows, lambda row: (row.created_at, row.id))
     return Page(items=[view(row) for row in page], next_cursor=next_cursor)
 
@@ -332,21 +346,23 @@ async def update_course(
         else None
     )
     queued_at = (row.revision_submitted_at if revision == pending else now) if revision else None
-    updated = await write_content(conn, course_id, plan.live, revision, queued_at)
+    updated = await write_content(conn, course_id, plan.live, revision, queued_at, now)
     await audit.record(conn, actor, "course.updated", "course", course_id, before=view(row), after=view(updated))
     return await detail(conn, updated), updated.etag
 
 
-async def submit_course(conn: Connection, actor: Actor, partner_id: str, course_id: str) -> CourseDetail:
+async def submit_course(conn: Connection, actor: Actor, partner_id: str, course_id: str, now: datetime) -> CourseDetail:
     """Send a draft or rejected course to curation (scheduled formats need a schedule first)."""
     row = await own(conn, partner_id, course_id, lock=True)
     target = rules.transition(row.status, "submit")
     rules.check_submittable(row.content, await conn.fetchval(COUNT_SCHEDULES, course_id))
-    return await detail(conn, await move(conn, actor, row, "submit", target))
+    return await detail(conn, await move(conn, actor, row, "submit", target, now))
 
 
-async def archive_course(conn: Connection, actor: Actor, partner_id: str, course_id: str) -> CourseDetail:
+async def archive_course(
+    conn: Connection, actor: Actor, partner_id: str, course_id: str, now: datetime
+) -> CourseDetail:
     """Retire a course: it leaves the catalogue; vouchers already sold still run to completion."""
     row = await own(conn, partner_id, course_id, lock=True)
     target = rules.transition(row.status, "archive")
-    return await detail(conn, await move(conn, actor, row, "archive", target))
+    return await detail(conn, await move(conn, actor, row, "archive", target, now))

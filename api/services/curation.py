@@ -17,6 +17,7 @@ from api.schemas.common import Page
 from api.schemas.courses import Course, CourseDetail
 from api.services import courses, events
 from api.services.audit import Actor
+from api.services.clock import Clock
 from api.services.courses import COURSE_COLUMNS, CourseRow
 from domain import courses as rules
 from domain.errors import NotFound
@@ -58,19 +59,23 @@ async def curation_queue(conn: Connection, status: str, limit: int, cursor: str 
 
 
 async def curate(
-    conn: Connection, actor: Actor, course_id: str, action: str, reasons: tuple[str, ...] = ()
+    conn: Connection, actor: Actor, clock: Clock, course_id: str, action: str, reasons: tuple[str, ...] = ()
 ) -> CourseDetail:
-    """Approve, reject, suspend or reinstate a course, or decide its pending revision; audited and evented."""
+    """Approve, reject, suspend or reinstate a course, or decide its pending revision; audited and evented.
+
+    The step happens at the course partner's now, so a sandbox partner sees it on its test clock.
+    """
     found = await conn.fetchrow(courses.LOCK_COURSE, course_id)
     if found is None:
         raise NotFound("No such course.")
     row = courses.decoded(found)
+    now = await clock.now(conn, row.partner_id)
     pending = row.pending_terms
     if pending is not None and action in ("approve", "reject") and row.status != rules.CourseStatus.SUBMITTED:
-        updated = await _decide_revision(conn, actor, row, pending, action, reasons)
+        updated = await _decide_revision(conn, actor, row, pending, action, reasons, now)
     else:
         target = rules.transition(row.status, action, reasons=reasons)
-        updated = await courses.move(conn, actor, row, action, target, rules.curation_reasons(action, reasons))
+        updated = await courses.move(conn, actor, row, action, target, now, rules.curation_reasons(action, reasons))
     detail = await courses.detail(conn, updated)
     event_type = EVENT_TYPES.get(action, f"course.{action}d")
     await events.emit(conn, detail.partner_id, event_type, "course", detail.id, detail)
@@ -84,11 +89,12 @@ async def _decide_revision(
     pending: dict[str, Any],
     action: str,
     reasons: tuple[str, ...],
+    now: datetime,
 ) -> CourseRow:
     rules.revision_transition(rules.RevisionStatus.PENDING, action, reasons=reasons)
     live = row.content
     if action == "approve":
         live = courses.terms_of(pending).applied_to(live)
-    updated = await courses.write_content(conn, row.id, live, None, None)
+    updated = await courses.write_content(conn, row.id, live, None, None, now)
     cleaned = rules.curation_reasons(f"{action}_revision", reasons)
-    return await courses.move(conn, actor, updated, f"{action}_revision", row.status, cleaned, pending)
+    return await courses.move(conn, actor, updated, f"{action}_revision", row.status, now, cleaned, pending)

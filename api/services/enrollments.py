@@ -25,7 +25,7 @@ from api.http.dependencies import Connection
 from api.http.pagination import Keyset
 from api.schemas.common import Page
 from api.schemas.enrollments import Assessment, Attendance, Blocker, CertificateSummary, Enrollment
-from api.services import audit, events, schemes
+from api.services import audit, events, participants, schemes
 from api.services.audit import Actor
 from domain import enrollments as rules
 from domain import vouchers as voucher_rules
@@ -371,4 +371,5 @@ async def complete(
         ),
         *events.arguments(partner_id, "enrollment.completed", "enrollment", enrollment_id, completed),
     )
+    await participants.complete_if_due(conn, actor, row.participant_id, now)
     return completed

@@ -1,4 +1,4 @@
-"""Participants: enrolment with the scheme's grant, balance and ledger, freezing."""
+"""Participants: enrolment with the scheme's grant, balance and ledger, freezing, completing the programme."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from api.schemas.common import Page
 from api.schemas.participants import LedgerLine, Participant, ParticipantCreate, ParticipantDetail
 from api.services import audit, events, ledger, schemes
 from api.services.audit import Actor
+from api.services.clock import Clock
 from domain import ledger as money
 from domain import participants as rules
 from domain.errors import FieldProblem, NotFound, ValidationFailed
@@ -132,9 +133,15 @@ async def lock(conn: Connection, participant_id: str) -> LockedParticipant:
 
 
 async def change_status(
-    conn: Connection, actor: Actor, participant_id: str, action: rules.ParticipantAction, reason: str | None
+    conn: Connection,
+    actor: Actor,
+    participant_id: str,
+    action: rules.ParticipantAction,
+    reason: str | None,
+    clock: Clock,
 ) -> ParticipantDetail:
-    """Freeze or unfreeze (audited with the reason)."""
+    """Freeze or unfreeze (audited with the reason). An unfrozen participant who meets the scheme's conditions
+    is completed at once (a sandbox participant by its partner's test clock)."""
     row = await lock(conn, participant_id)
     target = rules.next_participant_status(row.status, action)
     await conn.execute(UPDATE_STATUS, participant_id, target.value)
@@ -147,6 +154,8 @@ async def change_status(
         before={"status": row.status.value},
         after={"status": target.value, "reason": reason},
     )
+    if action is rules.ParticipantAction.UNFREEZE:
+        await complete_if_due(conn, actor, participant_id, await clock.now(conn, row.sandbox_partner_id))
     return await get_participant(conn, participant_id)
 
 
@@ -172,16 +181,20 @@ async def revoke_for_fraud(conn: Connection, actor: Actor, participant_id: str, 
     return await get_participant(conn, participant_id)
 
 
-async def revoke_and_lapse(conn: Connection, actor: Actor, participant_id: str, now: datetime) -> bool:
-    """Revoke a participant who missed the first-purchase deadline; the balance returns to the state."""
+async def revoke_and_lapse(
+    conn: Connection, actor: Actor, participant_id: str, now: datetime, reason: str = "first purchase deadline"
+) -> bool:
+    """Revoke a participant who missed the first-purchase deadline; the balance returns to the state.
+
+    The sandbox's `participant_revoked` scenario calls it with its own reason for a test participant who holds a
+    voucher, a state the programme's rules never reach, so a partner can test its handling of the refusal.
+    """
     row = await lock(conn, participant_id)
     if row.status != rules.ParticipantStatus.ACTIVE:
         return False
     await conn.execute(UPDATE_STATUS, participant_id, rules.revoke(row.status).value)
-    await lapse(conn, actor, participant_id, "first purchase deadline")
-    await audit.record(
-        conn, actor, "participant.revoked", "participant", participant_id, after={"reason": "first purchase deadline"}
-    )
+    await lapse(conn, actor, participant_id, reason)
+    await audit.record(conn, actor, "participant.revoked", "participant", participant_id, after={"reason": reason})
     return True
 
 
@@ -205,3 +218,78 @@ async def lapse(conn: Connection, actor: Actor, participant_id: str, reason: str
     )
     await events.emit(conn, None, "participant.balance_lapsed", "participant", participant_id, change)
     return entry.amount
+
+
+# One round trip: the participant locked, with every fact of domain.participants.programme_completed.
+LOCK_COMPLETION_FACTS = """
+SELECT p.status, p.scheme, p.accepted_at, b.balance,
+       (SELECT count(*) FROM vouchers v WHERE v.participant_id = p.id AND v.status IN ('sold', 'redeemed'))
+           AS open_trainings,
+       (SELECT count(*) FROM enrollments e
+          JOIN vouchers v ON v.code = e.voucher_code AND v.status = 'completed'
+         WHERE e.participant_id = p.id AND e.status = 'completed'
+           AND EXISTS (SELECT 1 FROM certificates x WHERE x.enrollment_id = e.id AND x.status = 'valid'))
+           AS certified_trainings
+  FROM participants p JOIN balances b ON b.participant_id = p.id
+ WHERE p.id = $1
+   FOR UPDATE OF p
+"""
+LAST_TRAINING = """
+SELECT e.id, e.partner_id, e.voucher_code, p.name FROM enrollments e JOIN participants p ON p.id = e.participant_id
+ WHERE e.participant_id = $1 AND e.status = 'completed'
+ ORDER BY e.completed_at DESC, e.id DESC LIMIT 1
+"""
+
+
+async def complete_if_due(conn: Connection, actor: Actor, participant_id: str, now: datetime) -> bool:
+    """Move the participant to `completed` if the scheme says the programme is over for them; True if it did.
+
+    Called by every transaction that can make it true (an enrollment completed, a certificate issued, a balance
+    lapsed, a participant unfrozen), after its own writes. A balance still held past the deadline lapses first,
+    so a completed participant holds nothing. Writes an audit row, a `participant.completed` event for the
+    programme and one for the partner of the last completed training (the participant masked).
+    """
+    row = await conn.fetchrow(LOCK_COMPLETION_FACTS, participant_id)
+    if row is None or row["status"] != rules.ParticipantStatus.ACTIVE:
+        return False
+    scheme = await schemes.scheme_by_code(conn, row["scheme"])
+    facts = rules.CompletionFacts(
+        status=rules.ParticipantStatus(row["status"]),
+        accepted_at=row["accepted_at"],
+        certified_trainings=row["certified_trainings"],
+        open_trainings=row["open_trainings"],
+        balance=row["balance"],
+    )
+    if not rules.programme_completed(facts, scheme, now):
+        return False
+    if facts.balance > 0:
+        await lapse(conn, actor, participant_id, "balance deadline")
+    target = rules.complete(facts.status)
+    await conn.execute(UPDATE_STATUS, participant_id, target.value)
+    change = {
+        "participant_id": participant_id,
+        "status": target.value,
+        "scheme": scheme.code,
+        "certified_trainings": facts.certified_trainings,
+        "completed_at": now,
+    }
+    await audit.record(
+        conn,
+        actor,
+        "participant.completed",
+        "participant",
+        participant_id,
+        before={"status": facts.status.value},
+        after=change,
+    )
+    await events.emit(conn, None, "participant.completed", "participant", participant_id, change)
+    last = await conn.fetchrow(LAST_TRAINING, participant_id)
+    if last is not None:
+        seen_by_partner = {
+            "status": target.value,
+            "enrollment_id": last["id"],
+            "voucher_code": last["voucher_code"],
+            "participant": {"name_masked": rules.mask_name(last["name"])},
+        }
+        await events.emit(conn, last["partner_id"], "participant.completed", "enrollment", last["id"], seen_by_partner)
+    return True

@@ -42,6 +42,12 @@ OWN_TEST_PARTICIPANT = "SELECT 1 FROM participants WHERE id = $1 AND sandbox_par
 EXPIRY_BATCH = 500
 FILL_SCHEDULE = "UPDATE schedules SET seats_sold = capacity WHERE id = $1 AND course_id = $2"
 EXPIRE_NOW = "UPDATE vouchers SET expires_at = sold_at WHERE code = $1 AND status = 'sold'"
+# The partner's test participants that still hold a balance (the scheme's rule decides which ones lapse).
+HOLDING_TEST_PARTICIPANTS = """
+SELECT p.id, p.scheme, p.accepted_at FROM participants p JOIN balances b ON b.participant_id = p.id
+ WHERE p.sandbox_partner_id = $1 AND b.balance > 0 AND p.status <> 'revoked'
+ ORDER BY p.id FOR UPDATE OF p
+"""
 # Vouchers that tie this partner's data to someone else's: its courses bought by participants it does not own,
 # or its test participants holding another partner's course (refused at sale since issue 13; older data may).
 FOREIGN_VOUCHERS = """
@@ -179,19 +185,26 @@ async def _arrange(
         await vouchers.void(conn, actor, partner_id, voucher.code, now)
     elif scenario == "voucher_fraudulent":
         await vouchers.flag_fraud(conn, actor, voucher.code, reason, now)
+    elif scenario == "participant_revoked":
+        await participants.revoke_and_lapse(conn, actor, voucher.participant_id, now, reason)
+    elif scenario == "course_not_on_sale":
+        await curation.curate(conn, actor, clock, voucher.course_id, "suspend", (reason,))
     elif scenario == "participant_frozen":
-        await participants.change_status(conn, actor, voucher.participant_id, ParticipantAction.FREEZE, reason)
+        await participants.change_status(conn, actor, voucher.participant_id, ParticipantAction.FREEZE, reason, clock)
     return await vouchers.get_for_programme(conn, voucher.code, now)
 
 
-async def self_approve(conn: Connection, actor: Actor, partner_id: str, course_id: str) -> CourseDetail:
-    """Curation without the wait: a draft or rejected course is submitted (same checks), then approved."""
+async def self_approve(conn: Connection, actor: Actor, clock: Clock, partner_id: str, course_id: str) -> CourseDetail:
+    """Curation without the wait: a draft or rejected course is submitted (same checks), then approved; a
+    suspended one (the `course_not_on_sale` scenario) is reinstated."""
     status = await conn.fetchval(OWN_COURSE, course_id, partner_id)
     if status is None:
         raise NotFound("No such course.")
+    if status == course_rules.CourseStatus.SUSPENDED:
+        return await curation.curate(conn, actor, clock, course_id, "reinstate")
     if status in (course_rules.CourseStatus.DRAFT, course_rules.CourseStatus.REJECTED):
-        await courses.submit_course(conn, actor, partner_id, course_id)
-    return await curation.curate(conn, actor, course_id, "approve")
+        await courses.submit_course(conn, actor, partner_id, course_id, await clock.now(conn, partner_id))
+    return await curation.curate(conn, actor, clock, course_id, "approve")
 
 
 async def clock_state(conn: Connection, clock: Clock, partner_id: str) -> ClockState:
@@ -203,7 +216,8 @@ async def advance_clock(
     conn: Connection, actor: Actor, clock: Clock, partner_id: str, body: ClockAdvance
 ) -> ClockState:
     """Move the partner's test clock forward (by seconds, or to an instant); vouchers that are now past expiry
-    expire at once (refunded)."""
+    expire at once (refunded), and test participants past their scheme's balance deadline lapse at once (and are
+    completed when that was the scheme's last condition), as the worker does on the wall clock."""
     seconds = body.seconds
     if body.to is not None:
         current = await clock.now(conn, partner_id)
@@ -222,6 +236,11 @@ async def advance_clock(
         expired += batch
         if batch < EXPIRY_BATCH:
             break
+    for row in await conn.fetch(HOLDING_TEST_PARTICIPANTS, partner_id):
+        scheme = await schemes.scheme_by_code(conn, row["scheme"])
+        if scheme.balance_lapsed(row["accepted_at"], now):
+            await participants.lapse(conn, actor, row["id"], "balance deadline")
+            await participants.complete_if_due(conn, actor, row["id"], now)
     await audit.record(conn, actor, "sandbox.clock_advanced", "partner", partner_id, after={"seconds": seconds})
     offset = await clock.offset(conn, partner_id)
     return ClockState(now=now, offset_seconds=int(offset.total_seconds()), expired_vouchers=expired)

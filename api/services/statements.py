@@ -35,13 +35,15 @@ from domain.errors import FieldProblem, NotFound, ValidationFailed
 # --- the writes other services call (one money path: redemption and clawback only) -------------------------------
 
 INSERT_PAYABLE_LINE = """
-INSERT INTO statement_lines (statement_id, partner_id, kind, voucher_code, amount)
-VALUES (open_statement_for($1, $4), $1, 'payable', $2, $3)
+INSERT INTO statement_lines (statement_id, partner_id, kind, voucher_code, amount, created_at)
+VALUES (open_statement_for($1, $4), $1, 'payable', $2, $3, $5)
 """
-"""Arguments: partner id, voucher code, price, the period of the redemption (rules.period_of)."""
+"""Arguments: partner id, voucher code, price, the period of the redemption (rules.period_of), the redemption's now.
+
+A line's `created_at` is the now its period was taken from (a sandbox partner's test clock), never SQL's now()."""
 INSERT_CLAWBACK_LINE = """
-INSERT INTO statement_lines (statement_id, partner_id, kind, voucher_code, amount)
-SELECT open_statement_for(l.partner_id, $2), l.partner_id, 'clawback', l.voucher_code, -l.amount
+INSERT INTO statement_lines (statement_id, partner_id, kind, voucher_code, amount, created_at)
+SELECT open_statement_for(l.partner_id, $2), l.partner_id, 'clawback', l.voucher_code, -l.amount, $3
   FROM statement_lines l
  WHERE l.voucher_code = $1 AND l.kind = 'payable'
    AND NOT EXISTS (SELECT 1 FROM statement_lines c WHERE c.voucher_code = $1 AND c.kind = 'clawback')
@@ -54,15 +56,16 @@ async def claw_back(conn: Connection, voucher_code: str, now: datetime) -> None:
 
     Nothing happens for a voucher that was never redeemed or is already clawed back; the payable line stays as it is.
     """
-    await conn.execute(INSERT_CLAWBACK_LINE, voucher_code, rules.period_of(now))
+    await conn.execute(INSERT_CLAWBACK_LINE, voucher_code, rules.period_of(now), now)
 
 
 INSERT_CARRIED_FORWARD = """
-INSERT INTO statement_lines (statement_id, partner_id, kind, amount) VALUES ($1, $2, 'carried_forward', $3)
+INSERT INTO statement_lines (statement_id, partner_id, kind, amount, created_at)
+VALUES ($1, $2, 'carried_forward', $3, $4)
 """
 INSERT_CARRIED_FORWARD_TO_NEXT = """
-INSERT INTO statement_lines (statement_id, partner_id, kind, amount)
-VALUES (open_statement_for($1, $2), $1, 'carried_forward', $3)
+INSERT INTO statement_lines (statement_id, partner_id, kind, amount, created_at)
+VALUES (open_statement_for($1, $2), $1, 'carried_forward', $3, $4)
 """
 
 # --- reads --------------------------------------------------------------------------------------------------------
@@ -311,8 +314,8 @@ async def _close_one(conn: Connection, actor: Actor, statement: asyncpg.Record, 
     before = rules.totals_by_kind(sums)
     carry = rules.carry_forward(statement["period"], before.net)
     if carry is not None:
-        await conn.execute(INSERT_CARRIED_FORWARD, statement["id"], statement["partner_id"], carry.amount)
-        await conn.execute(INSERT_CARRIED_FORWARD_TO_NEXT, statement["partner_id"], carry.to_period, -carry.amount)
+        await conn.execute(INSERT_CARRIED_FORWARD, statement["id"], statement["partner_id"], carry.amount, now)
+        await conn.execute(INSERT_CARRIED_FORWARD_TO_NEXT, statement["partner_id"], carry.to_period, -carry.amount, now)
     frozen = rules.after_carry_forward(before, carry)
     await conn.execute(
         FREEZE,

@@ -356,7 +356,7 @@ async def redeem(
     await conn.execute(
         REDEEM_WRITES,
         *(code, redeemed_status.value, now),
-        *(partner_id, code, row.amount, statement_rules.period_of(now)),
+        *(partner_id, code, row.amount, statement_rules.period_of(now), now),
         *audit.arguments(actor, "voucher.redeemed", "voucher", code, before={"status": row.status.value}, after=view),
         *events.arguments(partner_id, "voucher.redeemed", "voucher", code, view),
     )

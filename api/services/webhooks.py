@@ -29,8 +29,11 @@ from domain import webhooks as rules
 from domain.errors import FieldProblem, NotFound, ValidationFailed
 
 ENDPOINT_COLUMNS = "id, url, event_types, status, previous_secret_expires_at, created_at, updated_at"
+# created_at and updated_at are the partner's now (its test clock in the sandbox); the delivery machinery (due
+# times, attempts, the previous secret's grace) runs on the wall clock: it paces real HTTP calls to your server.
 INSERT_ENDPOINT = f"""
-INSERT INTO webhook_endpoints (id, partner_id, url, event_types, secret_encrypted) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO webhook_endpoints (id, partner_id, url, event_types, secret_encrypted, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6)
 RETURNING {ENDPOINT_COLUMNS}
 """
 SELECT_ENDPOINT = f"SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND partner_id = $2"
@@ -44,7 +47,7 @@ DELETE_ENDPOINT = "DELETE FROM webhook_endpoints WHERE id = $1 AND partner_id = 
 ROTATE_SECRET = f"""
 UPDATE webhook_endpoints
    SET previous_secret_encrypted = secret_encrypted, previous_secret_expires_at = now() + make_interval(secs => $4),
-       secret_encrypted = $3, updated_at = now()
+       secret_encrypted = $3, updated_at = $5
  WHERE id = $1 AND partner_id = $2
 RETURNING {ENDPOINT_COLUMNS}
 """
@@ -100,7 +103,9 @@ WITH outcome AS (
     SELECT id, endpoint_id, attempt, attempted_at, status_code, latency_ms, error, response_body, next_attempt_at
       FROM moved
 )
-UPDATE webhook_endpoints w SET status = e.status, updated_at = now()
+UPDATE webhook_endpoints w SET status = e.status, updated_at = now() + coalesce(
+    (SELECT make_interval(secs => k.offset_seconds) FROM sandbox_clocks k WHERE k.partner_id = w.partner_id),
+    interval '0')
   FROM unnest($10::text[], $11::text[]) AS e (endpoint_id, status)
  WHERE w.id = e.endpoint_id AND w.status NOT IN ('disabled', e.status)
 """
@@ -192,6 +197,7 @@ async def create_endpoint(
     kek: bytes,
     partner_id: str,
     data: WebhookEndpointCreate,
+    now: datetime,
     *,
     production: bool,
     allow_private: bool,
@@ -208,6 +214,7 @@ async def create_endpoint(
         data.url,
         sorted(set(data.event_types)),
         seal(kek, secret.encode(), endpoint_id.encode()),
+        now,
     )
     endpoint = _endpoint(row)
     await audit.record(conn, actor, "webhook_endpoint.created", "webhook_endpoint", endpoint_id, after=endpoint)
@@ -237,12 +244,18 @@ async def delete_endpoint(conn: Connection, actor: Actor, partner_id: str, endpo
 
 
 async def rotate_secret(
-    conn: Connection, actor: Actor, kek: bytes, partner_id: str, endpoint_id: str, grace_seconds: float
+    conn: Connection,
+    actor: Actor,
+    kek: bytes,
+    partner_id: str,
+    endpoint_id: str,
+    grace_seconds: float,
+    now: datetime,
 ) -> WebhookEndpointWithSecret:
-    """A new secret (shown once); the previous one keeps signing beside it for `grace_seconds`."""
+    """A new secret (shown once); the previous one keeps signing beside it for `grace_seconds` of real time."""
     secret = rules.new_secret()
     row = await conn.fetchrow(
-        ROTATE_SECRET, endpoint_id, partner_id, seal(kek, secret.encode(), endpoint_id.encode()), grace_seconds
+        ROTATE_SECRET, endpoint_id, partner_id, seal(kek, secret.encode(), endpoint_id.encode()), grace_seconds, now
     )
     if row is None:
         raise NotFound("No such webhook endpoint.")

@@ -448,7 +448,9 @@ class MoneyMachine(RuleBasedStateMachine):
         action = ParticipantAction.FREEZE if freeze else ParticipantAction.UNFREEZE
         source, target = ("active", "frozen") if freeze else ("frozen", "active")
         expected = None if person.status == source else InvalidStateTransition
-        _, refused = self.attempt(lambda c: participant_service.change_status(c, ACTOR, person_id, action, "test"))
+        _, refused = self.attempt(
+            lambda c: participant_service.change_status(c, ACTOR, person_id, action, "test", WALL_CLOCK)
+        )
         self.agree(str(action), expected, refused)
         if expected is None:
             person.status = target

@@ -95,6 +95,7 @@ async def test_wrong_secret_is_invalid_client(client: Client, partner_a: Credent
     body = response.json()
     assert body["error"] == "invalid_client"
     assert body["code"] == "invalid_client"
+    assert body["error_description"] == "client authentication failed: unknown client or wrong secret"
     assert response.headers["content-type"].startswith("application/problem+json")
     assert partner_a.client_secret not in response.text
 
@@ -456,6 +457,19 @@ async def test_rotation_grace_period_works_and_ends(client: Client, settings: Se
         await asyncio.sleep(2.2)
         assert (await request_token(short, creds.client_id, creds.client_secret)).status_code == 401
         assert (await request_token(short, creds.client_id, new_secret)).status_code == 200
+
+
+async def test_a_stale_secret_says_unknown_client_or_wrong_secret(settings: Settings, programme: Credentials) -> None:
+    """No grace: the secret replaced by a rotation is stale at once, and says so in the same words as a wrong one."""
+    async with AsyncTestClient(app=asgi_app(replace(settings, secret_rotation_grace_seconds=0))) as strict:  # type: ignore[arg-type]
+        creds = await onboard_partner(strict, programme, "Strict partner")
+        rotated = await strict.post(f"/v1/programme/clients/{creds.client_id}/rotate-secret", headers=programme.headers)
+        assert rotated.status_code == 200, rotated.text
+        stale = await request_token(strict, creds.client_id, creds.client_secret)
+        assert stale.status_code == 401
+        assert stale.json()["error"] == "invalid_client"
+        assert stale.json()["error_description"] == "client authentication failed: unknown client or wrong secret"
+        assert (await request_token(strict, creds.client_id, rotated.json()["client_secret"])).status_code == 200
 
 
 async def test_secrets_are_stored_only_as_argon2_hashes(db_url: str, partner_a: Credentials) -> None:

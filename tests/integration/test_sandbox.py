@@ -18,6 +18,7 @@ from tests.conftest import settings_for
 from tests.database import fetch
 from tests.factories import course_body, iso, schedule_body, scheduled_course_body
 from tests.money import key, ledger_consistent
+from tests.unit.scheme_fixtures import SCHEME_2024
 
 Client = AsyncTestClient[Any]
 SANDBOX_PATHS = [
@@ -129,8 +130,15 @@ async def test_advancing_the_clock_expires_a_sold_voucher_and_refunds(
     assert advanced.json()["offset_seconds"] == 31 * 24 * 3600
     voucher = (await client.get(f"/v1/vouchers/{sold['code']}", headers=partner_a.headers)).json()
     assert voucher["status"] == "expired"
-    conn_balance = await _balance(db_url, person["id"])
-    assert conn_balance == 3_500_000
+    refunds = await fetch(
+        db_url, "SELECT amount FROM ledger_entries WHERE kind = 'refund' AND voucher_code = $1", sold["code"]
+    )
+    assert [r["amount"] for r in refunds] == [1_500_000]
+    # 31 days on may also pass the scheme's balance deadline (15 December), which lapses the refunded balance.
+    lapsed = SCHEME_2024.balance_lapsed(
+        datetime.fromisoformat(before["now"]), datetime.fromisoformat(advanced.json()["now"])
+    )
+    assert await _balance(db_url, person["id"]) == (0 if lapsed else 3_500_000)
     other_clock = (await client.get("/v1/sandbox/clock", headers=partner_b.headers)).json()
     assert other_clock["offset_seconds"] == 0, "each partner has its own clock"
     await ledger_consistent(db_url)
@@ -332,7 +340,15 @@ async def test_reset_keeps_the_seeded_demo_courses_unless_asked(
 
 
 @pytest.mark.parametrize(
-    "scenario", ["voucher_expired", "voucher_cancelled", "voucher_fraudulent", "participant_frozen"]
+    "scenario",
+    [
+        "voucher_expired",
+        "voucher_cancelled",
+        "voucher_fraudulent",
+        "participant_frozen",
+        "participant_revoked",
+        "course_not_on_sale",
+    ],
 )
 async def test_magic_scenarios_make_the_redemption_refuse_with_that_code(
     client: Client, partner_a: Credentials, scenario: str, db_url: str
@@ -462,3 +478,137 @@ async def test_reset_works_for_a_partner_with_webhooks_and_keeps_its_endpoints(
         db_url, "SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1", endpoint.json()["id"]
     )
     assert left[0]["n"] == 0
+
+
+async def test_course_times_follow_the_test_clock_and_updated_since_finds_them(
+    client: Client, partner_a: Credentials
+) -> None:
+    """Created, edited and curated after the clock moved 10 days on: every time on the course is a test-clock
+    time, so `updated_since` with a test-clock time finds the course (inclusive) and a later one does not."""
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 10 * 24 * 3600}, headers=partner_a.headers)
+    created = await client.post("/v1/courses", json=course_body(), headers=partner_a.headers)
+    assert created.status_code == 201, created.text
+    course = created.json()
+    assert course["created_at"] == course["updated_at"]
+    assert datetime.fromisoformat(course["created_at"]) > datetime.now(UTC) + timedelta(days=9)
+
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
+    now = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"]
+    edited = await client.patch(
+        f"/v1/courses/{course['id']}",
+        json={"title": "Pemasaran Digital Lanjutan"},
+        headers={**partner_a.headers, "If-Match": created.headers["etag"]},
+    )
+    assert edited.status_code == 200, edited.text
+    updated_at = edited.json()["updated_at"]
+    assert datetime.fromisoformat(updated_at) >= datetime.fromisoformat(now)
+    assert edited.json()["created_at"] == course["created_at"]
+
+    def since(moment: str) -> Any:
+        return client.get("/v1/courses", params={"updated_since": moment}, headers=partner_a.headers)
+
+    assert [c["id"] for c in (await since(updated_at)).json()["items"]] == [course["id"]], "inclusive"
+    later = iso(datetime.fromisoformat(updated_at) + timedelta(microseconds=1))
+    assert (await since(later)).json()["items"] == []
+
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 3600}, headers=partner_a.headers)
+    approved = await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    assert approved.status_code == 200, approved.text
+    history = approved.json()["curation_history"]
+    assert [step["action"] for step in history] == ["submit", "approve"]
+    assert all(datetime.fromisoformat(step["at"]) > datetime.fromisoformat(updated_at) for step in history)
+    assert approved.json()["updated_at"] == history[-1]["at"]
+    assert [c["id"] for c in (await since(approved.json()["updated_at"])).json()["items"]] == [course["id"]]
+
+
+async def test_webhook_endpoint_and_statement_line_times_follow_the_test_clock(
+    client: Client, partner_a: Credentials
+) -> None:
+    await client.post("/v1/sandbox/clock/advance", json={"seconds": 10 * 24 * 3600}, headers=partner_a.headers)
+    ahead = datetime.now(UTC) + timedelta(days=9)
+    created = await client.post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hooks"}, headers=partner_a.headers
+    )
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+    assert endpoint["created_at"] == endpoint["updated_at"]
+    assert datetime.fromisoformat(endpoint["created_at"]) > ahead
+    rotated = await client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=partner_a.headers)
+    assert rotated.status_code == 200, rotated.text
+    assert datetime.fromisoformat(rotated.json()["updated_at"]) >= datetime.fromisoformat(endpoint["updated_at"])
+
+    course = await my_approved_course(client, partner_a)
+    code = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()["code"]
+    redeemed = await client.post(
+        f"/v1/vouchers/{code}/redeem", json={"learner_ref": "lms-lines"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    [statement] = (await client.get("/v1/statements", headers=partner_a.headers)).json()["items"]
+    lines = await client.get(f"/v1/statements/{statement['period']}/lines", headers=partner_a.headers)
+    assert [line["created_at"] for line in lines.json()["items"]] == [redeemed.json()["redeemed_at"]]
+
+
+async def test_self_approve_reinstates_the_course_the_course_not_on_sale_scenario_suspended(
+    client: Client, partner_a: Credentials
+) -> None:
+    course = await my_approved_course(client, partner_a)
+    body = {"course_id": course["id"], "scenario": "course_not_on_sale"}
+    sold = (await client.post("/v1/sandbox/vouchers", json=body, headers=partner_a.headers)).json()
+    suspended = (await client.get(f"/v1/courses/{course['id']}", headers=partner_a.headers)).json()
+    assert suspended["status"] == "suspended"
+    again = await client.post(f"/v1/sandbox/courses/{course['id']}/approve", headers=partner_a.headers)
+    assert (again.status_code, again.json()["status"]) == (200, "approved")
+    redeemed = await client.post(
+        f"/v1/vouchers/{sold['code']}/redeem", json={"learner_ref": "lms-back"}, headers={**partner_a.headers, **key()}
+    )
+    assert redeemed.status_code == 201, redeemed.text
+
+
+async def test_the_balance_deadline_on_the_test_clock_lapses_and_completes_a_test_participant(
+    client: Client, partner_a: Credentials
+) -> None:
+    """A certified training with balance left: advancing the test clock past the scheme's balance deadline lapses
+    the balance and completes the participant at once; the partner of the training gets `participant.completed`."""
+    course = await my_approved_course(client, partner_a)
+    sold = (
+        await client.post("/v1/sandbox/vouchers", json={"course_id": course["id"]}, headers=partner_a.headers)
+    ).json()
+    participant_url = f"/v1/sandbox/participants/{sold['participant_id']}"
+    enrollment = (
+        await client.post(
+            f"/v1/vouchers/{sold['code']}/redeem",
+            json={"learner_ref": "lms-lapse"},
+            headers={**partner_a.headers, **key()},
+        )
+    ).json()
+    url = f"/v1/enrollments/{enrollment['id']}"
+    now = (await client.get("/v1/sandbox/clock", headers=partner_a.headers)).json()["now"]
+    for sequence in range(1, 6):
+        await client.put(f"{url}/attendance/{sequence}", json={"attended_at": now}, headers=partner_a.headers)
+    await client.put(f"{url}/assessment", json={"score": 80, "assessed_at": now}, headers=partner_a.headers)
+    later = (
+        await client.post("/v1/sandbox/clock/advance", json={"seconds": 5 * 24 * 3600}, headers=partner_a.headers)
+    ).json()["now"]
+    done = await client.post(f"{url}/completion", json={"completed_at": later}, headers={**partner_a.headers, **key()})
+    assert done.status_code == 200, done.text
+    issued = await client.post(
+        f"{url}/certificate", json={"number": "SBX-CERT-1", "issued_at": later}, headers={**partner_a.headers, **key()}
+    )
+    assert issued.status_code == 201, issued.text
+    person = (await client.get(participant_url, headers=partner_a.headers)).json()
+    assert (person["status"], person["balance"]) == ("active", 2_000_000)
+
+    accepted = datetime.fromisoformat(later) - timedelta(days=5)
+    deadline = datetime.combine(SCHEME_2024.balance_deadline(accepted), datetime.min.time(), tzinfo=UTC) + timedelta(
+        days=1, minutes=1
+    )
+    moved = await client.post("/v1/sandbox/clock/advance", json={"to": iso(deadline)}, headers=partner_a.headers)
+    assert moved.status_code == 200, moved.text
+    person = (await client.get(participant_url, headers=partner_a.headers)).json()
+    assert (person["status"], person["balance"]) == ("completed", 0)
+    feed = await client.get("/v1/events", params={"type": "participant.completed"}, headers=partner_a.headers)
+    [event] = feed.json()["items"]
+    assert event["data"]["enrollment_id"] == enrollment["id"]
+    assert datetime.fromisoformat(event["created_at"]) >= deadline

@@ -24,6 +24,7 @@ SCHEME_2024 = Scheme(
     webinar_capacity=150,
     redemption_window_before_minutes=60,
     redemption_window_after_minutes=60,
+    completion_trainings=1,
 )
 
 SCHEME_2020 = Scheme(
@@ -43,6 +44,7 @@ SCHEME_2020 = Scheme(
     webinar_capacity=150,
     redemption_window_before_minutes=60,
     redemption_window_after_minutes=60,
+    completion_trainings=1,
 )
 
 SCHEMES: dict[str, Scheme] = {"2024": SCHEME_2024, "2020": SCHEME_2020}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from domain.errors import (
     ParticipantRevoked,
 )
 from domain.participants import (
+    CompletionFacts,
     ParticipantAction,
     ParticipantStatus,
     check_can_purchase,
@@ -24,6 +26,7 @@ from domain.participants import (
     mask_email,
     mask_name,
     next_participant_status,
+    programme_completed,
     revoke,
     revoke_for_fraud,
     unfreeze,
@@ -173,3 +176,60 @@ def test_revoking_for_fraud_needs_no_open_training() -> None:
     for status in (REVOKED, COMPLETED):
         with pytest.raises(InvalidStateTransition):
             revoke_for_fraud(status, has_open_training=False)
+
+
+# Completing the programme: accepted in March 2024, so the balance deadline is 15 December 2024.
+ACCEPTED = datetime(2024, 3, 1, 9, tzinfo=UTC)
+BEFORE_DEADLINE = datetime(2024, 12, 15, 23, 0, tzinfo=UTC)  # the deadline day itself is still in time
+AFTER_DEADLINE = datetime(2024, 12, 16, 0, 30, tzinfo=UTC)
+
+
+def finished(**changes: object) -> CompletionFacts:
+    """A participant who meets every condition: one certified training, nothing open, balance spent."""
+    facts: dict[str, object] = {
+        "status": ACTIVE,
+        "accepted_at": ACCEPTED,
+        "certified_trainings": 1,
+        "open_trainings": 0,
+        "balance": 0,
+    }
+    facts.update(changes)
+    return CompletionFacts(**facts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("scheme", [SCHEME_2024, SCHEME_2020], ids=lambda s: s.code)
+def test_one_certified_training_with_the_balance_spent_completes_either_scheme(scheme: Scheme) -> None:
+    assert scheme.completion_trainings == 1
+    assert programme_completed(finished(), scheme, BEFORE_DEADLINE)
+
+
+@pytest.mark.parametrize("scheme", [SCHEME_2024, SCHEME_2020], ids=lambda s: s.code)
+def test_balance_left_completes_only_after_the_balance_deadline(scheme: Scheme) -> None:
+    assert not programme_completed(finished(balance=500_000), scheme, BEFORE_DEADLINE)
+    assert programme_completed(finished(balance=500_000), scheme, AFTER_DEADLINE)
+
+
+@pytest.mark.parametrize("now", [BEFORE_DEADLINE, AFTER_DEADLINE])
+def test_no_completion_without_a_certified_training(now: datetime) -> None:
+    assert not programme_completed(finished(certified_trainings=0), SCHEME_2024, now)
+
+
+@pytest.mark.parametrize("now", [BEFORE_DEADLINE, AFTER_DEADLINE])
+def test_no_completion_while_a_training_is_in_progress(now: datetime) -> None:
+    assert not programme_completed(finished(certified_trainings=2, open_trainings=1), SCHEME_2024, now)
+
+
+def test_a_scheme_asking_for_more_trainings_waits_for_them() -> None:
+    scheme = dataclasses.replace(SCHEME_2024, code="2031", completion_trainings=2)
+    assert not programme_completed(finished(certified_trainings=1), scheme, AFTER_DEADLINE)
+    assert programme_completed(finished(certified_trainings=2), scheme, BEFORE_DEADLINE)
+
+
+@pytest.mark.parametrize("status", [FROZEN, REVOKED, COMPLETED])
+def test_only_an_active_participant_becomes_completed(status: ParticipantStatus) -> None:
+    assert not programme_completed(finished(status=status), SCHEME_2024, AFTER_DEADLINE)
+
+
+def test_the_balance_deadline_passes_the_day_after_it() -> None:
+    assert not SCHEME_2024.balance_lapsed(ACCEPTED, BEFORE_DEADLINE)
+    assert SCHEME_2024.balance_lapsed(ACCEPTED, AFTER_DEADLINE)
