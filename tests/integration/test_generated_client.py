@@ -122,6 +122,7 @@ def walk(package: ModuleType, base_url: str, client_id: str, client_secret: str)
     )
     assert isinstance(course, models.CourseDetail), course
     approved = call("sandbox.self_approve_course").sync(course.id, client=partner)
+    assert isinstance(approved.status, Enum), approved.status  # the spec's enum, typed
     assert approved.status == "approved"
     listed = call("partner_courses.list_courses").sync(client=partner, limit=100)
     assert course.id in [item.id for item in listed.items]
@@ -135,6 +136,7 @@ def walk(package: ModuleType, base_url: str, client_id: str, client_secret: str)
     )
     assert voucher.code.startswith("SBX-")
     checked = call("partner_vouchers.get_voucher").sync(voucher.code, client=partner)
+    assert isinstance(checked.status, Enum), checked.status  # the spec's enum, typed
     assert checked.status == "sold"
     enrollment = call("partner_vouchers.redeem_voucher").sync(
         voucher.code,
@@ -165,6 +167,7 @@ def walk(package: ModuleType, base_url: str, client_id: str, client_secret: str)
         body=models.CompletionReport(completed_at=later.now),
         idempotency_key=f"complete-{enrollment.id}",
     )
+    assert isinstance(completed.status, Enum), completed.status  # the spec's enum, typed
     assert completed.status == "completed", completed
     certificate = call("partner_certificates.issue_certificate").sync(
         enrollment.id,
@@ -174,5 +177,6 @@ def walk(package: ModuleType, base_url: str, client_id: str, client_secret: str)
     )
     assert isinstance(certificate, models.CertificateOut), certificate
     verification = call("public_certificate_verification.verify_certificate").sync(certificate.id, client=public)
+    assert isinstance(verification.status, Enum), verification.status  # the spec's enum, typed
     assert verification.status == "valid"
     assert verification.course_title == "Dasar Digital Marketing"
