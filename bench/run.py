@@ -701,6 +701,7 @@ def wrk_scripted(
 # --- open loop: requests sent on a fixed schedule whatever the server does (no coordinated omission) ---------
 
 OPEN_LOOP_MAX_CONNECTIONS = 256  # a request due while every connection is busy waits; its wait counts too
+OPEN_LOOP_IDLE_SECONDS = 2.0  # a connection idle longer is not reused (the server may be closing it)
 
 
 async def _send_on_schedule(
@@ -712,15 +713,24 @@ async def _send_on_schedule(
     the run took."""
     address = urlsplit(base)
     host, port = address.hostname or "127.0.0.1", address.port or 80
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    # Idle connections, most recently used last, with the time each was last used: one idle longer than the
+    # server's keep-alive timeout (Uvicorn's: 5 s) may be closed under us, so it is dropped instead.
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     slots = asyncio.Semaphore(OPEN_LOOP_MAX_CONNECTIONS)
     latencies: list[float] = []
     unexpected: list[int] = []
 
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while idle:
+            reader, writer, used = idle.pop()
+            if time.perf_counter() - used < OPEN_LOOP_IDLE_SECONDS:
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(host, port)
+
     async def one(message: bytes, due: float) -> None:
         async with slots:
-            connection = idle.pop() if idle else await asyncio.open_connection(host, port)
-            reader, writer = connection
+            reader, writer = await connection()
             writer.write(message)
             head = await reader.readuntil(b"\r\n\r\n")
             length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
@@ -728,7 +738,7 @@ async def _send_on_schedule(
             latencies.append((time.perf_counter() - due) * 1000)
             if (status := int(head[9:12])) != expected_status:
                 unexpected.append(status)
-            idle.append(connection)
+            idle.append((reader, writer, time.perf_counter()))
 
     started = time.perf_counter()
     tasks = []
@@ -739,7 +749,7 @@ async def _send_on_schedule(
         tasks.append(asyncio.create_task(one(message, due)))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
-    for _, writer in idle:
+    for _, writer, _ in idle:
         writer.close()
     return latencies, unexpected, elapsed
 
