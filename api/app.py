@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -148,9 +149,14 @@ def create_app(settings: Settings) -> Litestar:
             if settings.run_worker
             else []
         )
+        # What exists now (the app, its routes, schemas and OpenAPI document, the pools) lives as long as the
+        # process: take it out of the cyclic garbage collector's sight, so that the collections a request's
+        # allocations trigger do not walk it again each time (they cost the redemption path ~10% of its CPU).
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()  # an app stopped in a longer-lived process (the tests) leaves nothing uncollectable
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
