@@ -212,17 +212,19 @@ def _replay(
     )
 
 
+# The header as a handler parameter, so that it shows in OpenAPI (api/http/openapi.py marks it required).
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=HEADER,
+        description="Required. 1 to 255 printable ASCII characters, unique per operation; "
+        "a retry with the same key and body replays the first response. Kept at least 24 hours.",
+    ),
+]
+
+
 async def provide_idempotency(
-    request: Request[Any, Any, Any],
-    tx: Connection,
-    idempotency_key: Annotated[
-        str | None,
-        HeaderParameter(
-            name=HEADER,
-            description="Required. 1 to 255 printable ASCII characters, unique per operation; "
-            "a retry with the same key and body replays the first response. Kept at least 24 hours.",
-        ),
-    ] = None,
+    request: Request[Any, Any, Any], tx: Connection, idempotency_key: IdempotencyKey = None
 ) -> Idempotency:
     """The idempotency guard of a keyed mutation; declares the header so it shows in OpenAPI.
 
