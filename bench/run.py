@@ -198,18 +198,22 @@ def cpu_seconds(root: int) -> float:
     return total / _CLOCK_TICKS
 
 
-async def _postmaster_and_wal(database_url: str) -> tuple[int | None, int]:
-    """The database server's postmaster pid when it runs on this machine (else None), and its WAL position."""
+async def _postmaster_and_wal(database_url: str) -> tuple[int | None, int, int]:
+    """The database server's postmaster pid when it runs on this machine (else None), its WAL position, and the
+    full-page images written so far (pg_stat_wal: the first change to a page after a checkpoint logs the page)."""
     conn = await asyncpg.connect(database_url)
     try:
-        wal = int(await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"))
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        wal, images = await conn.fetchrow(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, (SELECT wal_fpi FROM pg_stat_wal)"
+        )
         pid = None
         with suppress(asyncpg.InsufficientPrivilegeError, OSError, ValueError):
             data_directory = await conn.fetchval("SHOW data_directory")
             candidate = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
             if _stat_fields(candidate) is not None:
                 pid = candidate
-        return pid, wal
+        return pid, int(wal), int(images)
     finally:
         await conn.close()
 
@@ -219,14 +223,16 @@ def usage(database_url: str, base: str) -> Iterator[dict[str, float | None]]:
     """CPU seconds of the primary's processes and of the API server at `base`, and WAL bytes written, while the
     block runs (the yielded dict is filled in when it ends). The primary's CPU is None for a server elsewhere."""
     measured: dict[str, float | None] = {}
-    postmaster, wal_before = asyncio.run(_postmaster_and_wal(database_url))
+    postmaster, wal_before, images_before = asyncio.run(_postmaster_and_wal(database_url))
     primary_before = cpu_seconds(postmaster) if postmaster else None
     api_before = cpu_seconds(server_pids[base])
     yield measured
     api_after = cpu_seconds(server_pids[base])
-    _, wal_after = asyncio.run(_postmaster_and_wal(database_url))
+    time.sleep(1.1)  # backends report their WAL statistics at most once a second
+    _, wal_after, images_after = asyncio.run(_postmaster_and_wal(database_url))
     measured["api_cpu_s"] = api_after - api_before
     measured["wal_bytes"] = wal_after - wal_before
+    measured["wal_full_page_images"] = images_after - images_before
     measured["primary_cpu_s"] = cpu_seconds(postmaster) - primary_before if postmaster and primary_before else None
 
 
@@ -240,6 +246,7 @@ def per_operation(measured: dict[str, float | None], operations: int, prefix: st
         f"{prefix}_primary_cpu_ms": each(measured["primary_cpu_s"], 1000, 3),
         f"{prefix}_api_cpu_ms": each(measured["api_cpu_s"], 1000, 3),
         f"{prefix}_wal_bytes": each(measured["wal_bytes"], 1, 0),
+        f"{prefix}_wal_full_page_images": each(measured["wal_full_page_images"], 1, 2),
     }
 
 
