@@ -858,15 +858,15 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     inside its request transaction (api/http/idempotency.py around api/services/vouchers.redeem; checked against a
     log_statement trace): advisory lock on the idempotency key, stored-response lookup, savepoint, voucher locked
     with its joins, enrollment insert read back with its joins, one statement for the status update, statement
-    line, audit row and event row, release, stored response (the scheme is read once per process, not per
-    request). Update the list when redeem() changes what it sends. `writes_only` keeps the voucher lock and the
-    writes alone.
+    line, audit row and event row, stored response (the savepoint is not released: the commit ends it; the
+    scheme is read once per process, not per request). Update the list when redeem() changes what it sends.
+    `writes_only` keeps the voucher lock and the writes alone.
 
     Variables come from `-D` (constants of the run, payloads the API stored) and from a lookup of this
     transaction's voucher in bench_voucher_ids, numbered first .. first + size - 1 and visited in a random order
     (`permute`), each once.
     """
-    from api.http.idempotency import INSERT_STORED_RESPONSE, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
+    from api.http.idempotency import INSERT_STORED_RESPONSE, SAVEPOINT, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
     from api.services.enrollments import INSERT_ENROLLMENT
     from api.services.vouchers import LOCK_VOUCHER_FOR_REDEMPTION, REDEEM_WRITES
 
@@ -902,11 +902,10 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
         ("BEGIN", True),
         (_pgbench_sql(TRY_LOCK_KEY, ":lock"), reads),
         (_pgbench_sql(SELECT_STORED_RESPONSE, ":client", ":learner_ref"), reads),
-        ("SAVEPOINT bench_1", reads),
+        (SAVEPOINT, reads),
         (_pgbench_sql(LOCK_VOUCHER_FOR_REDEMPTION, ":code", ":partner") + " \\gset v_", True),
         (_pgbench_sql(INSERT_ENROLLMENT, *enrollment), True),
         (_pgbench_sql(REDEEM_WRITES, *status, *settlement, *audit, *event), True),
-        ("RELEASE SAVEPOINT bench_1", reads),
         (_pgbench_sql(INSERT_STORED_RESPONSE, *stored), True),
         ("COMMIT", True),
     ]
