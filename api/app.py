@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Controller, Litestar, Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp
 
 from api.auth.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
@@ -75,6 +78,13 @@ from api.settings import MAX_BODY_BYTES, Settings
 
 def _provide_actor(request: Request[Any, Any, Any], principal: Principal) -> Actor:
     return Actor.of(principal, request_id(request))
+
+
+async def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app's one guard: `authorize` (token, quota, scopes), then `strict_input`. One guard, not two: Litestar
+    copies the route handler for each guard on each request, which cost `/v1/me` ~6% of its CPU per copy."""
+    await authorize(connection, handler)
+    await strict_input(connection, handler)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -148,9 +158,14 @@ def create_app(settings: Settings) -> Litestar:
             if settings.run_worker
             else []
         )
+        # What exists now (the app, its routes, schemas and OpenAPI document, the pools) lives as long as the
+        # process: take it out of the cyclic garbage collector's sight, so that the collections a request's
+        # allocations trigger do not walk it again each time (they cost the redemption path ~10% of its CPU).
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()  # an app stopped in a longer-lived process (the tests) leaves nothing uncollectable
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -220,7 +235,7 @@ def create_app(settings: Settings) -> Litestar:
             programme_views.enrollment,
         ],
         lifespan=[database_pool],
-        guards=[authorize, strict_input],
+        guards=[_guard],
         before_request=refuse_deep_json,
         before_send=[add_rate_limit_headers],
         dependencies={

@@ -89,6 +89,8 @@ def free_port() -> int:
 
 # The peak resident memory (MiB) of every API worker process the bench started, read as each server stops.
 worker_peaks_mb: list[float] = []
+# The process id of each running bench server by its base URL, for the CPU accounting of `usage()`.
+server_pids: dict[str, int] = {}
 
 
 def peak_rss_mb_of_workers(server_pid: int) -> list[float]:
@@ -155,12 +157,97 @@ def running_server(database_url: str, workers: int, port: int, log_name: str = "
             time.sleep(0.3)
         else:
             raise RuntimeError(f"the server did not become ready; see .data/{log_name}")
+        server_pids[base] = process.pid
         yield base
     finally:
+        server_pids.pop(base, None)
         worker_peaks_mb.extend(peak_rss_mb_of_workers(process.pid))
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
+
+
+# --- what one operation costs the primary and the API: CPU time and WAL bytes, for the capacity model ---------
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name (so the state is field 0), or None when the process is gone."""
+    with suppress(OSError, IndexError):
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return None
+
+
+def _children_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None and int(fields[1]) == parent:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of `root` and its children, including children that already exited and were
+    reaped by it (their time is in its cutime/cstime)."""
+    total = 0
+    for pid in (root, *_children_of(root)):
+        fields = _stat_fields(pid)
+        if fields is not None:
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / _CLOCK_TICKS
+
+
+async def _postmaster_and_wal(database_url: str) -> tuple[int | None, int, int]:
+    """The database server's postmaster pid when it runs on this machine (else None), its WAL position, and the
+    full-page images written so far (pg_stat_wal: the first change to a page after a checkpoint logs the page)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        wal, images = await conn.fetchrow(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, (SELECT wal_fpi FROM pg_stat_wal)"
+        )
+        pid = None
+        with suppress(asyncpg.InsufficientPrivilegeError, OSError, ValueError):
+            data_directory = await conn.fetchval("SHOW data_directory")
+            candidate = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+            if _stat_fields(candidate) is not None:
+                pid = candidate
+        return pid, int(wal), int(images)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def usage(database_url: str, base: str) -> Iterator[dict[str, float | None]]:
+    """CPU seconds of the primary's processes and of the API server at `base`, and WAL bytes written, while the
+    block runs (the yielded dict is filled in when it ends). The primary's CPU is None for a server elsewhere."""
+    measured: dict[str, float | None] = {}
+    postmaster, wal_before, images_before = asyncio.run(_postmaster_and_wal(database_url))
+    primary_before = cpu_seconds(postmaster) if postmaster else None
+    api_before = cpu_seconds(server_pids[base])
+    yield measured
+    api_after = cpu_seconds(server_pids[base])
+    time.sleep(1.1)  # backends report their WAL statistics at most once a second
+    _, wal_after, images_after = asyncio.run(_postmaster_and_wal(database_url))
+    measured["api_cpu_s"] = api_after - api_before
+    measured["wal_bytes"] = wal_after - wal_before
+    measured["wal_full_page_images"] = images_after - images_before
+    measured["primary_cpu_s"] = cpu_seconds(postmaster) - primary_before if postmaster and primary_before else None
+
+
+def per_operation(measured: dict[str, float | None], operations: int, prefix: str) -> dict[str, float | None]:
+    """Flat result keys: primary and API CPU milliseconds and WAL bytes per operation."""
+
+    def each(value: float | None, scale: float, digits: int) -> float | None:
+        return None if value is None or not operations else round(value * scale / operations, digits)
+
+    return {
+        f"{prefix}_primary_cpu_ms": each(measured["primary_cpu_s"], 1000, 3),
+        f"{prefix}_api_cpu_ms": each(measured["api_cpu_s"], 1000, 3),
+        f"{prefix}_wal_bytes": each(measured["wal_bytes"], 1, 0),
+        f"{prefix}_wal_full_page_images": each(measured["wal_full_page_images"], 1, 2),
+    }
 
 
 def ensure_wrk() -> str:
@@ -377,12 +464,14 @@ def bench_catalogue(base: str, database_url: str, duration: int, connections: in
     # endpoint there is, alternating, so both see the same machine.
     pages, lives = [], []
     for _ in range(CATALOGUE_ROUNDS):
-        pages.append(wrk(url, duration=duration, connections=connections))
+        with usage(database_url, base) as page_cost:
+            pages.append(wrk(url, duration=duration, connections=connections))
         lives.append(wrk(f"{base}/health/live", duration=duration, connections=connections))
     ratios = sorted(page["rps"] / live["rps"] for page, live in zip(pages, lives, strict=True))
     measured = max(pages, key=lambda figures: figures["rps"])
     # A query that matches nothing, uncached (each request a new query string), at low concurrency.
-    misses = wrk_unique_queries(nothing, duration=duration, connections=4)
+    with usage(database_url, base) as miss_cost:
+        misses = wrk_unique_queries(nothing, duration=duration, connections=4)
     return {
         "catalogue_courses": courses,
         "catalogue_query_matches": matches,
@@ -393,6 +482,9 @@ def bench_catalogue(base: str, database_url: str, duration: int, connections: in
         "catalogue_vs_live_ratio": round(ratios[len(ratios) // 2], 3),
         "catalogue_nomatch_p50_ms": misses["p50_ms"],
         "catalogue_nomatch_p99_ms": misses["p99_ms"],
+        # What a page costs: the popular first page (last round, from the page cache) and an uncached search.
+        **per_operation(page_cost, round(pages[-1]["rps"] * duration), "catalogue_page"),
+        **per_operation(miss_cost, round(misses["rps"] * duration), "catalogue_uncached"),
     }
 
 
@@ -559,39 +651,152 @@ def wrk_redeem(
 
     Any other response, a socket error, or running out of codes fails the section with what wrk saw.
     """
-    codes_file = ROOT / ".data" / "bench-redeem.codes"
-    codes_file.write_text("\n".join(codes) + "\n")
+    return wrk_scripted(
+        REDEEM_SCRIPT, "REDEEM", base, token, codes, duration=duration, connections=connections, pause_ms=pause_ms
+    )
+
+
+def wrk_scripted(
+    script: Path,
+    tag: str,
+    base: str,
+    token: str,
+    items: list[str],
+    *,
+    duration: int,
+    connections: int,
+    pause_ms: int = 0,
+) -> dict[str, float]:
+    """wrk running `script` (redeem.lua, attendance.lua), each request on a different one of `items`: requests
+    per second that succeeded, p50/p99 latency (ms). Any other response, a socket error, or running out of items
+    fails the section with what wrk saw (the script reports per thread in lines starting with `tag`)."""
+    items_file = ROOT / ".data" / f"bench-{tag.lower()}.items"
+    items_file.write_text("\n".join(items) + "\n")
     run = f"bench-{time.time_ns():x}"  # learner_ref and Idempotency-Key prefix, unique across runs
     output = run_wrk(
         base,
         duration=duration,
         connections=connections,
         headers={"Authorization": f"Bearer {token}"},
-        script=REDEEM_SCRIPT,
-        script_args=(str(codes_file), run, str(WRK_THREADS), str(pause_ms)),
+        script=script,
+        script_args=(str(items_file), run, str(WRK_THREADS), str(pause_ms)),
     )
     threads = [
         {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", line)}
-        for line in re.findall(r"^REDEEM thread=.*$", output, re.MULTILINE)
+        for line in re.findall(rf"^{tag} thread=.*$", output, re.MULTILINE)
     ]
     if len(threads) != WRK_THREADS:
-        raise RuntimeError(f"the redeem script reported {len(threads)} threads, not {WRK_THREADS}:\n{output}")
+        raise RuntimeError(f"{script.name} reported {len(threads)} threads, not {WRK_THREADS}:\n{output}")
     created = sum(t["created"] for t in threads)
     refused = sum(t["refused"] for t in threads)
     exhausted = sum(t["exhausted"] for t in threads)
     socket_errors = re.search(r"Socket errors:.*", output)
     if refused or exhausted or socket_errors or created == 0:
-        problems = [f"{created} redeemed (201)", f"{refused} other responses (first one below)"]
+        problems = [f"{created} succeeded", f"{refused} other responses (first one below)"]
         if exhausted:
-            problems.append(f"{exhausted} requests after the {len(codes)} codes ran out")
+            problems.append(f"{exhausted} requests after the {len(items)} items ran out")
         if socket_errors:
             problems.append(f"{socket_errors.group(0)} (did the server stop?)")
-        raise RuntimeError(f"redemption run failed: {', '.join(problems)}\n{server_notes()}\n{output}")
+        raise RuntimeError(f"{script.name} run failed: {', '.join(problems)}\n{server_notes()}\n{output}")
     runtime = _ms(re.search(r"requests in ([\d.]+\w+),", output).group(1)) / 1000  # type: ignore[union-attr]
     figures = wrk_figures(output)
     figures["rps"] = round(created / runtime, 2)
     figures["redeemed"] = created
     return figures
+
+
+# --- open loop: requests sent on a fixed schedule whatever the server does (no coordinated omission) ---------
+
+OPEN_LOOP_MAX_CONNECTIONS = 256  # a request due while every connection is busy waits; its wait counts too
+OPEN_LOOP_IDLE_SECONDS = 2.0  # a connection idle longer is not reused (the server may be closing it)
+
+
+async def _send_on_schedule(
+    base: str, requests: list[bytes], rate: float, expected_status: int
+) -> tuple[list[float], list[int], float]:
+    """Send `requests` (complete HTTP/1.1 messages) at `rate` per second, request i at start + i / rate, each on
+    an idle keep-alive connection (a new one when none is idle). Returns each latency in ms from the request's
+    scheduled send time to its response's last byte, the statuses other than `expected_status`, and the seconds
+    the run took."""
+    address = urlsplit(base)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    # Idle connections, most recently used last, with the time each was last used: one idle longer than the
+    # server's keep-alive timeout (Uvicorn's: 5 s) may be closed under us, so it is dropped instead.
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+    slots = asyncio.Semaphore(OPEN_LOOP_MAX_CONNECTIONS)
+    latencies: list[float] = []
+    unexpected: list[int] = []
+
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while idle:
+            reader, writer, used = idle.pop()
+            if time.perf_counter() - used < OPEN_LOOP_IDLE_SECONDS:
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(host, port)
+
+    async def one(message: bytes, due: float) -> None:
+        async with slots:
+            reader, writer = await connection()
+            writer.write(message)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+            await reader.readexactly(int(length.group(1)) if length else 0)
+            latencies.append((time.perf_counter() - due) * 1000)
+            if (status := int(head[9:12])) != expected_status:
+                unexpected.append(status)
+            idle.append((reader, writer, time.perf_counter()))
+
+    started = time.perf_counter()
+    tasks = []
+    for n, message in enumerate(requests):
+        due = started + n / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one(message, due)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    for _, writer, _ in idle:
+        writer.close()
+    return latencies, unexpected, elapsed
+
+
+def open_loop(base: str, requests: list[bytes], rate: float, expected_status: int) -> dict[str, float]:
+    """p50/p99/max latency (ms, from each request's scheduled time) of `requests` sent open-loop at `rate`/s;
+    any response other than `expected_status` fails the run."""
+    with suppress(ImportError):
+        import uvloop  # the same event loop as the server's: the load generator should cost little
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        latencies, unexpected, elapsed = asyncio.run(_send_on_schedule(base, requests, rate, expected_status))
+    finally:
+        asyncio.set_event_loop_policy(None)
+    if unexpected:
+        raise RuntimeError(f"open-loop run: {len(unexpected)} responses were not {expected_status}: {unexpected[:5]}")
+    latencies.sort()
+    return {
+        "offered_rps": round(rate, 1),
+        "achieved_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(latencies[len(latencies) // 2], 2),
+        "p99_ms": round(latencies[-(len(latencies) // 100) - 1], 2),
+        "max_ms": round(latencies[-1], 2),
+    }
+
+
+def redeem_requests(base: str, token: str, codes: list[str]) -> list[bytes]:
+    """One complete redemption request per code, as bytes (what `redeem.lua` sends, keyed alike)."""
+    run = f"paced-{time.time_ns():x}"
+    host = urlsplit(base).netloc
+    requests = []
+    for n, code in enumerate(codes):
+        body = json.dumps({"learner_ref": f"{run}-{n}"}).encode()
+        head = (
+            f"POST /v1/vouchers/{code}/redeem HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nIdempotency-Key: {run}-{n}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        requests.append(head.encode() + body)
+    return requests
 
 
 def server_notes() -> str:
@@ -653,15 +858,15 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     inside its request transaction (api/http/idempotency.py around api/services/vouchers.redeem; checked against a
     log_statement trace): advisory lock on the idempotency key, stored-response lookup, savepoint, voucher locked
     with its joins, enrollment insert read back with its joins, one statement for the status update, statement
-    line, audit row and event row, release, stored response (the scheme is read once per process, not per
-    request). Update the list when redeem() changes what it sends. `writes_only` keeps the voucher lock and the
-    writes alone.
+    line, audit row and event row, stored response (the savepoint is not released: the commit ends it; the
+    scheme is read once per process, not per request). Update the list when redeem() changes what it sends.
+    `writes_only` keeps the voucher lock and the writes alone.
 
     Variables come from `-D` (constants of the run, payloads the API stored) and from a lookup of this
     transaction's voucher in bench_voucher_ids, numbered first .. first + size - 1 and visited in a random order
     (`permute`), each once.
     """
-    from api.http.idempotency import INSERT_STORED_RESPONSE, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
+    from api.http.idempotency import INSERT_STORED_RESPONSE, SAVEPOINT, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
     from api.services.enrollments import INSERT_ENROLLMENT
     from api.services.vouchers import LOCK_VOUCHER_FOR_REDEMPTION, REDEEM_WRITES
 
@@ -697,11 +902,10 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
         ("BEGIN", True),
         (_pgbench_sql(TRY_LOCK_KEY, ":lock"), reads),
         (_pgbench_sql(SELECT_STORED_RESPONSE, ":client", ":learner_ref"), reads),
-        ("SAVEPOINT bench_1", reads),
+        (SAVEPOINT, reads),
         (_pgbench_sql(LOCK_VOUCHER_FOR_REDEMPTION, ":code", ":partner") + " \\gset v_", True),
         (_pgbench_sql(INSERT_ENROLLMENT, *enrollment), True),
         (_pgbench_sql(REDEEM_WRITES, *status, *settlement, *audit, *event), True),
-        ("RELEASE SAVEPOINT bench_1", reads),
         (_pgbench_sql(INSERT_STORED_RESPONSE, *stored), True),
         ("COMMIT", True),
     ]
@@ -816,7 +1020,10 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
     started = time.monotonic()
     pgbench_clients = workers * DB_POOL_MAX
     latency_codes = LATENCY_MAX_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_ROUNDS * LATENCY_SECONDS)
-    api_codes = MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + 2 * duration)  # sealing off, then on
+    # Sealing off, then on, then the open-loop run at half the measured rate.
+    api_codes = (
+        MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + 2 * duration) + MAX_REDEMPTIONS_PER_SECOND // 2 * duration
+    )
     pgbench_runs = (("warm-up", False, WARMUP_SECONDS), ("full", False, duration), ("writes only", True, duration))
     pgbench_codes = MAX_REDEMPTIONS_PER_SECOND * sum(seconds for _, _, seconds in pgbench_runs)
     needed = latency_codes + api_codes + pgbench_codes
@@ -841,9 +1048,16 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
                 (small_base, small_token, small_codes), (base, token, Codes(codes.take(latency_codes)))
             )
         print(f"redeem: {connections} connections for {duration} s through the API...", flush=True)
-        for seconds in (WARMUP_SECONDS, duration):
-            load = codes.take(MAX_REDEMPTIONS_PER_SECOND * seconds)
-            api = wrk_redeem(base, token, load, duration=seconds, connections=connections)
+        load = codes.take(MAX_REDEMPTIONS_PER_SECOND * WARMUP_SECONDS)
+        wrk_redeem(base, token, load, duration=WARMUP_SECONDS, connections=connections)
+        with usage(database_url, base) as redeem_cost:
+            load = codes.take(MAX_REDEMPTIONS_PER_SECOND * duration)
+            api = wrk_redeem(base, token, load, duration=duration, connections=connections)
+        # Latency at a fixed offered rate, half the maximum just measured: requests leave on schedule whether or
+        # not earlier ones were answered, and each is timed from when it was due (no coordinated omission).
+        rate = api["rps"] / 2
+        print(f"redeem: open loop at {rate:.0f}/s (half the maximum) for {duration} s...", flush=True)
+        half = open_loop(base, redeem_requests(base, token, codes.take(int(rate * duration))), rate, 201)
         # The same load while a worker seals the audit trail into its hash chain as fast as rows arrive: sealing
         # reads and writes beside the writers and must not slow them (the first run had no worker at all).
         print(f"redeem: again with the audit-sealing worker running beside ({duration} s)...", flush=True)
@@ -851,6 +1065,7 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
             load = codes.take(MAX_REDEMPTIONS_PER_SECOND * duration)
             sealed = wrk_redeem(base, token, load, duration=duration, connections=connections)
         report_ms = time_report_summary(base, database_url)
+        attendance = bench_attendance(base, database_url, duration, connections)
 
     print(f"redeem: pgbench, {pgbench_clients} clients for {duration} s...", flush=True)
     asyncio.run(fill_bench_voucher_ids(database_url, codes.take(pgbench_codes)))
@@ -876,6 +1091,12 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
         "pgbench_redeem_latency_avg_ms": measured["full"]["latency_avg_ms"],
         "pgbench_redeem_writes_only_tps": measured["writes only"]["tps"],
         "redeem_vs_pgbench_ratio": round(api["rps"] / measured["full"]["tps"], 3),
+        "redeem_half_load_offered_rps": half["offered_rps"],
+        "redeem_half_load_achieved_rps": half["achieved_rps"],
+        "redeem_p50_ms_at_half_load": half["p50_ms"],
+        "redeem_p99_ms_at_half_load": half["p99_ms"],
+        "redeem_max_ms_at_half_load": half["max_ms"],
+        **per_operation(redeem_cost, int(api["redeemed"]), "redeem"),
         "redeem_latency_load_rps": round(at_1m["rps"], 1),
         "redeem_p50_ms_at_10k": round(at_10k["p50_ms"], 2),
         "redeem_p99_ms_at_10k": round(at_10k["p99_ms"], 2),
@@ -885,6 +1106,47 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
         "redeem_rps_sealing_on": sealed["rps"],
         "redeem_sealing_on_vs_off_ratio": round(sealed["rps"] / api["rps"], 3),
         "report_summary_ms": report_ms,
+        **attendance,
+    }
+
+
+ATTENDANCE_SCRIPT = ROOT / "bench" / "attendance.lua"
+ATTENDANCE_SCOPES = ("enrollments:read", "learning:write")
+FRESH_ENROLLMENTS = """
+SELECT e.id FROM enrollments e
+ WHERE e.partner_id = $1 AND e.status = 'active'
+   AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.enrollment_id = e.id)
+ LIMIT $2
+"""
+
+
+async def fresh_enrollments(database_url: str, count: int) -> list[str]:
+    """Up to `count` active enrollments of the bench partner with nothing attended yet (the redemptions' own)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return [row["id"] for row in await conn.fetch(FRESH_ENROLLMENTS, REDEEM_PARTNER, count)]
+    finally:
+        await conn.close()
+
+
+def bench_attendance(base: str, database_url: str, duration: int, connections: int) -> dict[str, Any]:
+    """Attendance reports per second (`PUT .../attendance/1`, each on an enrollment the redemptions created)."""
+    token, _ = partner_token(base, database_url, partner_id=REDEEM_PARTNER, scopes=ATTENDANCE_SCOPES)
+    ids = asyncio.run(fresh_enrollments(database_url, MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + duration)))
+    print(f"redeem: attendance, {connections} connections for {duration} s ({len(ids):,} fresh enrollments)...")
+    time.sleep(1)  # attended_at (whole seconds, when wrk starts) must not precede the last redemption
+    warmup, load = ids[: len(ids) // (duration + WARMUP_SECONDS) * WARMUP_SECONDS], ids
+    wrk_scripted(ATTENDANCE_SCRIPT, "ATTEND", base, token, warmup, duration=WARMUP_SECONDS, connections=connections)
+    load = ids[len(warmup) :]
+    with usage(database_url, base) as cost:
+        figures = wrk_scripted(
+            ATTENDANCE_SCRIPT, "ATTEND", base, token, load, duration=duration, connections=connections
+        )
+    return {
+        "attendance_rps": figures["rps"],
+        "attendance_p50_ms": figures["p50_ms"],
+        "attendance_p99_ms": figures["p99_ms"],
+        **per_operation(cost, int(figures["redeemed"]), "attendance"),
     }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
@@ -16,10 +17,20 @@ else:
     Connection = asyncpg.pool.PoolConnectionProxy
 
 
-async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
-    """A connection inside a transaction: committed when the handler returns, rolled back when it raises."""
+@asynccontextmanager
+async def transaction(state: State) -> AsyncIterator[Connection]:
+    """A pooled connection inside a transaction: committed when the block ends, rolled back when it raises.
+
+    The `tx` dependency; a hot handler that skips dependency injection opens it itself (api/routes/vouchers.py).
+    """
     pool: asyncpg.Pool = state.pool
     async with pool.acquire() as connection, connection.transaction():
+        yield connection
+
+
+async def provide_transaction(state: State) -> AsyncGenerator[Connection, None]:
+    """A connection inside a transaction: committed when the handler returns, rolled back when it raises."""
+    async with transaction(state) as connection:
         yield connection
 
 

@@ -11,6 +11,7 @@ A handler that creates something or moves money asks for `idempotency: Idempoten
 4. otherwise runs the operation in a savepoint and stores its response in the same transaction as its side
    effects. A domain error (a rule the partner must see the same way on retry) is stored too, with its side
    effects rolled back; anything else (a bug, the database going away) stores nothing, so a retry runs again.
+   A savepoint that succeeded is not released: the commit ends it, one round trip fewer on the hot path.
 
 The lock is released and the stored row becomes visible at the same instant (the commit), so a retry never
 sees neither. This relies on the request transaction being READ COMMITTED (the default): under a snapshot
@@ -43,6 +44,8 @@ MINIMUM_RETENTION = timedelta(hours=24)  # API.md: keys are kept at least 24 hou
 _VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
 TRY_LOCK_KEY = "SELECT pg_try_advisory_xact_lock($1)"
+SAVEPOINT = "SAVEPOINT idempotent_operation"
+ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT idempotent_operation"
 SELECT_STORED_RESPONSE = """
 SELECT request_fingerprint, status_code, content_type, response_body
   FROM idempotency_keys
@@ -165,10 +168,13 @@ class Idempotency:
         if stored is not None:
             return _replay(stored, fingerprint, location)
 
+        # A savepoint: a domain error undoes only the operation's writes. Anything else ends the request's
+        # transaction with a rollback, so the savepoint needs no handling then, nor a release on success.
+        await self._tx.execute(SAVEPOINT)
         try:
-            async with self._tx.transaction():  # a savepoint: a domain error undoes only the operation's writes
-                result = await operation()
+            result = await operation()
         except DomainError as error:
+            await self._tx.execute(ROLLBACK_TO_SAVEPOINT)
             problem = domain_problem(error)
             status_code, content_type, body = problem.status, PROBLEM_MEDIA_TYPE, msgspec.json.encode(problem)
         else:
@@ -212,17 +218,19 @@ def _replay(
     )
 
 
+# The header as a handler parameter, so that it shows in OpenAPI (api/http/openapi.py marks it required).
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=HEADER,
+        description="Required. 1 to 255 printable ASCII characters, unique per operation; "
+        "a retry with the same key and body replays the first response. Kept at least 24 hours.",
+    ),
+]
+
+
 async def provide_idempotency(
-    request: Request[Any, Any, Any],
-    tx: Connection,
-    idempotency_key: Annotated[
-        str | None,
-        HeaderParameter(
-            name=HEADER,
-            description="Required. 1 to 255 printable ASCII characters, unique per operation; "
-            "a retry with the same key and body replays the first response. Kept at least 24 hours.",
-        ),
-    ] = None,
+    request: Request[Any, Any, Any], tx: Connection, idempotency_key: IdempotencyKey = None
 ) -> Idempotency:
     """The idempotency guard of a keyed mutation; declares the header so it shows in OpenAPI.
 
