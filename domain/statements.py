@@ -25,7 +25,9 @@ from domain.errors import FieldProblem, InvalidStateTransition, ValidationFailed
 PROGRAMME_TIME_ZONE = ZoneInfo("Asia/Jakarta")
 """Where the programme's months begin and end."""
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A month of the years 2000 to 8999, `YYYY-MM`; the spec states the same pattern for every period parameter.
+PERIOD_PATTERN = r"^[2-8][0-9]{3}-(0[1-9]|1[0-2])$"
+_PERIOD = re.compile(PERIOD_PATTERN)
 
 
 class StatementStatus(StrEnum):
@@ -48,8 +50,7 @@ class LineKind(StrEnum):
 
 def parse_period(text: str, field: str = "period") -> str:
     """The period itself if it reads `YYYY-MM` (a real month, year 2000 to 8999); ValidationFailed otherwise."""
-    match = _PERIOD.match(text)
-    if match is None or not 2000 <= int(match.group(1)) < 9000:
+    if _PERIOD.fullmatch(text) is None:
         raise ValidationFailed(
             "A period is a calendar month written YYYY-MM.", problems=(FieldProblem(field, "expected YYYY-MM"),)
         )

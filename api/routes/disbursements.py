@@ -12,7 +12,7 @@ from api.auth.access import requires
 from api.http.csv_export import CSV, csv_response, wants_csv
 from api.http.dependencies import Connection
 from api.http.openapi import PROGRAMME_MONEY, PROGRAMME_PARTICIPANTS, csv_alternative
-from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, NumberedCursor
 from api.http.responses import created
 from api.schemas.common import Page
 from api.schemas.disbursements import (
@@ -143,7 +143,7 @@ class DisbursementController(Controller):
         batch_id: str,
         conn: Connection,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: NumberedCursor = None,
     ) -> Page[DisbursementTransfer] | Response[str]:
         """The batch's transfers (account references masked) with their results. With `Accept: text/csv` the
         answer is the file for the channel (as `/transfers.csv` gives)."""

@@ -10,7 +10,7 @@ from litestar.params import Parameter, QueryParameter
 from api.auth.access import Principal, requires
 from api.http.dependencies import Connection
 from api.http.openapi import PARTNER_EVENTS
-from api.http.pagination import DEFAULT_LIMIT, Limit
+from api.http.pagination import DEFAULT_LIMIT, EVENT_CURSOR_PATTERN, Limit
 from api.services import events
 from api.services.events import EventPage
 
@@ -26,7 +26,8 @@ async def feed(
     conn: Connection,
     principal: Principal,
     after: Annotated[
-        str | None, Parameter(max_length=200, description="`next_cursor` of the previous page; absent: the start.")
+        str | None,
+        Parameter(pattern=EVENT_CURSOR_PATTERN, description="`next_cursor` of the previous page; absent: the start."),
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     event_type: Annotated[

@@ -11,6 +11,7 @@ from api.auth.national_id import NationalIdHasher
 from api.http.dependencies import Connection
 from api.http.openapi import SANDBOX
 from api.http.responses import created
+from api.routes.statements import Period
 from api.schemas.courses import CourseDetail
 from api.schemas.sandbox import (
     ClockAdvance,
@@ -163,7 +164,7 @@ class SandboxController(Controller):
         **requires(SCOPE, errors=[InvalidStateTransition]),
     )
     async def close_statement(
-        self, period: str, tx: Connection, actor: Actor, partner_id: str, now: datetime
+        self, period: Period, tx: Connection, actor: Actor, partner_id: str, now: datetime
     ) -> Statement:
         """Close your statement of a month that has ended on your test clock (advance the clock past the month's
         end in Asia/Jakarta first), as the programme closes every partner's at the end of a real month: totals

@@ -15,7 +15,7 @@ from api.auth.access import Principal, requires
 from api.http.csv_export import CSV, csv_response, wants_csv
 from api.http.dependencies import Connection
 from api.http.openapi import PARTNER_STATEMENTS, PROGRAMME_MONEY, csv_alternative
-from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, NumberedCursor
 from api.schemas.common import Page
 from api.schemas.statements import (
     BankAccount,
@@ -30,14 +30,14 @@ from api.services import statements
 from api.services.audit import Actor
 from api.services.clock import Clock
 from domain.errors import InvalidStateTransition
+from domain.statements import PERIOD_PATTERN
 
 FINANCE = "programme:finance"
 StatusFilter = Annotated[
     Literal["open", "closed", "paid"] | None, Parameter(description="Only statements in this status.")
 ]
-PeriodFilter = Annotated[
-    str | None, Parameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Only this period (`YYYY-MM`).")
-]
+Period = Annotated[str, Parameter(pattern=PERIOD_PATTERN, description="A calendar month (`YYYY-MM`), 2000 to 8999.")]
+PeriodFilter = Annotated[str | None, Parameter(pattern=PERIOD_PATTERN, description="Only this period (`YYYY-MM`).")]
 
 
 async def _lines_csv(conn: Connection, partner_id: str, period: str) -> Response[str]:
@@ -62,7 +62,7 @@ class StatementController(Controller):
         return await statements.list_for_partner(conn, principal.require_partner(), status, limit, cursor)
 
     @get("/{period:str}", operation_id="getStatement", summary="Show one statement", **requires("statements:read"))
-    async def show(self, period: str, conn: Connection, principal: Principal) -> Statement:
+    async def show(self, period: Period, conn: Connection, principal: Principal) -> Statement:
         """One month: an open statement's running totals, or a closed one's frozen totals."""
         return await statements.get_for_partner(conn, principal.require_partner(), period)
 
@@ -75,11 +75,11 @@ class StatementController(Controller):
     async def lines(
         self,
         request: Request[Any, Any, Any],
-        period: str,
+        period: Period,
         conn: Connection,
         principal: Principal,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: NumberedCursor = None,
     ) -> Page[StatementLine] | Response[str]:
         """The lines in the order they were written: `payable` (a redeemed voucher's price), `clawback` (negative:
         a redeemed voucher later cancelled or found fraudulent), `carried_forward`. With `Accept: text/csv` the
@@ -96,7 +96,7 @@ class StatementController(Controller):
         media_type=CSV,
         **requires("statements:read"),
     )
-    async def lines_csv(self, period: str, conn: Connection, principal: Principal) -> Response[str]:
+    async def lines_csv(self, period: Period, conn: Connection, principal: Principal) -> Response[str]:
         """Every line of the statement as CSV: line_id, kind, voucher_code, course_id, amount, created_at."""
         return await _lines_csv(conn, principal.require_partner(), period)
 
@@ -137,7 +137,7 @@ class ProgrammeStatementController(Controller):
         status_code=200,
         **requires(FINANCE, errors=[InvalidStateTransition]),
     )
-    async def close(self, period: str, tx: Connection, actor: Actor, clock: Clock) -> PeriodClosure:
+    async def close(self, period: Period, tx: Connection, actor: Actor, clock: Clock) -> PeriodClosure:
         """Close every open statement of a month that has ended (Asia/Jakarta, on the programme's clock): totals
         freeze, a negative net is carried forward to the partner's next statement, and each partner gets a
         `statement.closed` event. A period closes once: again, or before it ended, is 409

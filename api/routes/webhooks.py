@@ -11,7 +11,7 @@ from api.auth.access import Principal, requires
 from api.auth.signing_keys import SigningKeyRing
 from api.http.dependencies import Connection
 from api.http.openapi import PARTNER_WEBHOOKS
-from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit, NumberedCursor
 from api.schemas.common import Page
 from api.schemas.webhooks import WebhookAttempt, WebhookEndpoint, WebhookEndpointCreate, WebhookEndpointWithSecret
 from api.services import webhooks
@@ -128,7 +128,7 @@ class WebhookEndpointController(Controller):
         conn: Connection,
         principal: Principal,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: NumberedCursor = None,
     ) -> Page[WebhookAttempt]:
         """Delivery attempts, newest first: event, attempt number, time, status code, latency, error, and when
         the next attempt is due (null once delivered or given up)."""

@@ -7,7 +7,7 @@ the OpenAPI document; a field that recurs with the same meaning uses one alias f
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -59,20 +59,22 @@ AccountReferenceMasked = Annotated[
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=320)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 # A moment in a request: with its UTC offset (without one it would name different instants to different readers,
-# and could not be compared with ours), from 1970 to before 9000 (the extremes overflow date arithmetic, or become
-# -infinity/infinity in PostgreSQL).
-Instant = Annotated[datetime, msgspec.Meta(tz=True)]
-EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=UTC)
+# and could not be compared with ours), in the years 1970 to 8999 as written (the extremes overflow date arithmetic,
+# or become -infinity/infinity in PostgreSQL). The spec states the years as a pattern; `check_instants` enforces
+# the same rule, on the year as written, so that the two cannot disagree.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 8999
+INSTANT_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3})-"
+Instant = Annotated[datetime, msgspec.Meta(tz=True, extra_json_schema={"extra": {"pattern": INSTANT_PATTERN}})]
 
 
 def check_instants(body: msgspec.Struct) -> None:
-    """Refuse (a 422 when decoding) any time of `body` outside the years 1970 to 8999."""
+    """Refuse (a 422 when decoding) any time of `body` written outside the years 1970 to 8999."""
     for name in body.__struct_fields__:
         value = getattr(body, name)
         aware = isinstance(value, datetime) and value.tzinfo is not None
-        if aware and not EARLIEST_INSTANT <= value < LATEST_INSTANT:
-            raise ValueError(f"time field `{name}` must be in the years 1970 to 8999")
+        if aware and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"time field `{name}` must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
 
 
 class RequestBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

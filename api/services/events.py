@@ -15,14 +15,14 @@ once (no duplicates). The price: an open transaction in this database holds the 
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 
 from api.http.dependencies import Connection
+from api.http.pagination import EVENT_CURSOR_PATTERN
 from api.schemas.common import described
 from api.schemas.webhooks import DeliveredEventTypeName
 from domain.errors import FieldProblem, ValidationFailed
@@ -111,24 +111,24 @@ async def emit(
     await conn.execute(INSERT_EVENT, *arguments(partner_id, event_type, entity_type, entity_id, data, now=now))
 
 
+_EVENT_CURSOR = re.compile(EVENT_CURSOR_PATTERN)
+
+
 def encode_cursor(xid: int, event_id: int) -> str:
     """The opaque cursor that continues after the event (`xid`, `event_id`)."""
-    return base64.urlsafe_b64encode(f"{xid}.{event_id}".encode()).decode().rstrip("=")
+    return f"{xid}.{event_id}"
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, int]:
-    """The (xid, id) a cursor points after; (0, 0) for the start; a 422 for anything we did not hand out."""
+    """The (xid, id) a cursor points after; (0, 0) for the start; a 422 for anything without a cursor's form."""
     if cursor is None:
         return 0, 0
-    try:
-        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode("ascii")
-        xid, event_id = (int(part) for part in text.split("."))
-    except (ValueError, binascii.Error, UnicodeError):
-        xid = event_id = -1
-    if not (0 <= xid <= MAX_ID and 0 <= event_id <= MAX_ID):
+    if not _EVENT_CURSOR.fullmatch(cursor):
         raise ValidationFailed(
             "The cursor is not one this API returned.", problems=(FieldProblem("after", "invalid cursor"),)
         )
+    # Parts beyond 2^63 - 1 point after every event there is, as MAX_ID does.
+    xid, event_id = (min(int(part), MAX_ID) for part in cursor.split("."))
     return xid, event_id
 
 
