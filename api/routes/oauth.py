@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+from msgspec import UNSET, UnsetType
 
 from api.auth.access import TokenVerifier, request_id
 from api.auth.oauth_server import PRIVATE_KEY_JWT, SECRET_METHODS, presented_credentials
@@ -34,6 +35,7 @@ from domain.clients import ALL_SCOPES
 TAGS = [OAUTH]
 # These three check a client secret with Argon2: a caller address gets the stricter per-address quota.
 ARGON2_GUARDED = {ADDRESS_POLICY_OPT: ADDRESS_TOKEN_POLICY}
+CLIENT_CREDENTIALS = "client_credentials"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CLIENT_ID = described("Your client id, unless you authenticate with HTTP Basic or a `client_assertion`.")
 CLIENT_SECRET = described("Your client secret (`client_secret_post`); prefer HTTP Basic.")
@@ -41,41 +43,58 @@ CLIENT_ASSERTION_TYPE = described("`private_key_jwt` only: `urn:ietf:params:oaut
 CLIENT_ASSERTION = described("`private_key_jwt` only: a JWT signed with your key, `aud` the token endpoint URL.")
 
 
-class TokenForm(msgspec.Struct, kw_only=True):
-    """`application/x-www-form-urlencoded` token request (RFC 6749 §4.4, RFC 7523 §2.2)."""
+def _one_of(*values: str) -> msgspec.Meta:
+    """The values a form field takes, stated in the spec. The decoder still lets any text through: Authlib answers
+    an unknown value with the RFC 6749 error for it (`unsupported_grant_type`, `invalid_request`), not a 422."""
+    return msgspec.Meta(extra_json_schema={"extra": {"enum": list(values)}})
 
-    grant_type: (
-        Annotated[
-            str,
-            described("`client_credentials`; the staff portal uses `urn:ietf:params:oauth:grant-type:token-exchange`."),
-        ]
-        | None
-    ) = None
-    scope: Annotated[str, described("Space-separated scopes wanted; absent: all the client's scopes.")] | None = None
-    client_id: Annotated[str, CLIENT_ID] | None = None
-    client_secret: Annotated[str, CLIENT_SECRET] | None = None
-    client_assertion_type: Annotated[str, CLIENT_ASSERTION_TYPE] | None = None
-    client_assertion: Annotated[str, CLIENT_ASSERTION] | None = None
+
+# RFC 6749 §3.3: scope tokens of NQCHAR, one space apart. Malformed is a 422; a well-formed scope the client does not
+# hold is Authlib's 400 `invalid_scope`.
+_SCOPE_WORD = r"[\x21\x23-\x5b\x5d-\x7e]+"
+Scope = Annotated[str, msgspec.Meta(pattern=f"^{_SCOPE_WORD}( {_SCOPE_WORD})*$")]
+
+
+class TokenForm(msgspec.Struct, kw_only=True):
+    """`application/x-www-form-urlencoded` token request (RFC 6749 §4.4, RFC 7523 §2.2). A field left out is
+    UNSET, never passed on to Authlib (so nothing sends the text `null`); a request without `grant_type` is a 422."""
+
+    grant_type: Annotated[
+        str,
+        described("`client_credentials`; the staff portal uses `urn:ietf:params:oauth:grant-type:token-exchange`."),
+        _one_of(CLIENT_CREDENTIALS, TOKEN_EXCHANGE),
+    ]
+    scope: (
+        Annotated[Scope, described("Space-separated scopes wanted; absent: all the client's scopes.")] | UnsetType
+    ) = UNSET
+    client_id: Annotated[str, CLIENT_ID] | UnsetType = UNSET
+    client_secret: Annotated[str, CLIENT_SECRET] | UnsetType = UNSET
+    client_assertion_type: Annotated[str, CLIENT_ASSERTION_TYPE] | UnsetType = UNSET
+    client_assertion: Annotated[str, CLIENT_ASSERTION] | UnsetType = UNSET
     # RFC 8693 token exchange (the portal acting for a staff member: api/services/staff.py).
-    subject_token: Annotated[str, described("Token exchange only: the staff session token.")] | None = None
+    subject_token: Annotated[str, described("Token exchange only: the staff session token.")] | UnsetType = UNSET
     subject_token_type: (
-        Annotated[str, described("Token exchange only: `urn:prakerja:params:oauth:token-type:staff-session`.")] | None
-    ) = None
+        Annotated[str, described("Token exchange only: `urn:prakerja:params:oauth:token-type:staff-session`.")]
+        | UnsetType
+    ) = UNSET
     requested_token_type: (
         Annotated[str, described("Token exchange only: `urn:ietf:params:oauth:token-type:access_token` if given.")]
-        | None
-    ) = None
+        | UnsetType
+    ) = UNSET
 
 
 class TokenArgumentForm(msgspec.Struct, kw_only=True):
-    """Introspection (RFC 7662) and revocation (RFC 7009) request."""
+    """Introspection (RFC 7662) and revocation (RFC 7009) request; both RFCs require `token` (without it, a 422)."""
 
-    token: Annotated[str, described("The access token to introspect or revoke.")] | None = None
-    token_type_hint: Annotated[str, described("`access_token` (the only kind issued); optional.")] | None = None
-    client_id: Annotated[str, CLIENT_ID] | None = None
-    client_secret: Annotated[str, CLIENT_SECRET] | None = None
-    client_assertion_type: Annotated[str, CLIENT_ASSERTION_TYPE] | None = None
-    client_assertion: Annotated[str, CLIENT_ASSERTION] | None = None
+    token: Annotated[str, described("The access token to introspect or revoke."), msgspec.Meta(min_length=1)]
+    token_type_hint: (
+        Annotated[str, described("`access_token` (the only kind issued); optional, any other hint is ignored.")]
+        | UnsetType
+    ) = UNSET
+    client_id: Annotated[str, CLIENT_ID] | UnsetType = UNSET
+    client_secret: Annotated[str, CLIENT_SECRET] | UnsetType = UNSET
+    client_assertion_type: Annotated[str, CLIENT_ASSERTION_TYPE] | UnsetType = UNSET
+    client_assertion: Annotated[str, CLIENT_ASSERTION] | UnsetType = UNSET
 
 
 def _form(data: msgspec.Struct) -> dict[str, str]:

@@ -92,7 +92,8 @@ def walk(package: ModuleType, base_url: str, client_id: str, client_secret: str)
 
     # 1. A token, typed: the response model has the RFC 6749 fields.
     public = package.Client(base_url=base_url, raise_on_unexpected_status=True)
-    form = models.TokenForm(grant_type="client_credentials", client_id=client_id, client_secret=client_secret)
+    grant = models.TokenFormGrantType("client_credentials")  # the spec enumerates the grant types
+    form = models.TokenForm(grant_type=grant, client_id=client_id, client_secret=client_secret)
     token = call("o_auth.issue_token").sync(client=public, body=form)
     assert isinstance(token, models.AccessTokenResponse), token
     assert token.token_type == "Bearer"
