@@ -34,6 +34,7 @@ from api.auth.signing_keys import SigningKeyRing, key_encryption_key
 from api.db.notifications import Listener
 from api.db.pool import create_pool
 from api.db.replicas import ReadRouter, Replica
+from api.http.allow import allow_every_method
 from api.http.dependencies import provide_connection, provide_transaction
 from api.http.errors import DATABASE_UNAVAILABLE, EXCEPTION_HANDLERS
 from api.http.idempotency import provide_idempotency
@@ -237,7 +238,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[database_pool],
         guards=[_guard],
         before_request=refuse_deep_json,
-        before_send=[add_rate_limit_headers],
+        before_send=[add_rate_limit_headers, allow_every_method],
         dependencies={
             "tx": Provide(provide_transaction),
             "conn": Provide(provide_connection),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
 import pytest
-from litestar import post
+from litestar import Litestar, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
@@ -157,3 +158,19 @@ async def test_openapi_json_is_served(client: Client) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert spec["openapi"].startswith("3.1")
     assert "/health/ready" in spec["paths"]
+
+
+async def test_options_and_405_allow_exactly_the_documented_methods(app: Litestar, client: Client) -> None:
+    """Every path of the spec: `Allow` names its documented methods (and OPTIONS), on OPTIONS as on a 405."""
+    documented = {"get", "put", "post", "delete", "patch"}
+    for template, item in (app.openapi_schema.paths or {}).items():
+        methods = {method.upper() for method in documented if getattr(item, method, None) is not None}
+        path = re.sub(r"\{[^}]+\}", "1", template)  # "1" routes as a text id and as a number
+        answer = await client.options(path)
+        assert answer.status_code == 204, template
+        assert set(answer.headers["allow"].split(", ")) == methods | {"OPTIONS"}, template
+        other = sorted(documented - {m.lower() for m in methods})
+        if other:
+            refused = await client.request(other[0].upper(), path)
+            assert refused.status_code == 405, template
+            assert set(refused.headers["allow"].split(", ")) == methods | {"OPTIONS"}, template
