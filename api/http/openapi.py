@@ -444,7 +444,12 @@ def _describe_request_bodies(app: Litestar, components: dict[str, Schema]) -> No
             component.additional_properties = False
         for field, decoded_property in decoded_schema.get("properties", {}).items():
             generated = (component.properties or {}).get(field)
-            items = decoded_property.get("items")
+            # An optional list (`list[X] | UnsetType`) is an array inside `oneOf`: its items are there.
+            if isinstance(generated, Schema) and generated.items is None and generated.one_of:
+                generated = next((s for s in generated.one_of if isinstance(s, Schema) and s.items), generated)
+            items = decoded_property.get("items") or next(
+                (s["items"] for s in decoded_property.get("anyOf", []) if isinstance(s, dict) and "items" in s), None
+            )
             if isinstance(generated, Schema) and isinstance(generated.items, Schema) and isinstance(items, dict):
                 for keyword, attribute in ITEM_CONSTRAINTS.items():
                     if keyword in items and getattr(generated.items, attribute) is None:

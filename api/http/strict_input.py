@@ -2,6 +2,7 @@
 
 A JSON body must say `Content-Type: application/json` (415 otherwise) and decode into its request type with
 msgspec's strict rules: `"1"` is not an integer, a number is not a timestamp, a timestamp carries its offset.
+An integral number written with a fraction or exponent (`42.0`, `4.2e1`) is the integer JSON Schema says it is.
 Once this passes, Litestar's own lenient conversion of the same bytes yields the same value.
 
 Times in query strings (`updated_since`) must carry an offset too; a `+07:00` whose `+` arrived as a space
@@ -47,6 +48,13 @@ class InputShape:
 SHAPE_KEY = "_input_shape"  # computed once per handler, kept in its `opt` (ids of handler copies get reused)
 
 
+def _query_name(name: str, kwarg: Any) -> str:
+    """The name a parameter has in the query string: `Parameter(query=…)`'s, `QueryParameter(name=…)`'s, or its own."""
+    if isinstance(kwarg, ParameterKwarg):
+        return getattr(kwarg, "name", None) or kwarg.query or name
+    return name
+
+
 def _shape(handler: HTTPRouteHandler) -> InputShape:
     found: InputShape | None = handler.opt.get(SHAPE_KEY)
     if found is None:
@@ -59,7 +67,7 @@ def _shape(handler: HTTPRouteHandler) -> InputShape:
             if media == RequestEncodingType.JSON:
                 body_type, optional = data.annotation, data.is_optional
         times = tuple(
-            (p.kwarg_definition.query if isinstance(p.kwarg_definition, ParameterKwarg) else None) or name
+            _query_name(name, p.kwarg_definition)
             for name, p in parameters.items()
             if datetime in (p.annotation, *get_args(p.annotation))
         )
@@ -94,7 +102,7 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
             + (f", not `{media_type}`." if media_type else "; the header is missing."),
         )
     try:
-        msgspec.json.decode(body, type=shape.body_type, strict=True)
+        _decode_strictly(body, shape.body_type)
     except msgspec.ValidationError as exc:
         if _ROOT_TYPE.match(str(exc)):
             raise ApiError(400, "invalid_request", "The request body must be a JSON object.") from None
@@ -111,6 +119,27 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise ApiError(400, "invalid_request", "The request body is not valid JSON.") from None
 
 
+def _integers_as_integers(value: Any) -> Any:
+    """`value` with every integral float (`42.0`) as the int it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integers_as_integers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integers_as_integers(item) for key, item in value.items()}
+    return value
+
+
+def _decode_strictly(body: bytes, body_type: Any) -> None:
+    """Decode `body` into `body_type` by msgspec's strict rules, an integral float counting as an integer."""
+    try:
+        msgspec.json.decode(body, type=body_type, strict=True)
+    except msgspec.ValidationError as exc:
+        if "Expected `int`, got `float`" not in str(exc):
+            raise
+        msgspec.convert(_integers_as_integers(msgspec.json.decode(body)), body_type, strict=True)
+
+
 def _check_query_time(name: str, raw: str) -> None:
     message: str | None = None
     if _SPACE_OFFSET.search(raw):
@@ -119,8 +148,10 @@ def _check_query_time(name: str, raw: str) -> None:
         try:
             moment = datetime.fromisoformat(raw.replace("z", "Z"))
         except ValueError:
-            return  # Litestar refuses what is not a time at all, with its own message
-        if moment.tzinfo is None:
+            moment = None  # Litestar would read a number as a Unix time: not a time by the spec
+        if moment is None:
+            message = "expected an RFC 3339 date-time with an offset, e.g. 2026-11-28T09:00:00Z"
+        elif moment.tzinfo is None:
             message = NAIVE_TIME
     if message is not None:
         raise ApiError(

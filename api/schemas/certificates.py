@@ -7,7 +7,16 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from api.schemas.common import CourseId, EnrollmentId, Instant, ParticipantNameMasked, PartnerId, RequestBody, described
+from api.schemas.common import (
+    VISIBLE,
+    CourseId,
+    EnrollmentId,
+    Instant,
+    ParticipantNameMasked,
+    PartnerId,
+    RequestBody,
+    described,
+)
 from api.schemas.enrollments import (
     CERTIFICATE_ISSUED_AT,
     CERTIFICATE_NUMBER,
@@ -24,7 +33,7 @@ REVOKED_AT = described("When the certificate was revoked; null while it is valid
 class CertificateIssue(RequestBody):
     number: Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="Unique among your certificates.")]
     issued_at: Annotated[Instant, described("The date on the certificate; RFC 3339 with an offset.")]
-    url: Annotated[str, msgspec.Meta(pattern=r"^https://\S+$", max_length=2000), CERTIFICATE_URL] | None = None
+    url: Annotated[str, msgspec.Meta(pattern=rf"^https://{VISIBLE}+$", max_length=2000), CERTIFICATE_URL] | None = None
 
 
 class CertificateRevoke(RequestBody):

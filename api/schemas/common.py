@@ -56,8 +56,19 @@ AccountReferenceMasked = Annotated[
 ]
 
 
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=320)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+# Character classes are spelled out rather than `\s`/`\S`, whose meaning differs between regex engines (Python's
+# counts U+001C-U+001F as space, ECMA-262's, which JSON Schema uses, does not), so that the spec and the decoder
+# accept the same strings.
+VISIBLE = r"[^\x00-\x20\x7f-\xa0]"  # one character that is neither a control nor a space of Latin-1
+# Text that starts and ends with a visible character, on one line (spelled out: `.` differs between engines too).
+ONE_LINE = rf"^{VISIBLE}([^\n\r\u2028\u2029]*{VISIBLE})?$"
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[^@\x00-\x20\x7f-\xa0]{1,64}@[^@\x00-\x20\x7f-\xa0]+\.[^@\x00-\x20\x7f-\xa0]+$", max_length=320
+    ),
+]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=VISIBLE)]
 # A moment in a request: with its UTC offset (without one it would name different instants to different readers,
 # and could not be compared with ours), in the years 1970 to 8999 as written (the extremes overflow date arithmetic,
 # or become -infinity/infinity in PostgreSQL). The spec states the years as a pattern; `check_instants` enforces

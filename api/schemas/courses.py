@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas.common import (
+    VISIBLE,
     CourseId,
     CreatedAt,
     Instant,
@@ -177,7 +178,9 @@ class ScheduleCreate(RequestBody):
         list[SessionBody], msgspec.Meta(min_length=1, max_length=200, description="The sessions, numbered from 1.")
     ]
     location: Annotated[str, msgspec.Meta(min_length=1, max_length=500), LOCATION] | None = None
-    meeting_url: Annotated[str, msgspec.Meta(pattern=r"^https://\S+$", max_length=2000), MEETING_URL] | None = None
+    meeting_url: Annotated[str, msgspec.Meta(pattern=rf"^https://{VISIBLE}+$", max_length=2000), MEETING_URL] | None = (
+        None
+    )
 
 
 class Schedule(msgspec.Struct, kw_only=True):

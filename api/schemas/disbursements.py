@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 import msgspec
 
 from api.schemas.common import (
+    VISIBLE,
     AccountReferenceMasked,
     CreatedAt,
     EnrollmentId,
@@ -32,7 +33,7 @@ ChannelCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{2,40}$", examples
 ChannelReference = Annotated[
     str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x21-\x7e][\x20-\x7e]*$", examples=["BNI-20261201-77"])
 ]
-FailureReason = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S", examples=["account closed"])]
+FailureReason = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=VISIBLE, examples=["account closed"])]
 TRANSFER_ID = described("The transfer's id (`itr_…`): one incentive payment, whatever batch it goes in.")
 CHANNEL = described("The payment channel's code: a bank or an e-wallet the programme pays through (`bni`, `ovo`).")
 

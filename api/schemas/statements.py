@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import msgspec
 
-from api.schemas.common import CourseId, CreatedAt, PartnerId, RequestBody, described, literal_of
+from api.schemas.common import VISIBLE, CourseId, CreatedAt, PartnerId, RequestBody, described, literal_of
 from domain.statements import LineKind, StatementStatus
 
 if TYPE_CHECKING:
@@ -92,14 +92,14 @@ class BankAccount(RequestBody):
     """Where the programme transfers a partner's statement nets."""
 
     bank_name: Annotated[
-        str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S"), described("The bank's name, e.g. `BNI`.")
+        str, msgspec.Meta(min_length=1, max_length=100, pattern=VISIBLE), described("The bank's name, e.g. `BNI`.")
     ]
     account_number: Annotated[
         str, msgspec.Meta(pattern=r"^[0-9A-Za-z-]{4,40}$"), described("The account number at that bank.")
     ]
     account_name: Annotated[
         str,
-        msgspec.Meta(min_length=1, max_length=200, pattern=r"\S"),
+        msgspec.Meta(min_length=1, max_length=200, pattern=VISIBLE),
         described("The account holder's name, as the bank has it."),
     ]
 

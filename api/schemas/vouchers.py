@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, TypeAlias
 import msgspec
 
 from api.schemas.common import (
+    ONE_LINE,
     CourseId,
     OptionalScheduleId,
     ParticipantId,
@@ -28,7 +29,7 @@ else:
     PartnerVoucherActionName = literal_of([VoucherAction.REDEEM, VoucherAction.VOID])
 
 LearnerRef = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="Your learner account id.")
+    str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE, description="Your learner account id.")
 ]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 VOUCHER_STATUS = described(

@@ -318,7 +318,7 @@ def terms_of(pending: dict[str, Any]) -> rules.CuratedTerms:
 
 def require_match(row: CourseRow, if_match: str | None) -> None:
     """Optimistic concurrency: the client must name the version it read."""
-    if if_match is None:
+    if if_match is None or not if_match.strip():  # an empty If-Match names no ETag: as good as none
         raise PreconditionRequired("Send If-Match with the ETag you read, so edits cannot overwrite each other.")
     if if_match.strip() not in (row.etag, f"W/{row.etag}", "*"):
         raise PreconditionFailed("The course changed since you read it; GET it again and reapply your edit.")

@@ -41,6 +41,20 @@ async def test_a_string_typed_integer_is_422(client: Client, partner_a: Credenti
     assert (await client.get("/v1/courses", headers=partner_a.headers)).json()["items"] == []
 
 
+async def test_an_integral_number_with_a_fraction_is_the_integer_but_a_fraction_is_not(
+    client: Client, partner_a: Credentials
+) -> None:
+    # JSON Schema's `integer` is any number with no fractional part: 15.0 is 15, as the spec promises.
+    whole = await client.post("/v1/courses", json=course_body(hours=15.0, price=250000.0), headers=partner_a.headers)
+    assert whole.status_code == 201, whole.text
+    assert (whole.json()["hours"], whole.json()["price"]) == (15, 250000)
+    fraction = await client.post("/v1/courses", json=course_body(hours=15.5), headers=partner_a.headers)
+    assert fraction.status_code == 422, fraction.text
+    assert fraction.json()["errors"] == [{"field": "hours", "message": "Expected `int`, got `float`"}]
+    mixed = await client.post("/v1/courses", json=course_body(hours=15.0, price="250000"), headers=partner_a.headers)
+    assert mixed.status_code == 422, mixed.text
+
+
 async def test_json_with_charset_is_accepted(client: Client, partner_a: Credentials) -> None:
     response = await client.post(
         "/v1/courses",
@@ -94,6 +108,21 @@ async def test_query_times_need_an_offset_and_an_unencoded_plus_gets_a_hint(
     )
     assert naive.status_code == 422, naive.text
     assert naive.json()["errors"] == [{"field": "updated_since", "message": naive_message()}]
+
+    for number in ("0.5", "1764547200"):  # Litestar alone would read a number as a Unix time
+        unix = await client.get("/v1/enrollments", params={"updated_since": number}, headers=partner_a.headers)
+        assert unix.status_code == 422, unix.text
+        assert unix.json()["errors"][0]["field"] == "updated_since"
+
+
+async def test_aliased_query_times_are_checked_under_the_name_a_client_sends(
+    client: Client, programme: Credentials
+) -> None:
+    for name in ("from", "to"):  # QueryParameter(name="from") on a parameter the handler calls `since`
+        for value in ("0.5", "2026-11-28T09:00:00"):
+            response = await client.get("/v1/programme/audit", params={name: value}, headers=programme.headers)
+            assert response.status_code == 422, (name, value, response.text)
+            assert response.json()["errors"][0]["field"] == name
 
 
 def naive_message() -> str:
