@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.errors import FieldProblem, InvalidStateTransition, ValidationFailed
+from domain.errors import FieldProblem, InvalidStateTransition, NotFound, ValidationFailed
 from domain.schemes import Scheme
 
 
@@ -163,10 +163,10 @@ def check_batch_has_transfers(taken: int, channel: str) -> None:
 
 
 def survey_incentive_amount(scheme: Scheme, survey: int) -> int:
-    """The amount recorded for survey number `survey` (1..n of the scheme); ValidationFailed beyond the scheme's n."""
+    """The amount recorded for survey number `survey` (1..n of the scheme); NotFound beyond the scheme's n (the
+    number is valid, the scheme has no such survey)."""
     if not 1 <= survey <= scheme.survey_incentive_payments:
-        raise ValidationFailed(
-            f"Scheme {scheme.code} has {scheme.survey_incentive_payments} survey incentive(s).",
-            problems=(FieldProblem("survey", f"expected 1 to {scheme.survey_incentive_payments}"),),
+        raise NotFound(
+            f"Scheme {scheme.code} has {scheme.survey_incentive_payments} survey incentive(s), not {survey}."
         )
     return scheme.survey_incentive_amount

@@ -25,6 +25,7 @@ from domain.errors import (
     DomainError,
     FieldProblem,
     InvalidStateTransition,
+    OutOfTimeOrder,
     ValidationFailed,
 )
 from domain.schemes import Scheme
@@ -152,12 +153,12 @@ def _require_active(facts: EnrollmentFacts, what: str) -> None:
 def _require_between_redemption_and_now(field: str, at: datetime, facts: EnrollmentFacts, now: datetime) -> None:
     """Refuse a reported instant that lies in the future or before the voucher was redeemed."""
     if at > now:
-        raise ValidationFailed(
+        raise OutOfTimeOrder(
             f"{field} {iso_instant(at)} is in the future.",
             problems=(FieldProblem(field, "must not be in the future"),),
         )
     if at < facts.redeemed_at:
-        raise ValidationFailed(
+        raise OutOfTimeOrder(
             f"{field} {iso_instant(at)} is before the redemption at {iso_instant(facts.redeemed_at)}.",
             problems=(FieldProblem(field, f"must not be before the redemption at {iso_instant(facts.redeemed_at)}"),),
         )
@@ -184,7 +185,7 @@ def check_attendance(facts: EnrollmentFacts, sequence: int, attended_at: datetim
         starts_at = facts.session_starts[sequence]
         if attended_at < starts_at:
             problem = f"must not be before session {sequence} starts at {iso_instant(starts_at)}"
-            raise ValidationFailed(f"attended_at {problem}.", problems=(FieldProblem("attended_at", problem),))
+            raise OutOfTimeOrder(f"attended_at {problem}.", problems=(FieldProblem("attended_at", problem),))
     if sequence in facts.attended_sequences:
         return AttendanceOutcome.ALREADY_RECORDED
     return AttendanceOutcome.RECORDED

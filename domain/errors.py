@@ -40,6 +40,23 @@ class ValidationFailed(DomainError):
     title = "Validation failed"
 
 
+class OutOfTimeOrder(ValidationFailed):
+    """A well-formed time that contradicts what is stored (before the redemption, after now, before the session or
+    the test clock): a conflict with the resource's state, not a malformed request. A ValidationFailed all the same,
+    for its field-by-field `problems`."""
+
+    code = "out_of_time_order"
+    title = "Out of time order"
+
+
+class EnvironmentNotServed(ValidationFailed):
+    """A client or key for an environment this deployment does not serve (production on a sandbox): the request is
+    well formed, the deployment's configuration refuses it."""
+
+    code = "environment_not_served"
+    title = "Environment not served here"
+
+
 class NotFound(DomainError):
     code = "not_found"
     title = "Not found"
@@ -101,6 +118,11 @@ class RedemptionWindowClosed(DomainError):
 class LearnerAlreadyEnrolled(DomainError):
     code = "learner_already_enrolled"
     title = "Learner already enrolled"
+
+
+class ParticipantAlreadyEnrolled(DomainError):
+    code = "participant_already_enrolled"
+    title = "Participant already enrolled"
 
 
 class ParticipantFrozen(DomainError):

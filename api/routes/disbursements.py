@@ -28,7 +28,7 @@ from api.schemas.disbursements import (
 from api.services import disbursements
 from api.services.audit import Actor
 from api.services.clock import Clock
-from domain.errors import InvalidStateTransition
+from domain.errors import InvalidStateTransition, NotFound
 
 FINANCE = "programme:finance"
 PARTICIPANTS = "programme:participants"
@@ -100,7 +100,7 @@ class DisbursementController(Controller):
         "/",
         operation_id="createDisbursementBatch",
         summary="Make a disbursement batch for a channel",
-        **requires(FINANCE, errors=[InvalidStateTransition]),
+        **requires(FINANCE, errors=[InvalidStateTransition, NotFound]),
     )
     async def create(
         self, data: DisbursementCreate, tx: Connection, actor: Actor, clock: Clock

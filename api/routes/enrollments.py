@@ -29,6 +29,7 @@ from domain.errors import (
     CompletionTooEarly,
     InvalidStateTransition,
     NotCompleted,
+    OutOfTimeOrder,
 )
 
 Sequence = Annotated[int, Parameter(ge=1, le=1000, description="Session (scheduled) or module (self-paced) number.")]
@@ -89,7 +90,7 @@ class EnrollmentController(Controller):
         operation_id="recordAttendance",
         tags=[PARTNER_ENROLLMENTS],
         summary="Record attendance",
-        **requires("learning:write", errors=[InvalidStateTransition]),
+        **requires("learning:write", errors=[InvalidStateTransition, OutOfTimeOrder]),
     )
     async def attendance(
         self,
@@ -119,7 +120,7 @@ class EnrollmentController(Controller):
         operation_id="recordAssessment",
         tags=[PARTNER_ENROLLMENTS],
         summary="Record the final assessment",
-        **requires("learning:write", errors=[InvalidStateTransition]),
+        **requires("learning:write", errors=[InvalidStateTransition, OutOfTimeOrder]),
     )
     async def assessment(
         self,
@@ -149,7 +150,13 @@ class EnrollmentController(Controller):
         status_code=200,
         **requires(
             "learning:write",
-            errors=[AttendanceIncomplete, AssessmentMissing, CompletionTooEarly, InvalidStateTransition],
+            errors=[
+                AttendanceIncomplete,
+                AssessmentMissing,
+                CompletionTooEarly,
+                InvalidStateTransition,
+                OutOfTimeOrder,
+            ],
         ),
     )
     async def completion(

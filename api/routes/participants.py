@@ -24,6 +24,8 @@ from domain.errors import (
     CourseNotOnSale,
     InsufficientBalance,
     InvalidStateTransition,
+    NotFound,
+    ParticipantAlreadyEnrolled,
     ParticipantFrozen,
     ParticipantRevoked,
     ScheduleFull,
@@ -38,7 +40,12 @@ class ParticipantController(Controller):
     path = "/v1/programme/participants"
     tags = [PROGRAMME_PARTICIPANTS]
 
-    @post("/", operation_id="enrolParticipant", summary="Enrol a participant", **requires(SCOPE))
+    @post(
+        "/",
+        operation_id="enrolParticipant",
+        summary="Enrol a participant",
+        **requires(SCOPE, errors=[ParticipantAlreadyEnrolled, NotFound]),
+    )
     async def enrol(
         self, data: ParticipantCreate, tx: Connection, actor: Actor, nik_hasher: NationalIdHasher
     ) -> Response[ParticipantDetail]:

@@ -20,7 +20,7 @@ from api.schemas.partners import Client, ClientCreate, ClientWithSecret, Partner
 from api.services import clients, integration_keys, partners
 from api.services.audit import Actor
 from api.settings import Settings
-from domain.errors import InvalidStateTransition, PartnerSuspended
+from domain.errors import EnvironmentNotServed, InvalidStateTransition, PartnerSuspended
 
 SCOPE = "programme:partners"
 
@@ -90,7 +90,7 @@ class PartnerController(Controller):
         "/{partner_id:str}/clients",
         operation_id="createClient",
         summary="Issue a client",
-        **requires(SCOPE, errors=[PartnerSuspended]),
+        **requires(SCOPE, errors=[PartnerSuspended, EnvironmentNotServed]),
     )
     async def create_client(
         self,
@@ -111,7 +111,7 @@ class PartnerController(Controller):
         operation_id="issueIntegrationKey",
         summary="Issue or rotate a compatibility-layer key",
         status_code=200,
-        **requires(SCOPE, errors=[PartnerSuspended]),
+        **requires(SCOPE, errors=[PartnerSuspended, EnvironmentNotServed]),
     )
     async def issue_integration_key(
         self,

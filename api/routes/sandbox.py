@@ -36,6 +36,7 @@ from domain.errors import (
     InsufficientBalance,
     InvalidStateTransition,
     NotFound,
+    OutOfTimeOrder,
     ParticipantFrozen,
     ParticipantRevoked,
     ScheduleFull,
@@ -49,7 +50,12 @@ class SandboxController(Controller):
     tags = [SANDBOX]
     dependencies = PARTNER_CONTEXT
 
-    @post("/participants", operation_id="createTestParticipant", summary="Create a test participant", **requires(SCOPE))
+    @post(
+        "/participants",
+        operation_id="createTestParticipant",
+        summary="Create a test participant",
+        **requires(SCOPE, errors=[NotFound]),
+    )
     async def participant(
         self,
         tx: Connection,
@@ -130,7 +136,11 @@ class SandboxController(Controller):
         return await sandbox.clock_state(conn, clock, partner_id)
 
     @post(
-        "/clock/advance", operation_id="advanceTestClock", summary="Make time pass", status_code=200, **requires(SCOPE)
+        "/clock/advance",
+        operation_id="advanceTestClock",
+        summary="Make time pass",
+        status_code=200,
+        **requires(SCOPE, errors=[OutOfTimeOrder]),
     )
     async def advance(
         self, data: ClockAdvance, tx: Connection, actor: Actor, partner_id: str, clock: Clock

@@ -20,7 +20,7 @@ from api.schemas.partners import Client, ClientCreate, ClientWithSecret
 from api.services import audit
 from api.services.audit import Actor
 from domain import clients as rules
-from domain.errors import FieldProblem, NotFound, PartnerSuspended, ValidationFailed
+from domain.errors import EnvironmentNotServed, FieldProblem, NotFound, PartnerSuspended, ValidationFailed
 
 CLIENT_COLUMNS = """
 client_id, partner_id, name, environment, scopes, status, rate_limit_per_minute, previous_secret_expires_at,
@@ -88,7 +88,7 @@ async def create_client(
     """A new client for a partner (or, with `partner_id` None, for the programme); returns its secret once."""
     environment = rules.Environment(body.environment)
     if not rules.environment_accepted(app_env, environment):
-        raise ValidationFailed(
+        raise EnvironmentNotServed(
             f"This deployment serves {app_env} clients only.",
             problems=(FieldProblem("environment", f"must match the deployment ({app_env})"),),
         )

@@ -84,7 +84,8 @@ def _account(row: asyncpg.Record) -> PayoutAccount:
 async def _channel_kind(conn: Connection, channel: str) -> rules.ChannelKind:
     kind = await conn.fetchval(CHANNEL_KIND, channel)
     if kind is None:
-        raise ValidationFailed(
+        # Channels are data (like courses): naming one that does not exist is a 404, as an unknown course is.
+        raise NotFound(
             "There is no payment channel with this code.", problems=(FieldProblem("channel", "unknown channel"),)
         )
     return rules.ChannelKind(kind)

@@ -18,7 +18,7 @@ from api.schemas.compatibility import IntegrationKeyIssued
 from api.services import audit
 from api.services.audit import Actor
 from domain import clients as client_rules
-from domain.errors import FieldProblem, NotFound, PartnerSuspended, ValidationFailed
+from domain.errors import EnvironmentNotServed, FieldProblem, NotFound, PartnerSuspended
 
 # Issuing for a partner serialises on its row, so two concurrent first issues cannot both insert.
 LOCK_PARTNER = "SELECT status FROM partners WHERE id = $1 FOR NO KEY UPDATE"
@@ -61,7 +61,7 @@ async def issue(
     (the previous sign key keeps working until `now + grace`)."""
     env = client_rules.Environment(environment)
     if not client_rules.environment_accepted(app_env, env):
-        raise ValidationFailed(
+        raise EnvironmentNotServed(
             f"This deployment serves {app_env} keys only.",
             problems=(FieldProblem("environment", f"must match the deployment ({app_env})"),),
         )

@@ -18,7 +18,7 @@ from api.services.audit import Actor
 from api.services.clock import Clock
 from domain import ledger as money
 from domain import participants as rules
-from domain.errors import FieldProblem, NotFound, ValidationFailed
+from domain.errors import FieldProblem, NotFound, ParticipantAlreadyEnrolled
 
 PARTICIPANT_COLUMNS = """
 p.id, p.programme_number, p.name, p.email, p.phone, p.scheme, p.accepted_at, p.status, b.balance, p.reviewed_at,
@@ -82,7 +82,7 @@ async def enrol(
     if inserted is None:
         clash = await conn.fetchrow(EXISTING_IDENTITY, body.programme_number, nik_hash)
         field = "programme_number" if clash is None or clash["same_number"] else "nik"
-        raise ValidationFailed(
+        raise ParticipantAlreadyEnrolled(
             "This participant is already enrolled.", problems=(FieldProblem(field, "already enrolled"),)
         )
     await ledger.open_balance(conn, participant_id)

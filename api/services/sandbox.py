@@ -32,7 +32,7 @@ from api.services.clock import Clock, wall_clock
 from api.services.vouchers import CodeFormat
 from domain import courses as course_rules
 from domain.enrollments import iso_instant
-from domain.errors import FieldProblem, InvalidStateTransition, NotFound, ValidationFailed
+from domain.errors import FieldProblem, InvalidStateTransition, NotFound, OutOfTimeOrder, ValidationFailed
 from domain.participants import ParticipantAction
 
 SEED_ACTOR = "demo-seed"  # the actor id of the demo catalogue seed (api/jobs/bootstrap.py)
@@ -224,7 +224,7 @@ async def advance_clock(
         seconds = math.ceil((body.to - current).total_seconds())
         if seconds < 1 or seconds > MAX_ADVANCE_SECONDS:
             problem = f"must be after the test clock's now ({iso_instant(current)}) and at most 400 days ahead"
-            raise ValidationFailed(f"`to` {problem}.", problems=(FieldProblem("to", problem),))
+            raise OutOfTimeOrder(f"`to` {problem}.", problems=(FieldProblem("to", problem),))
     assert seconds is not None
     now = await clock.advance(conn, partner_id, seconds)
     expired = 0

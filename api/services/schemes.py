@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from api.http.dependencies import Connection
-from domain.errors import FieldProblem, InvalidRequest, ValidationFailed
+from domain.errors import FieldProblem, InvalidRequest, NotFound
 from domain.schemes import Scheme
 
 SCHEME_FIELDS = [field.name for field in dataclasses.fields(Scheme)]
@@ -39,8 +39,8 @@ async def scheme_by_code(conn: Connection, code: str) -> Scheme:
     return scheme
 
 
-async def requested_scheme(conn: Connection, code: str | None, field: str = "scheme") -> Scheme:
-    """The scheme a request names (the default one when it names none); an unknown code is a 422 on `field`.
+async def requested_scheme(conn: Connection, code: str | None) -> Scheme:
+    """The scheme a request names (the default one when it names none); an unknown code is a 404.
 
     Schemes are data, so a new cohort is accepted as soon as its row exists: no request schema lists them.
     """
@@ -49,6 +49,4 @@ async def requested_scheme(conn: Connection, code: str | None, field: str = "sch
     try:
         return await scheme_by_code(conn, code)
     except InvalidRequest:
-        raise ValidationFailed(
-            f"There is no scheme {code!r}.", problems=(FieldProblem(field, "unknown scheme"),)
-        ) from None
+        raise NotFound(f"There is no scheme {code!r}.", problems=(FieldProblem("scheme", "unknown scheme"),)) from None

@@ -131,7 +131,7 @@ async def test_only_the_programme_issues_keys(client: Client, partner_a: Credent
     url = f"/v1/programme/partners/{partner_a.partner_id}/integration-keys"
     assert (await client.post(url, json={"environment": "sandbox"}, headers=partner_a.headers)).status_code == 404
     wrong_env = await client.post(url, json={"environment": "production"}, headers=programme.headers)
-    assert (wrong_env.status_code, wrong_env.json()["code"]) == (422, "validation_failed")
+    assert (wrong_env.status_code, wrong_env.json()["code"]) == (409, "environment_not_served")
     unknown = await client.post(
         "/v1/programme/partners/prt_nobody/integration-keys", json={"environment": "sandbox"}, headers=programme.headers
     )

@@ -188,9 +188,11 @@ async def test_attendance_refusals_and_idempotence(
     future = await client.put(
         f"{url}/1", json={"attended_at": iso(now + timedelta(hours=1))}, headers=partner_a.headers
     )
-    assert future.status_code == 422
+    # Well-formed times that contradict the enrollment (after now, before the redemption): a conflict, not a 422.
+    assert (future.status_code, future.json()["code"]) == (409, "out_of_time_order")
     before = await client.put(f"{url}/1", json={"attended_at": iso(now - timedelta(days=1))}, headers=partner_a.headers)
-    assert before.status_code == 422
+    assert (before.status_code, before.json()["code"]) == (409, "out_of_time_order")
+    assert before.json()["errors"][0]["field"] == "attended_at"
     first = await client.put(f"{url}/1", json={"attended_at": iso(now)}, headers=partner_a.headers)
     again = await client.put(f"{url}/1", json={"attended_at": iso(now)}, headers=partner_a.headers)
     assert first.json()["attendance"] == again.json()["attendance"]
@@ -222,7 +224,7 @@ async def test_completion_refusals(
     future = await client.post(
         url, json={"completed_at": iso(now + timedelta(days=1))}, headers={**partner_a.headers, **key()}
     )
-    assert future.status_code == 422
+    assert (future.status_code, future.json()["code"]) == (409, "out_of_time_order")
 
 
 async def test_completion_and_certificate_retries(

@@ -81,10 +81,10 @@ from domain.errors import (
     InvalidStateTransition,
     LearnerAlreadyEnrolled,
     NotFound,
+    ParticipantAlreadyEnrolled,
     ParticipantFrozen,
     ParticipantRevoked,
     ScheduleFull,
-    ValidationFailed,
     VoucherAlreadyRedeemed,
     VoucherCancelled,
     VoucherExpired,
@@ -440,7 +440,7 @@ class MoneyMachine(RuleBasedStateMachine):
             accepted_at=datetime.now(UTC),
         )
         _, refused = self.attempt(lambda c: participant_service.enrol(c, ACTOR, HASHER, body))
-        self.agree("enrol again", ValidationFailed, refused)
+        self.agree("enrol again", ParticipantAlreadyEnrolled, refused)
 
     @rule(person_id=people, freeze=st.booleans())
     def freeze_or_unfreeze(self, person_id: str, freeze: bool) -> None:

@@ -99,3 +99,21 @@ async def test_creations_are_201_with_a_location_and_actions_are_200(
     await action(f"/v1/courses/{second['id']}/submit", a)
     await action(f"/v1/programme/courses/{second['id']}/reject", p, json={"reasons": ["Silabus belum lengkap"]})
     await action(f"/v1/courses/{second['id']}/archive", a)
+
+
+async def test_a_valid_request_refused_by_what_is_stored_is_404_or_409_never_422(
+    client: Client, programme: Credentials
+) -> None:
+    """422 means the request breaks the schema; naming something that does not exist is 404, and a duplicate 409."""
+    url, p = "/v1/programme/participants", programme.headers
+    first = participant_body()
+    assert (await client.post(url, json=first, headers=p)).status_code == 201
+    again = await client.post(url, json={**first, "nik": participant_body()["nik"]}, headers=p)
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "participant_already_enrolled"
+    assert again.json()["errors"][0]["field"] == "programme_number"
+    unknown_scheme = await client.post(url, json=participant_body(scheme="1999"), headers=p)
+    assert unknown_scheme.status_code == 404, unknown_scheme.text
+    channel = await client.post("/v1/programme/disbursements", json={"channel": "no_such_bank"}, headers=p)
+    assert channel.status_code == 404, channel.text
+    assert channel.json()["code"] == "not_found"

@@ -8,7 +8,7 @@ import pytest
 
 from domain import disbursements as rules
 from domain.disbursements import AttemptStatus, ChannelKind, Result
-from domain.errors import InvalidStateTransition, ValidationFailed
+from domain.errors import InvalidStateTransition, NotFound, ValidationFailed
 from tests.unit.scheme_fixtures import SCHEME_2020, SCHEME_2024
 
 ELIGIBLE = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
@@ -125,6 +125,6 @@ def test_batches_complete_when_nothing_is_pending_and_are_never_empty() -> None:
 def test_survey_incentives_follow_the_scheme() -> None:
     assert rules.survey_incentive_amount(SCHEME_2024, 1) == 50_000
     assert rules.survey_incentive_amount(SCHEME_2024, 2) == 50_000
-    for survey in (0, 3):
-        with pytest.raises(ValidationFailed):
+    for survey in (0, 3):  # a number the scheme has no survey for: nothing to find
+        with pytest.raises(NotFound):
             rules.survey_incentive_amount(SCHEME_2024, survey)

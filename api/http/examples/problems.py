@@ -63,12 +63,15 @@ DETAILS: dict[str, str] = {
     ),
     "not_completed": "The enrollment is active; a certificate needs a completed enrollment.",
     "certificate_number_taken": "You already issued certificate number 'PDU-2026-000417'.",
+    "out_of_time_order": "attended_at 2026-12-01T02:00:00Z is before the redemption at 2026-12-01T03:17:07Z.",
     # Programme side: participants, purchases and partners.
     "insufficient_balance": "The course costs Rp 750,000 but the balance is Rp 500,000.",
     "active_training_exists": "The participant must complete the current training first.",
     "course_already_purchased": "The participant already bought this course.",
     "schedule_full": "This schedule has no seats left.",
     "partner_suspended": "A suspended partner cannot be issued new clients.",
+    "participant_already_enrolled": "This participant is already enrolled.",
+    "environment_not_served": "This deployment serves sandbox clients only.",
 }
 
 # At /oauth/* a code may mean something else than at /v1 (Authlib's refusals, in RFC 6749's words).
