@@ -40,7 +40,7 @@ from api.http.examples import examples_by_operation
 from api.http.examples.model import Example as OperationExample
 from api.http.examples.problems import DETAILS, OAUTH_DETAILS
 from api.http.guides import GUIDES, GUIDES_PATH, guides_router
-from domain.clients import SCOPE_DESCRIPTIONS
+from domain.clients import PROGRAMME_SCOPES, SCOPE_DESCRIPTIONS
 
 API_TITLE = "Prakerja Partner API"
 API_VERSION = "1.0.0"
@@ -310,6 +310,7 @@ PROBLEM_SCHEMA = Schema(
     },
 )
 IDEMPOTENCY_KEY = "Idempotency-Key"
+PROGRAMME_PATH = "/v1/programme/"
 # JSON Schema keywords of a list item msgspec enforces, and the `Schema` attribute each one is.
 ITEM_CONSTRAINTS = {
     "minLength": "min_length",
@@ -581,7 +582,7 @@ def document_errors(app: Litestar) -> None:
     _describe_request_bodies(app, schema.components.schemas)
     schema.components.schemas["Problem"] = PROBLEM_SCHEMA
     examples = examples_by_operation()
-    for path_item in (schema.paths or {}).values():
+    for path, path_item in (schema.paths or {}).items():
         for method in ("get", "put", "post", "delete", "patch"):
             operation: Operation | None = getattr(path_item, method, None)
             if operation is None or operation.operation_id is None:
@@ -600,6 +601,8 @@ def document_errors(app: Litestar) -> None:
             codes: dict[int, list[str]] = {}
             if opt.get("scopes") is not None:
                 _merge(codes, PROTECTED_CODES)
+            if path.startswith(PROGRAMME_PATH) or set(opt.get("scopes") or ()) & set(PROGRAMME_SCOPES):
+                _merge(codes, {404: ["not_found"]})  # the programme's operations do not exist for a partner
             parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
             if any(p.param_in == "path" for p in parameters):
                 _merge(codes, {404: ["not_found"]})

@@ -11,7 +11,7 @@ from litestar.params import Parameter, QueryParameter
 from api.auth.access import requires
 from api.http.dependencies import Connection
 from api.http.openapi import PROGRAMME_AUDIT
-from api.http.pagination import DEFAULT_LIMIT, Cursor, Limit
+from api.http.pagination import DEFAULT_LIMIT, Limit, NumberedCursor
 from api.schemas.audit import AuditEntry, AuditFilters, AuditVerification
 from api.schemas.common import Page
 from api.services import audit
@@ -43,7 +43,7 @@ class AuditController(Controller):
         since: Annotated[datetime | None, QueryParameter(name="from", description="At or after (with offset).")] = None,
         until: Annotated[datetime | None, QueryParameter(name="to", description="Before (with offset).")] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
+        cursor: NumberedCursor = None,
     ) -> Page[AuditEntry]:
         """Every state change and money movement, newest first: actor, action, entity, before and after. Filter by
         entity (`entity_type`, `entity_id`), `actor` (a client id or system job), `action`, and a `from`/`to`

@@ -117,3 +117,15 @@ async def test_a_valid_request_refused_by_what_is_stored_is_404_or_409_never_422
     channel = await client.post("/v1/programme/disbursements", json={"channel": "no_such_bank"}, headers=p)
     assert channel.status_code == 404, channel.text
     assert channel.json()["code"] == "not_found"
+
+
+async def test_a_partner_calling_a_programme_operation_gets_the_documented_404(
+    client: Client, partner_a: Credentials
+) -> None:
+    """The programme's operations do not exist for a partner (never 403): every one of them documents that 404."""
+    for path, item in openapi_document()["paths"].items():
+        if path.startswith("/v1/programme/"):
+            for method, operation in item.items():
+                assert "404" in operation["responses"], (method, path)
+    response = await client.get("/v1/programme/partners", headers=partner_a.headers)
+    assert response.status_code == 404, response.text
