@@ -161,7 +161,8 @@ async def test_status_then_commit_is_the_v1_redemption(
     assert checked["data"]["schedule"] is None
     assert checked["data"]["participant_name_masked"] == voucher["participant"]["name_masked"]
 
-    committed = await client.post(COMMIT, **signed(key_a, COMMIT, {"redeem_code": code}))
+    committed_at = int(time.time())
+    committed = await client.post(COMMIT, **signed(key_a, COMMIT, {"redeem_code": code}, timestamp=committed_at))
     assert committed.status_code == 200, committed.text
     data = committed.json()["data"]
     assert committed.json()["success"] is True
@@ -189,7 +190,8 @@ async def test_status_then_commit_is_the_v1_redemption(
     assert [r["partner_id"] for r in events] == [partner_a.partner_id]
 
     # A blind retry (signed afresh, as every incumbent call is) answers the same enrollment and changes nothing.
-    retry = await client.post(COMMIT, **signed(key_a, COMMIT, {"redeem_code": code}, timestamp=int(time.time()) - 1))
+    # (Its own timestamp: the same second would make the same signature, which is a replay and refused as one.)
+    retry = await client.post(COMMIT, **signed(key_a, COMMIT, {"redeem_code": code}, timestamp=committed_at - 1))
     assert retry.status_code == 200, retry.text
     assert retry.json()["data"]["enrollment_id"] == data["enrollment_id"]
     assert retry.json()["data"]["redeemed_at"] == data["redeemed_at"]
@@ -265,9 +267,10 @@ async def test_a_foreign_code_reads_as_not_found(
 ) -> None:
     key_b = await issue_key(client, programme, partner_b)
     code = (await sold_voucher(client, programme, course["id"]))["code"]
+    first_tried = int(time.time())
     for path in (STATUS, COMMIT):
         body = assert_refused(
-            await client.post(path, **signed(key_b, path, {"redeem_code": code})),
+            await client.post(path, **signed(key_b, path, {"redeem_code": code}, timestamp=first_tried)),
             404,
             "not_found",
             "Redeem code not found.",
@@ -275,7 +278,7 @@ async def test_a_foreign_code_reads_as_not_found(
         assert body["data"] == {"detail": "No voucher has this code."}
     # Partner A commits it; a second commit by partner B still learns nothing about it.
     assert (await client.post(COMMIT, **signed(key_a, COMMIT, {"redeem_code": code}))).status_code == 200
-    again = signed(key_b, COMMIT, {"redeem_code": code}, timestamp=int(time.time()) - 1)
+    again = signed(key_b, COMMIT, {"redeem_code": code}, timestamp=first_tried - 1)  # not a replay of the first
     assert_refused(await client.post(COMMIT, **again), 404, "not_found")
     mistyped = signed(key_a, COMMIT, {"redeem_code": "SBX-0000-0000-0000"})
     assert_refused(await client.post(COMMIT, **mistyped), 404, "not_found")
@@ -328,7 +331,7 @@ async def test_a_cancelled_code_and_bad_bodies_are_refused_in_the_envelope(
     unknown_field = await client.post(COMMIT, **signed(key_a, COMMIT, {"redeem_code": code, "partner_id": "x"}))
     body = assert_refused(unknown_field, 422, "validation_failed")
     assert body["data"]["errors"][0]["field"] == "partner_id"
-    not_an_object = signed(key_a, COMMIT, {"redeem_code": code})
+    not_an_object = signed(key_a, COMMIT, {"redeem_code": code}, timestamp=int(time.time()) - 2)  # not a replay
     not_an_object["content"] = "[]"
     assert_refused(await client.post(COMMIT, **not_an_object), 400, "invalid_request")
 
