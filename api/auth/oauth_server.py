@@ -45,16 +45,46 @@ class PresentedCredentials:
     client_id: str | None
     secret: str | None
     assertion: str | None
+    # Why the request is refused before any client is looked at (more than one authentication method), if it is.
+    conflict: str | None = None
+
+
+MORE_THAN_ONE_METHOD = (
+    "The request authenticates the client in more than one way ({methods}); RFC 6749 section 2.3 allows exactly one: "
+    "send the credentials in the Authorization header (client_secret_basic), in the form (client_secret_post), or "
+    "as a client_assertion (private_key_jwt), not in several places."
+)
+DIFFERENT_CLIENT_IDS = (
+    "The client_id in the form is not the one in the Authorization header; send one client's credentials, once."
+)
+
+
+def _methods_used(form: dict[str, str], authorization: str | None) -> list[str]:
+    """The client authentication methods a request uses (a `client_id` alone in the form authenticates nothing)."""
+    used = []
+    if authorization and authorization[:6].lower() == "basic ":
+        used.append("client_secret_basic")
+    if form.get("client_secret"):
+        used.append("client_secret_post")
+    if form.get("client_assertion") or form.get("client_assertion_type"):
+        used.append(PRIVATE_KEY_JWT)
+    return used
 
 
 def presented_credentials(form: dict[str, str], authorization: str | None) -> PresentedCredentials:
-    """The client id and secret (Basic header or form) or client assertion (RFC 7523) of a token request."""
+    """The client id and secret (Basic header or form) or client assertion (RFC 7523) of a token request, or a
+    `conflict` when the request uses more than one authentication method (then nothing else is read)."""
+    if len(used := _methods_used(form, authorization)) > 1:
+        return PresentedCredentials(None, None, None, MORE_THAN_ONE_METHOD.format(methods=" and ".join(used)))
     if authorization and authorization[:6].lower() == "basic ":
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return PresentedCredentials(None, None, None)
         client_id, _, secret = decoded.partition(":")
+        named = form.get("client_id")
+        if named and named != unquote(client_id):
+            return PresentedCredentials(None, None, None, DIFFERENT_CLIENT_IDS)
         return PresentedCredentials(unquote(client_id) or None, unquote(secret) or None, None)
     if form.get("client_assertion_type") == ASSERTION_TYPE and form.get("client_assertion"):
         assertion = form["client_assertion"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
 
 from api.auth import credentials
 from api.auth.access import Principal, TokenVerifier
@@ -150,6 +150,9 @@ class ClientAuthenticator:
     ) -> tuple[TokenServer, ReadyClient | None, OAuthResponse | None]:
         """Run Authlib for this request; returns the server, the authenticated client, and Authlib's answer."""
         now = datetime.now(UTC)
+        if presented.conflict is not None:
+            # Refused before any client is looked at: no failed authentication of either client is counted.
+            return _server(self, None), None, _oauth_error(InvalidRequestError(description=presented.conflict))
         client_id = presented.client_id
         if client_id is None or len(client_id) > MAX_CLIENT_ID_LENGTH:
             return _server(self, None), None, _oauth_error(InvalidClientError(description=AUTHENTICATION_FAILED))

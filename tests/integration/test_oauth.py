@@ -117,6 +117,75 @@ async def test_other_grant_types_are_unsupported(client: Client, partner_a: Cred
         assert response.json()["error"] == "unsupported_grant_type"
 
 
+# --- one authentication method per request (RFC 6749 section 2.3) -----------------------------------------
+
+OAUTH_ENDPOINTS = ("/oauth/token", "/oauth/introspect", "/oauth/revoke")
+
+
+def form_for(path: str, **fields: str) -> dict[str, str]:
+    first = {"grant_type": "client_credentials"} if path == "/oauth/token" else {"token": "not-a-token"}
+    return first | fields
+
+
+async def failures_counted(db_url: str) -> int:
+    """Attempts the failure throttle holds against any client (a success gives its place back)."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        counted: int = await conn.fetchval("SELECT coalesce(sum(failures), 0) FROM client_auth_failures")
+    finally:
+        await conn.close()
+    return counted
+
+
+@pytest.mark.parametrize("path", OAUTH_ENDPOINTS)
+@pytest.mark.parametrize("whose_form", ["other", "same"])
+async def test_basic_and_form_secret_together_are_invalid_request(
+    client: Client, db_url: str, partner_a: Credentials, partner_b: Credentials, path: str, whose_form: str
+) -> None:
+    in_form = partner_b if whose_form == "other" else partner_a
+    form = form_for(path, client_id=in_form.client_id, client_secret=in_form.client_secret)
+    response = await client.post(path, data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] == body["code"] == "invalid_request"
+    assert "more than one way (client_secret_basic and client_secret_post)" in body["error_description"]
+    assert body["detail"] == body["error_description"]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert partner_a.client_secret not in response.text
+    assert partner_b.client_secret not in response.text
+    assert await failures_counted(db_url) == 0  # neither client had a failed authentication
+
+
+async def test_basic_and_a_client_assertion_together_are_invalid_request(
+    client: Client, db_url: str, jwt_client: Credentials, partner_a: Credentials
+) -> None:
+    form = form_for(
+        "/oauth/token",
+        client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion=assertion(jwt_client),
+    )
+    response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 400, response.text
+    assert "client_secret_basic and private_key_jwt" in response.json()["error_description"]
+    assert await failures_counted(db_url) == 0
+
+
+async def test_a_different_client_id_in_the_form_is_invalid_request(
+    client: Client, db_url: str, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    form = form_for("/oauth/token", client_id=partner_b.client_id)
+    response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 400, response.text
+    assert response.json()["error_description"].startswith("The client_id in the form is not the one in")
+    assert await failures_counted(db_url) == 0
+
+
+async def test_basic_with_its_own_client_id_in_the_form_is_one_method(client: Client, partner_a: Credentials) -> None:
+    form = form_for("/oauth/token", client_id=partner_a.client_id)
+    response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 200, response.text
+
+
 # --- private_key_jwt -----------------------------------------------------------------------------------
 
 
