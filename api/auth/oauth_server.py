@@ -250,9 +250,12 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
     def validate_requested_scope(self, scope: str | None) -> None:
         """The requested scopes must be a subset of the client's own (none requested: all of them)."""
         if self.client is not None and rules.granted_scopes(scope, self.client.credentials.scopes) is None:
-            raise InvalidScopeError(description="The client does not hold every requested scope.")
+            missing = " ".join(sorted(set((scope or "").split()) - set(self.client.credentials.scopes)))
+            held = f"The client does not hold every requested scope (not held: {missing})."
+            raise InvalidScopeError(description=held)
         if scope and not set(scope.split()) <= set(rules.ALL_SCOPES):
-            raise InvalidScopeError()
+            unknown = " ".join(sorted(set(scope.split()) - set(rules.ALL_SCOPES)))
+            raise InvalidScopeError(description=f"Unknown scope: {unknown}; see scopes_supported in the metadata.")
 
 
 class FormRequest(OAuth2Request):  # type: ignore[misc]

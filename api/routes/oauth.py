@@ -35,7 +35,6 @@ from domain.clients import ALL_SCOPES
 TAGS = [OAUTH]
 # These three check a client secret with Argon2: a caller address gets the stricter per-address quota.
 ARGON2_GUARDED = {ADDRESS_POLICY_OPT: ADDRESS_TOKEN_POLICY}
-CLIENT_CREDENTIALS = "client_credentials"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CLIENT_ID = described("Your client id, unless you authenticate with HTTP Basic or a `client_assertion`.")
 CLIENT_SECRET = described("Your client secret (`client_secret_post`); prefer HTTP Basic.")
@@ -62,7 +61,7 @@ class TokenForm(msgspec.Struct, kw_only=True):
     grant_type: Annotated[
         str,
         described("`client_credentials`; the staff portal uses `urn:ietf:params:oauth:grant-type:token-exchange`."),
-        _one_of(CLIENT_CREDENTIALS, TOKEN_EXCHANGE),
+        _one_of(*oauth.GRANT_TYPES),
     ]
     scope: (
         Annotated[Scope, described("Space-separated scopes wanted; absent: all the client's scopes.")] | UnsetType
@@ -113,7 +112,7 @@ def _respond(answer: OAuthResponse) -> Response[Any]:
     if answer.status < 400:
         return Response(content=answer.body, status_code=answer.status, headers=headers)
     error = str(answer.body.get("error", "invalid_request"))
-    description = str(answer.body.get("error_description", error))
+    description = str(answer.body.get("error_description") or oauth.describe(error, {}))
     problem = {
         "type": f"urn:prakerja:problem:{error}",
         "title": error.replace("_", " ").capitalize(),
@@ -249,7 +248,7 @@ async def metadata(settings: Settings) -> AuthorizationServerMetadata:
         introspection_endpoint=f"{issuer}/oauth/introspect",
         revocation_endpoint=f"{issuer}/oauth/revoke",
         jwks_uri=f"{issuer}/.well-known/jwks.json",
-        grant_types_supported=["client_credentials", TOKEN_EXCHANGE],
+        grant_types_supported=list(oauth.GRANT_TYPES),
         response_types_supported=[],
         scopes_supported=list(ALL_SCOPES),
         token_endpoint_auth_methods_supported=methods,

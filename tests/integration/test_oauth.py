@@ -114,7 +114,63 @@ async def test_other_grant_types_are_unsupported(client: Client, partner_a: Cred
             "/oauth/token", data={"grant_type": grant}, auth=(partner_a.client_id, partner_a.client_secret)
         )
         assert response.status_code == 400, grant
-        assert response.json()["error"] == "unsupported_grant_type"
+        body = response.json()
+        assert body["error"] == "unsupported_grant_type"
+        assert (
+            body["error_description"]
+            == body["detail"]
+            == (
+                f"grant_type {grant} is not supported; this server supports client_credentials and "
+                "urn:ietf:params:oauth:grant-type:token-exchange."
+            )
+        )
+
+
+@pytest.mark.parametrize("grant", ["", 'pass"word'])
+async def test_an_empty_or_odd_grant_type_is_explained_without_echoing_it(
+    client: Client, partner_a: Credentials, grant: str
+) -> None:
+    response = await client.post(
+        "/oauth/token", data={"grant_type": grant}, auth=(partner_a.client_id, partner_a.client_secret)
+    )
+    assert response.status_code == 400
+    description = response.json()["error_description"]
+    supported = "this server supports client_credentials and urn:ietf:params:oauth:grant-type:token-exchange."
+    if grant:
+        assert description == f"This grant_type is not supported; {supported}"
+    else:
+        assert description == f"grant_type is required; {supported}"
+
+
+async def test_every_oauth_refusal_is_explained_in_words(
+    client: Client, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    a = (partner_a.client_id, partner_a.client_secret)
+    refusals = [
+        await client.post("/oauth/token", data={"grant_type": "password"}, auth=a),
+        await client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "nonsense:x"}, auth=a),
+        await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(partner_a.client_id, "x")),
+        await client.post("/oauth/token", data={"grant_type": "client_credentials"}),
+        await client.post(
+            "/oauth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange"}, auth=a
+        ),
+    ]
+    for path in ("/oauth/introspect", "/oauth/revoke"):
+        refusals.append(await client.post(path, data={"token": "t"}))
+        refusals.append(await client.post(path, data={"token": "t", "client_id": partner_b.client_id}, auth=a))
+    for response in refusals:
+        body = response.json()
+        assert response.status_code in (400, 401), response.text
+        assert body["error_description"] == body["detail"], response.text
+        assert body["error"] not in body["detail"], response.text  # words, not the code repeated
+        assert len(body["detail"].split()) >= 4, response.text
+
+
+async def test_a_scope_not_held_is_named(client: Client, partner_a: Credentials) -> None:
+    response = await request_token(client, partner_a.client_id, partner_a.client_secret, "vouchers:read nonsense:x")
+    assert response.json()["error_description"] == (
+        "The client does not hold every requested scope (not held: nonsense:x)."
+    )
 
 
 # --- one authentication method per request (RFC 6749 section 2.3) -----------------------------------------

@@ -32,7 +32,10 @@ DETAILS: dict[str, str] = {
     "service_unavailable": "The service is temporarily unavailable; retry later.",
     # OAuth 2.0 (RFC 6749) at /oauth/*.
     "invalid_client": "client authentication failed: unknown client or wrong secret",
-    "unsupported_grant_type": "grant_type must be client_credentials.",
+    "unsupported_grant_type": (
+        "grant_type password is not supported; this server supports client_credentials and "
+        "urn:ietf:params:oauth:grant-type:token-exchange."
+    ),
     "invalid_scope": "The client does not hold every requested scope.",
     "unauthorized_client": "Only a programme client may act for staff.",
     # The compatibility layer's signed requests.
