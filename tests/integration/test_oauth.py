@@ -242,6 +242,63 @@ async def test_basic_with_its_own_client_id_in_the_form_is_one_method(client: Cl
     assert response.status_code == 200, response.text
 
 
+# --- the forms are forms ------------------------------------------------------------------------------------
+
+FORM_ONLY = "This endpoint takes a form, `Content-Type: application/x-www-form-urlencoded` (RFC 6749)"
+
+
+@pytest.mark.parametrize("path", OAUTH_ENDPOINTS)
+async def test_a_json_body_is_415_not_an_empty_form(
+    client: Client, db_url: str, partner_a: Credentials, path: str
+) -> None:
+    body = form_for(path, client_id=partner_a.client_id, client_secret=partner_a.client_secret)
+    response = await client.post(path, json=body)
+    assert response.status_code == 415, response.text
+    problem = response.json()
+    assert problem["code"] == "unsupported_media_type"
+    assert problem["detail"] == f"{FORM_ONLY}, not `application/json`."
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await failures_counted(db_url) == 0  # refused before any client authentication
+
+
+@pytest.mark.parametrize(
+    ("content_type", "said"),
+    [
+        ("text/plain", ", not `text/plain`."),
+        ("multipart/form-data; boundary=x", ", not `multipart/form-data`."),
+        (None, "; the header is missing."),
+    ],
+)
+async def test_any_other_body_is_415(
+    client: Client, partner_a: Credentials, content_type: str | None, said: str
+) -> None:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    response = await client.post(
+        "/oauth/token",
+        content=b"grant_type=client_credentials",
+        headers=headers,
+        auth=(partner_a.client_id, partner_a.client_secret),
+    )
+    assert response.status_code == 415, response.text
+    assert response.json()["detail"] == FORM_ONLY + said
+
+
+async def test_a_form_with_a_charset_is_a_form(client: Client, partner_a: Credentials) -> None:
+    response = await client.post(
+        "/oauth/token",
+        content=b"grant_type=client_credentials",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        auth=(partner_a.client_id, partner_a.client_secret),
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_no_body_at_all_says_what_is_missing(client: Client, partner_a: Credentials) -> None:
+    response = await client.post("/oauth/token", auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "grant_type"
+
+
 # --- private_key_jwt -----------------------------------------------------------------------------------
 
 

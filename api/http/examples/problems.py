@@ -77,7 +77,12 @@ DETAILS: dict[str, str] = {
     "environment_not_served": "This deployment serves sandbox clients only.",
 }
 
-# At /oauth/* a code may mean something else than at /v1 (Authlib's refusals, in RFC 6749's words).
+# At /oauth/* a code may mean something else than at /v1 (Authlib's refusals, in RFC 6749's words; a body that is
+# not a form).
 OAUTH_DETAILS: dict[str, str] = {
     "invalid_request": ("The request is missing a required parameter or includes an unsupported parameter value."),
+    "unsupported_media_type": (
+        "This endpoint takes a form, `Content-Type: application/x-www-form-urlencoded` (RFC 6749), "
+        "not `application/json`."
+    ),
 }
