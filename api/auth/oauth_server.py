@@ -54,9 +54,7 @@ MORE_THAN_ONE_METHOD = (
     "send the credentials in the Authorization header (client_secret_basic), in the form (client_secret_post), or "
     "as a client_assertion (private_key_jwt), not in several places."
 )
-DIFFERENT_CLIENT_IDS = (
-    "The client_id in the form is not the one in the Authorization header; send one client's credentials, once."
-)
+DIFFERENT_CLIENT_IDS = "The client_id in the form is not the one in {where}; send one client's credentials, once."
 
 
 def _methods_used(form: dict[str, str], authorization: str | None) -> list[str]:
@@ -84,11 +82,13 @@ def presented_credentials(form: dict[str, str], authorization: str | None) -> Pr
         client_id, _, secret = decoded.partition(":")
         named = form.get("client_id")
         if named and named != unquote(client_id):
-            return PresentedCredentials(None, None, None, DIFFERENT_CLIENT_IDS)
+            return PresentedCredentials(None, None, None, DIFFERENT_CLIENT_IDS.format(where="the Authorization header"))
         return PresentedCredentials(unquote(client_id) or None, unquote(secret) or None, None)
     if form.get("client_assertion_type") == ASSERTION_TYPE and form.get("client_assertion"):
-        assertion = form["client_assertion"]
-        return PresentedCredentials(_unverified_subject(assertion), None, assertion)
+        assertion, subject = form["client_assertion"], _unverified_subject(form["client_assertion"])
+        if form.get("client_id") and form["client_id"] != subject:  # RFC 7521 section 4.2: the same client
+            return PresentedCredentials(None, None, None, DIFFERENT_CLIENT_IDS.format(where="the assertion's sub"))
+        return PresentedCredentials(subject, None, assertion)
     return PresentedCredentials(form.get("client_id") or None, form.get("client_secret") or None, None)
 
 

@@ -236,6 +236,23 @@ async def test_a_different_client_id_in_the_form_is_invalid_request(
     assert await failures_counted(db_url) == 0
 
 
+async def test_a_client_id_other_than_the_assertions_subject_is_invalid_request(
+    client: Client, db_url: str, jwt_client: Credentials, partner_a: Credentials
+) -> None:
+    form = form_for(
+        "/oauth/token",
+        client_id=partner_a.client_id,
+        client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion=assertion(jwt_client),
+    )
+    response = await client.post("/oauth/token", data=form)
+    assert response.status_code == 400, response.text
+    assert response.json()["error_description"].startswith("The client_id in the form is not the one in the assert")
+    assert await failures_counted(db_url) == 0
+    same = form | {"client_id": jwt_client.client_id}
+    assert (await client.post("/oauth/token", data=same)).status_code == 200
+
+
 async def test_basic_with_its_own_client_id_in_the_form_is_one_method(client: Client, partner_a: Credentials) -> None:
     form = form_for("/oauth/token", client_id=partner_a.client_id)
     response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, partner_a.client_secret))
