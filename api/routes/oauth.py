@@ -145,7 +145,9 @@ async def token(
     """Exchange client credentials for an RFC 9068 JWT access token (at most 900 s, never a refresh token).
 
     Authenticate with `client_secret_basic` (HTTP Basic), `client_secret_post` (form fields) or
-    `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client). `scope` is an
+    `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client), exactly one of them
+    (several in one request are 400 `invalid_request`, RFC 6749 §2.3). The body is a form,
+    `application/x-www-form-urlencoded` (anything else, JSON included, is 415). `scope` is an
     optional space-separated subset of the client's scopes; without it the token carries all of them.
     Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body. Tokens per client and
     token requests per caller address are limited per minute (`RateLimit` headers tell how many are left), and
@@ -200,8 +202,9 @@ async def introspect(
     authenticator: ClientAuthenticator,
     verifier: TokenVerifier,
 ) -> Response[TokenIntrospection]:
-    """RFC 7662. The caller authenticates as a client and learns about its own tokens only: any other
-    token, or an invalid, expired or revoked one, is `{"active": false}`."""
+    """RFC 7662. The caller authenticates as a client (one method, as at the token endpoint; a form body) and
+    learns about its own tokens only: any other token, or an invalid, expired or revoked one, is `{"active": false}`.
+    """
     caller, refusal = await _caller(request, data, tx, authenticator)
     if refusal is not None:
         return refusal
@@ -223,8 +226,8 @@ async def revoke(
     authenticator: ClientAuthenticator,
     verifier: TokenVerifier,
 ) -> Response[TokenRevocation]:
-    """RFC 7009. Always 200 for an authenticated caller; its own valid token stops working at once here
-    and within seconds on every other API process."""
+    """RFC 7009. Always 200 for an authenticated caller (one method, as at the token endpoint; a form body); its own
+    valid token stops working at once here and within seconds on every other API process."""
     caller, refusal = await _caller(request, data, tx, authenticator)
     if refusal is not None:
         return refusal
