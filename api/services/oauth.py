@@ -47,18 +47,18 @@ RELEASE_ATTEMPT = """
 UPDATE client_auth_failures SET failures = failures - 1
  WHERE client_id = $1 AND address = $2 AND window_started_at = $3 AND failures > 0
 """
+# One answer whether the id is unknown or the secret wrong: the token endpoint does not reveal which ids exist.
+AUTHENTICATION_FAILED = "client authentication failed: unknown client or wrong secret"
 GRANT_TYPES = ("client_credentials", TOKEN_EXCHANGE)
 SUPPORTED_GRANTS = f"this server supports {GRANT_TYPES[0]} and {GRANT_TYPES[1]}"
 # In words, for a refusal Authlib leaves without a description (RFC 6749 section 5.2's meanings).
 DESCRIPTIONS = {
     "invalid_request": "The request is missing a required parameter or includes an unsupported parameter value.",
-    "invalid_client": "client authentication failed: unknown client or wrong secret",
+    "invalid_client": AUTHENTICATION_FAILED,
     "invalid_grant": "The grant presented is invalid, expired or was issued to another client.",
     "unauthorized_client": "This client may not use this grant type.",
     "invalid_scope": "The requested scope is invalid, unknown or malformed.",
 }
-# One answer whether the id is unknown or the secret wrong: the token endpoint does not reveal which ids exist.
-AUTHENTICATION_FAILED = "client authentication failed: unknown client or wrong secret"
 INSERT_ASSERTION_JTI = """
 INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
 ON CONFLICT DO NOTHING RETURNING 1
