@@ -45,20 +45,50 @@ class PresentedCredentials:
     client_id: str | None
     secret: str | None
     assertion: str | None
+    # Why the request is refused before any client is looked at (more than one authentication method), if it is.
+    conflict: str | None = None
+
+
+MORE_THAN_ONE_METHOD = (
+    "The request authenticates the client in more than one way ({methods}); RFC 6749 section 2.3 allows exactly one: "
+    "send the credentials in the Authorization header (client_secret_basic), in the form (client_secret_post), or "
+    "as a client_assertion (private_key_jwt), not in several places."
+)
+DIFFERENT_CLIENT_IDS = "The client_id in the form is not the one in {where}; send one client's credentials, once."
+
+
+def _methods_used(form: dict[str, str], authorization: str | None) -> list[str]:
+    """The client authentication methods a request uses (a `client_id` alone in the form authenticates nothing)."""
+    used = []
+    if authorization and authorization[:6].lower() == "basic ":
+        used.append("client_secret_basic")
+    if form.get("client_secret"):
+        used.append("client_secret_post")
+    if form.get("client_assertion") or form.get("client_assertion_type"):
+        used.append(PRIVATE_KEY_JWT)
+    return used
 
 
 def presented_credentials(form: dict[str, str], authorization: str | None) -> PresentedCredentials:
-    """The client id and secret (Basic header or form) or client assertion (RFC 7523) of a token request."""
+    """The client id and secret (Basic header or form) or client assertion (RFC 7523) of a token request, or a
+    `conflict` when the request uses more than one authentication method (then nothing else is read)."""
+    if len(used := _methods_used(form, authorization)) > 1:
+        return PresentedCredentials(None, None, None, MORE_THAN_ONE_METHOD.format(methods=" and ".join(used)))
     if authorization and authorization[:6].lower() == "basic ":
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return PresentedCredentials(None, None, None)
         client_id, _, secret = decoded.partition(":")
+        named = form.get("client_id")
+        if named and named != unquote(client_id):
+            return PresentedCredentials(None, None, None, DIFFERENT_CLIENT_IDS.format(where="the Authorization header"))
         return PresentedCredentials(unquote(client_id) or None, unquote(secret) or None, None)
     if form.get("client_assertion_type") == ASSERTION_TYPE and form.get("client_assertion"):
-        assertion = form["client_assertion"]
-        return PresentedCredentials(_unverified_subject(assertion), None, assertion)
+        assertion, subject = form["client_assertion"], _unverified_subject(form["client_assertion"])
+        if form.get("client_id") and form["client_id"] != subject:  # RFC 7521 section 4.2: the same client
+            return PresentedCredentials(None, None, None, DIFFERENT_CLIENT_IDS.format(where="the assertion's sub"))
+        return PresentedCredentials(subject, None, assertion)
     return PresentedCredentials(form.get("client_id") or None, form.get("client_secret") or None, None)
 
 
@@ -220,9 +250,12 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
     def validate_requested_scope(self, scope: str | None) -> None:
         """The requested scopes must be a subset of the client's own (none requested: all of them)."""
         if self.client is not None and rules.granted_scopes(scope, self.client.credentials.scopes) is None:
-            raise InvalidScopeError(description="The client does not hold every requested scope.")
+            missing = " ".join(sorted(set((scope or "").split()) - set(self.client.credentials.scopes)))
+            held = f"The client does not hold every requested scope (not held: {missing})."
+            raise InvalidScopeError(description=held)
         if scope and not set(scope.split()) <= set(rules.ALL_SCOPES):
-            raise InvalidScopeError()
+            unknown = " ".join(sorted(set(scope.split()) - set(rules.ALL_SCOPES)))
+            raise InvalidScopeError(description=f"Unknown scope: {unknown}; see scopes_supported in the metadata.")
 
 
 class FormRequest(OAuth2Request):  # type: ignore[misc]

@@ -323,6 +323,8 @@ COMMON_CODES: dict[int, list[str]] = {500: ["internal_error"], 503: ["service_un
 PROTECTED_CODES: dict[int, list[str]] = {401: ["invalid_token"], 403: ["insufficient_scope"], 429: ["rate_limited"]}
 INPUT_CODES: dict[int, list[str]] = {400: ["invalid_request"], 422: ["validation_failed"]}
 JSON_BODY_CODES: dict[int, list[str]] = {415: ["unsupported_media_type"]}  # api/http/strict_input.py
+FORM_BODY_CODES = JSON_BODY_CODES  # a form body sent as anything else (JSON, multipart) is a 415 as well
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # The OAuth endpoints answer RFC 6749 errors (the `error` is the `code`) and throttle failed client authentication.
 OAUTH_CLIENT_CODES: dict[int, list[str]] = {401: ["invalid_client"], 429: ["rate_limited"]}
 OAUTH_CODES: dict[str, dict[int, list[str]]] = {
@@ -498,9 +500,10 @@ def _offer_csv(responses: dict[str, Any]) -> None:
     )
 
 
-def problem_example(status: int, code: str, *, oauth: bool = False) -> LiteralExample:
-    """The example of an error response: a whole problem body of this status and code, as the API answers it (the
-    OAuth endpoints repeat `code` and `detail` as RFC 6749's `error` and `error_description`)."""
+def problem_example(status: int, code: str, *, oauth: bool = False, rfc6749: bool = False) -> LiteralExample:
+    """The example of an error response: a whole problem body of this status and code, as the API answers it. At
+    /oauth/* (`oauth`) the detail is worded for those endpoints where OAUTH_DETAILS says so, and Authlib's refusals
+    (`rfc6749`) repeat `code` and `detail` as RFC 6749's `error` and `error_description`."""
     from api.http.errors import problem_title
 
     body: dict[str, Any] = {
@@ -513,19 +516,21 @@ def problem_example(status: int, code: str, *, oauth: bool = False) -> LiteralEx
     detail = (OAUTH_DETAILS.get(code) if oauth else None) or DETAILS.get(code)
     if detail is not None:
         body["detail"] = detail
-    if oauth:
+    if rfc6749:
         body["error"] = code
         if detail is not None:
             body["error_description"] = detail
     return LiteralExample(summary=f"{status} {code}", value=body)
 
 
-def _shared_problem(schema: OpenAPI, status: int, code: str, *, oauth: bool) -> Reference:
-    """A reference to the problem example of this status and code, kept once in `components/examples`."""
+def _shared_problem(schema: OpenAPI, status: int, code: str, *, oauth: bool, rfc6749: bool) -> Reference:
+    """A reference to the problem example of this status and code, kept once in `components/examples` (an
+    `oauth-` one for a detail worded for /oauth/*: there a code is answered one way only, RFC 6749's or not)."""
+    oauth = rfc6749 or (oauth and code in OAUTH_DETAILS)
     name = f"{'oauth-' if oauth else ''}problem-{status}-{code}"
     if schema.components.examples is None:
         schema.components.examples = {}
-    schema.components.examples.setdefault(name, problem_example(status, code, oauth=oauth))
+    schema.components.examples.setdefault(name, problem_example(status, code, oauth=oauth, rfc6749=rfc6749))
     return Reference(ref=f"#/components/examples/{name}")
 
 
@@ -612,6 +617,10 @@ def document_errors(app: Litestar) -> None:
                 operation.request_body.content or {}
             ):
                 _merge(codes, JSON_BODY_CODES)
+            if isinstance(operation.request_body, RequestBody) and FORM_MEDIA_TYPE in (
+                operation.request_body.content or {}
+            ):
+                _merge(codes, FORM_BODY_CODES)
             _merge(codes, OAUTH_CODES.get(operation.operation_id, {}))
             for error in opt.get("errors", ()):
                 _merge(codes, {DOMAIN_STATUS.get(error.code, 409): [error.code]})
@@ -630,8 +639,10 @@ def document_errors(app: Litestar) -> None:
                 _offer_csv(responses)
             if example is not None:
                 _attach_examples(operation, responses, example)
-            # Authlib's refusals (400, 401) come in RFC 6749's words; a throttle or an outage is a plain problem.
-            oauth = {status for status in OAUTH_CODES.get(operation.operation_id, {}) if status < 429}
+            # Authlib's refusals (400, 401) come in RFC 6749's words; a throttle, a wrong media type (refused before
+            # Authlib sees the request) or an outage is a plain problem.
+            oauth_operation = operation.operation_id in OAUTH_CODES
+            rfc6749 = {status for status in OAUTH_CODES.get(operation.operation_id, {}) if status < 429}
             for status, names in sorted(codes.items()):
                 listing = "; ".join(f"`{name}`" for name in names)
                 responses[str(status)] = OpenAPIResponse(
@@ -640,7 +651,11 @@ def document_errors(app: Litestar) -> None:
                         "application/problem+json": OpenAPIMediaType(
                             schema=Reference(ref="#/components/schemas/Problem"),
                             # One example per status: its first code, so a 401 never shows a 409's body.
-                            examples={names[0]: _shared_problem(schema, status, names[0], oauth=status in oauth)},
+                            examples={
+                                names[0]: _shared_problem(
+                                    schema, status, names[0], oauth=oauth_operation, rfc6749=status in rfc6749
+                                )
+                            },
                         )
                     },
                 )

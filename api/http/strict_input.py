@@ -1,9 +1,11 @@
 """Strict request input, checked before Litestar decodes it (Litestar converts leniently: `"1"` → 1, 0 → a date).
 
-A JSON body must say `Content-Type: application/json` (415 otherwise) and decode into its request type with
-msgspec's strict rules: `"1"` is not an integer, a number is not a timestamp, a timestamp carries its offset.
-An integral number written with a fraction or exponent (`42.0`, `4.2e1`) is the integer JSON Schema says it is.
-Once this passes, Litestar's own lenient conversion of the same bytes yields the same value.
+A form body (the OAuth endpoints) must say `Content-Type: application/x-www-form-urlencoded` (415 otherwise:
+Litestar would read a JSON body there as an empty form). A JSON body must say `Content-Type: application/json`
+(415 otherwise) and decode into its request type with msgspec's strict rules: `"1"` is not an integer, a number
+is not a timestamp, a timestamp carries its offset. An integral number written with a fraction or exponent
+(`42.0`, `4.2e1`) is the integer JSON Schema says it is. Once this passes, Litestar's own lenient conversion of
+the same bytes yields the same value.
 
 Times in query strings (`updated_since`) must carry an offset too; a `+07:00` whose `+` arrived as a space
 (it was not encoded as `%2B`) gets a 422 that says so.
@@ -27,6 +29,7 @@ from api.http.errors import NESTING_DETAIL, ApiError, ProblemField, field_proble
 from api.http.json_depth import MAX_JSON_DEPTH, nests_deeper_than
 
 JSON_MEDIA_TYPE = "application/json"
+FORM_MEDIA_TYPE = RequestEncodingType.URL_ENCODED.value  # application/x-www-form-urlencoded
 NAIVE_TIME = "must carry a UTC offset, e.g. 2026-11-28T09:00:00Z or 2026-11-28T16:00:00+07:00"
 PLUS_AS_SPACE = (
     "looks like a time whose `+` offset arrived as a space: encode `+` as `%2B` in a query string "
@@ -43,6 +46,7 @@ class InputShape:
     body_type: Any = None
     body_optional: bool = False
     time_queries: tuple[str, ...] = ()
+    form_body: bool = False
 
 
 SHAPE_KEY = "_input_shape"  # computed once per handler, kept in its `opt` (ids of handler copies get reused)
@@ -60,18 +64,19 @@ def _shape(handler: HTTPRouteHandler) -> InputShape:
     if found is None:
         parameters = handler.parsed_fn_signature.parameters
         data = parameters.get("data")
-        body_type, optional = None, False
+        body_type, optional, form = None, False, False
         if data is not None:
             kwarg = data.kwarg_definition
             media = kwarg.media_type if isinstance(kwarg, BodyKwarg) else RequestEncodingType.JSON
             if media == RequestEncodingType.JSON:
                 body_type, optional = data.annotation, data.is_optional
+            form = media == RequestEncodingType.URL_ENCODED
         times = tuple(
             _query_name(name, p.kwarg_definition)
             for name, p in parameters.items()
             if datetime in (p.annotation, *get_args(p.annotation))
         )
-        found = handler.opt[SHAPE_KEY] = InputShape(body_type, optional, times)
+        found = handler.opt[SHAPE_KEY] = InputShape(body_type, optional, times, form)
     return found
 
 
@@ -85,6 +90,8 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raw = connection.query_params.get(name)
         if raw is not None:
             _check_query_time(name, raw)
+    if shape.form_body:
+        await _check_form_media_type(connection)
     if shape.body_type is None:
         return
     assert isinstance(connection, Request)  # an HTTP route handler is reached with a Request
@@ -93,7 +100,7 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         return
     if nests_deeper_than(body, MAX_JSON_DEPTH):  # before any decoder recurses into it (api/http/json_depth.py)
         raise ApiError(400, "invalid_request", NESTING_DETAIL)
-    media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media_type = _media_type(connection)
     if media_type != JSON_MEDIA_TYPE and not (media_type.startswith("application/") and media_type.endswith("+json")):
         raise ApiError(
             415,
@@ -117,6 +124,27 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         ) from None
     except msgspec.DecodeError:
         raise ApiError(400, "invalid_request", "The request body is not valid JSON.") from None
+
+
+def _media_type(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def _check_form_media_type(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """A form endpoint takes `application/x-www-form-urlencoded` only (RFC 6749 section 3.2). Without this,
+    Litestar reads any other body (JSON, multipart) as an empty form: a misleading `grant_type` 422."""
+    media_type = _media_type(connection)
+    if media_type == FORM_MEDIA_TYPE:
+        return
+    assert isinstance(connection, Request)  # an HTTP route handler is reached with a Request
+    if not media_type and not await connection.body():
+        return  # nothing sent at all: the form's own required fields say what is missing
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"This endpoint takes a form, `Content-Type: {FORM_MEDIA_TYPE}` (RFC 6749)"
+        + (f", not `{media_type}`." if media_type else "; the header is missing."),
+    )
 
 
 def _integers_as_integers(value: Any) -> Any:

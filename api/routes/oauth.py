@@ -35,7 +35,6 @@ from domain.clients import ALL_SCOPES
 TAGS = [OAUTH]
 # These three check a client secret with Argon2: a caller address gets the stricter per-address quota.
 ARGON2_GUARDED = {ADDRESS_POLICY_OPT: ADDRESS_TOKEN_POLICY}
-CLIENT_CREDENTIALS = "client_credentials"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CLIENT_ID = described("Your client id, unless you authenticate with HTTP Basic or a `client_assertion`.")
 CLIENT_SECRET = described("Your client secret (`client_secret_post`); prefer HTTP Basic.")
@@ -62,7 +61,7 @@ class TokenForm(msgspec.Struct, kw_only=True):
     grant_type: Annotated[
         str,
         described("`client_credentials`; the staff portal uses `urn:ietf:params:oauth:grant-type:token-exchange`."),
-        _one_of(CLIENT_CREDENTIALS, TOKEN_EXCHANGE),
+        _one_of(*oauth.GRANT_TYPES),
     ]
     scope: (
         Annotated[Scope, described("Space-separated scopes wanted; absent: all the client's scopes.")] | UnsetType
@@ -113,7 +112,7 @@ def _respond(answer: OAuthResponse) -> Response[Any]:
     if answer.status < 400:
         return Response(content=answer.body, status_code=answer.status, headers=headers)
     error = str(answer.body.get("error", "invalid_request"))
-    description = str(answer.body.get("error_description", error))
+    description = str(answer.body.get("error_description") or oauth.describe(error, {}))
     problem = {
         "type": f"urn:prakerja:problem:{error}",
         "title": error.replace("_", " ").capitalize(),
@@ -146,7 +145,9 @@ async def token(
     """Exchange client credentials for an RFC 9068 JWT access token (at most 900 s, never a refresh token).
 
     Authenticate with `client_secret_basic` (HTTP Basic), `client_secret_post` (form fields) or
-    `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client). `scope` is an
+    `private_key_jwt` (an RFC 7523 assertion signed with a key registered on the client), exactly one of them
+    (several in one request are 400 `invalid_request`, RFC 6749 §2.3). The body is a form,
+    `application/x-www-form-urlencoded` (anything else, JSON included, is 415). `scope` is an
     optional space-separated subset of the client's scopes; without it the token carries all of them.
     Errors follow RFC 6749 (`error`, `error_description`) inside a problem+json body. Tokens per client and
     token requests per caller address are limited per minute (`RateLimit` headers tell how many are left), and
@@ -201,8 +202,9 @@ async def introspect(
     authenticator: ClientAuthenticator,
     verifier: TokenVerifier,
 ) -> Response[TokenIntrospection]:
-    """RFC 7662. The caller authenticates as a client and learns about its own tokens only: any other
-    token, or an invalid, expired or revoked one, is `{"active": false}`."""
+    """RFC 7662. The caller authenticates as a client (one method, as at the token endpoint; a form body) and
+    learns about its own tokens only: any other token, or an invalid, expired or revoked one, is `{"active": false}`.
+    """
     caller, refusal = await _caller(request, data, tx, authenticator)
     if refusal is not None:
         return refusal
@@ -224,8 +226,8 @@ async def revoke(
     authenticator: ClientAuthenticator,
     verifier: TokenVerifier,
 ) -> Response[TokenRevocation]:
-    """RFC 7009. Always 200 for an authenticated caller; its own valid token stops working at once here
-    and within seconds on every other API process."""
+    """RFC 7009. Always 200 for an authenticated caller (one method, as at the token endpoint; a form body); its own
+    valid token stops working at once here and within seconds on every other API process."""
     caller, refusal = await _caller(request, data, tx, authenticator)
     if refusal is not None:
         return refusal
@@ -249,7 +251,7 @@ async def metadata(settings: Settings) -> AuthorizationServerMetadata:
         introspection_endpoint=f"{issuer}/oauth/introspect",
         revocation_endpoint=f"{issuer}/oauth/revoke",
         jwks_uri=f"{issuer}/.well-known/jwks.json",
-        grant_types_supported=["client_credentials", TOKEN_EXCHANGE],
+        grant_types_supported=list(oauth.GRANT_TYPES),
         response_types_supported=[],
         scopes_supported=list(ALL_SCOPES),
         token_endpoint_auth_methods_supported=methods,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
 
 from api.auth import credentials
 from api.auth.access import Principal, TokenVerifier
@@ -22,6 +23,7 @@ from api.auth.oauth_server import (
     oauth_request,
 )
 from api.auth.signing_keys import SigningKeyRing
+from api.auth.staff_tokens import TOKEN_EXCHANGE
 from api.http.dependencies import Connection
 from api.http.errors import ApiError
 from api.schemas.oauth import TokenIntrospection
@@ -47,6 +49,16 @@ UPDATE client_auth_failures SET failures = failures - 1
 """
 # One answer whether the id is unknown or the secret wrong: the token endpoint does not reveal which ids exist.
 AUTHENTICATION_FAILED = "client authentication failed: unknown client or wrong secret"
+GRANT_TYPES = ("client_credentials", TOKEN_EXCHANGE)
+SUPPORTED_GRANTS = f"this server supports {GRANT_TYPES[0]} and {GRANT_TYPES[1]}"
+# In words, for a refusal Authlib leaves without a description (RFC 6749 section 5.2's meanings).
+DESCRIPTIONS = {
+    "invalid_request": "The request is missing a required parameter or includes an unsupported parameter value.",
+    "invalid_client": AUTHENTICATION_FAILED,
+    "invalid_grant": "The grant presented is invalid, expired or was issued to another client.",
+    "unauthorized_client": "This client may not use this grant type.",
+    "invalid_scope": "The requested scope is invalid, unknown or malformed.",
+}
 INSERT_ASSERTION_JTI = """
 INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
 ON CONFLICT DO NOTHING RETURNING 1
@@ -65,9 +77,31 @@ class OAuthResponse:
     headers: dict[str, str]
 
 
-def _oauth_error(error: OAuth2Error) -> OAuthResponse:
+def describe(error: str, form: dict[str, str]) -> str:
+    """What an OAuth error means for this request, in words (an error never answers with its code alone)."""
+    if error == "unsupported_grant_type":
+        grant = form.get("grant_type", "")
+        if not grant:
+            return f"grant_type is required; {SUPPORTED_GRANTS}."
+        # RFC 6749 section 5.2 restricts the characters of a description: an odd value is not repeated.
+        repeatable = len(grant) <= 100 and not invalid_error_characters(grant)
+        named = f"grant_type {grant}" if repeatable else "This grant_type"
+        return f"{named} is not supported; {SUPPORTED_GRANTS}."
+    return DESCRIPTIONS.get(error, f"The request was refused ({error}).")
+
+
+def explained(answer: OAuthResponse, form: dict[str, str]) -> OAuthResponse:
+    """`answer`, with a description in words when it is a refusal that has none (Authlib leaves some out)."""
+    if answer.status < 400 or answer.body.get("error_description"):
+        return answer
+    description = describe(str(answer.body.get("error", "invalid_request")), form)
+    return OAuthResponse(answer.status, {**answer.body, "error_description": description}, answer.headers)
+
+
+def _oauth_error(error: OAuth2Error, form: dict[str, str] | None = None) -> OAuthResponse:
     status = 401 if error.error == "invalid_client" else (error.status_code or 400)
-    body = {"error": error.error, "error_description": error.description or error.error.replace("_", " ")}
+    description = error.description or error.get_error_description() or describe(error.error, form or {})
+    body = {"error": error.error, "error_description": description}
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
@@ -150,6 +184,9 @@ class ClientAuthenticator:
     ) -> tuple[TokenServer, ReadyClient | None, OAuthResponse | None]:
         """Run Authlib for this request; returns the server, the authenticated client, and Authlib's answer."""
         now = datetime.now(UTC)
+        if presented.conflict is not None:
+            # Refused before any client is looked at: no failed authentication of either client is counted.
+            return _server(self, None), None, _oauth_error(InvalidRequestError(description=presented.conflict))
         client_id = presented.client_id
         if client_id is None or len(client_id) > MAX_CLIENT_ID_LENGTH:
             return _server(self, None), None, _oauth_error(InvalidClientError(description=AUTHENTICATION_FAILED))
@@ -183,13 +220,13 @@ class ClientAuthenticator:
         try:
             if issue_token:
                 status, body, response_headers = server.create_token_response(request)
-                answer = OAuthResponse(status, body, dict(response_headers))
+                answer = explained(OAuthResponse(status, body, dict(response_headers)), form)
             else:
                 methods = [*SECRET_METHODS, "private_key_jwt"]
                 server.authenticate_client(request, methods, endpoint="introspection")
                 answer = OAuthResponse(200, {}, {})
         except OAuth2Error as error:
-            answer = _oauth_error(error)
+            answer = _oauth_error(error, form)
         if answer.status == 401 or answer.body.get("error") == "invalid_client":
             answer = _oauth_error(InvalidClientError(description=AUTHENTICATION_FAILED))
             await self.record_failure(conn, client_id, request_id, attempts)

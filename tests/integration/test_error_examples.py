@@ -67,3 +67,11 @@ async def test_a_failed_client_authentication_looks_like_its_oauth_example(
     )
     fields = (*SAME_EVERYWHERE, "detail", "error", "error_description")
     assert_answered_as_shown(refused, "issueToken", fields=fields)
+
+
+async def test_a_json_body_at_the_token_endpoint_looks_like_its_example(client: Client, partner_a: Credentials) -> None:
+    refused = await client.post(
+        "/oauth/token", json={"grant_type": "client_credentials"}, auth=(partner_a.client_id, partner_a.client_secret)
+    )
+    fields = (*SAME_EVERYWHERE, "detail", "error", "error_description")  # a plain problem: no RFC 6749 fields
+    assert_answered_as_shown(refused, "issueToken", fields=fields)

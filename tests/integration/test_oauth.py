@@ -114,7 +114,206 @@ async def test_other_grant_types_are_unsupported(client: Client, partner_a: Cred
             "/oauth/token", data={"grant_type": grant}, auth=(partner_a.client_id, partner_a.client_secret)
         )
         assert response.status_code == 400, grant
-        assert response.json()["error"] == "unsupported_grant_type"
+        body = response.json()
+        assert body["error"] == "unsupported_grant_type"
+        assert (
+            body["error_description"]
+            == body["detail"]
+            == (
+                f"grant_type {grant} is not supported; this server supports client_credentials and "
+                "urn:ietf:params:oauth:grant-type:token-exchange."
+            )
+        )
+
+
+@pytest.mark.parametrize("grant", ["", 'pass"word'])
+async def test_an_empty_or_odd_grant_type_is_explained_without_echoing_it(
+    client: Client, partner_a: Credentials, grant: str
+) -> None:
+    response = await client.post(
+        "/oauth/token", data={"grant_type": grant}, auth=(partner_a.client_id, partner_a.client_secret)
+    )
+    assert response.status_code == 400
+    description = response.json()["error_description"]
+    supported = "this server supports client_credentials and urn:ietf:params:oauth:grant-type:token-exchange."
+    if grant:
+        assert description == f"This grant_type is not supported; {supported}"
+    else:
+        assert description == f"grant_type is required; {supported}"
+
+
+async def test_every_oauth_refusal_is_explained_in_words(
+    client: Client, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    a = (partner_a.client_id, partner_a.client_secret)
+    refusals = [
+        await client.post("/oauth/token", data={"grant_type": "password"}, auth=a),
+        await client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "nonsense:x"}, auth=a),
+        await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(partner_a.client_id, "x")),
+        await client.post("/oauth/token", data={"grant_type": "client_credentials"}),
+        await client.post(
+            "/oauth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange"}, auth=a
+        ),
+    ]
+    for path in ("/oauth/introspect", "/oauth/revoke"):
+        refusals.append(await client.post(path, data={"token": "t"}))
+        refusals.append(await client.post(path, data={"token": "t", "client_id": partner_b.client_id}, auth=a))
+    for response in refusals:
+        body = response.json()
+        assert response.status_code in (400, 401), response.text
+        assert body["error_description"] == body["detail"], response.text
+        assert body["error"] not in body["detail"], response.text  # words, not the code repeated
+        assert len(body["detail"].split()) >= 4, response.text
+
+
+async def test_a_scope_not_held_is_named(client: Client, partner_a: Credentials) -> None:
+    response = await request_token(client, partner_a.client_id, partner_a.client_secret, "vouchers:read nonsense:x")
+    assert response.json()["error_description"] == (
+        "The client does not hold every requested scope (not held: nonsense:x)."
+    )
+
+
+# --- one authentication method per request (RFC 6749 section 2.3) -----------------------------------------
+
+OAUTH_ENDPOINTS = ("/oauth/token", "/oauth/introspect", "/oauth/revoke")
+
+
+def form_for(path: str, **fields: str) -> dict[str, str]:
+    first = {"grant_type": "client_credentials"} if path == "/oauth/token" else {"token": "not-a-token"}
+    return first | fields
+
+
+async def failures_counted(db_url: str) -> int:
+    """Attempts the failure throttle holds against any client (a success gives its place back)."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        counted: int = await conn.fetchval("SELECT coalesce(sum(failures), 0) FROM client_auth_failures")
+    finally:
+        await conn.close()
+    return counted
+
+
+@pytest.mark.parametrize("path", OAUTH_ENDPOINTS)
+@pytest.mark.parametrize("whose_form", ["other", "same"])
+async def test_basic_and_form_secret_together_are_invalid_request(
+    client: Client, db_url: str, partner_a: Credentials, partner_b: Credentials, path: str, whose_form: str
+) -> None:
+    in_form = partner_b if whose_form == "other" else partner_a
+    form = form_for(path, client_id=in_form.client_id, client_secret=in_form.client_secret)
+    response = await client.post(path, data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] == body["code"] == "invalid_request"
+    assert "more than one way (client_secret_basic and client_secret_post)" in body["error_description"]
+    assert body["detail"] == body["error_description"]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert partner_a.client_secret not in response.text
+    assert partner_b.client_secret not in response.text
+    assert await failures_counted(db_url) == 0  # neither client had a failed authentication
+
+
+async def test_basic_and_a_client_assertion_together_are_invalid_request(
+    client: Client, db_url: str, jwt_client: Credentials, partner_a: Credentials
+) -> None:
+    form = form_for(
+        "/oauth/token",
+        client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion=assertion(jwt_client),
+    )
+    response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 400, response.text
+    assert "client_secret_basic and private_key_jwt" in response.json()["error_description"]
+    assert await failures_counted(db_url) == 0
+
+
+async def test_a_different_client_id_in_the_form_is_invalid_request(
+    client: Client, db_url: str, partner_a: Credentials, partner_b: Credentials
+) -> None:
+    form = form_for("/oauth/token", client_id=partner_b.client_id)
+    response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 400, response.text
+    assert response.json()["error_description"].startswith("The client_id in the form is not the one in")
+    assert await failures_counted(db_url) == 0
+
+
+async def test_a_client_id_other_than_the_assertions_subject_is_invalid_request(
+    client: Client, db_url: str, jwt_client: Credentials, partner_a: Credentials
+) -> None:
+    form = form_for(
+        "/oauth/token",
+        client_id=partner_a.client_id,
+        client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion=assertion(jwt_client),
+    )
+    response = await client.post("/oauth/token", data=form)
+    assert response.status_code == 400, response.text
+    assert response.json()["error_description"].startswith("The client_id in the form is not the one in the assert")
+    assert await failures_counted(db_url) == 0
+    same = form | {"client_id": jwt_client.client_id}
+    assert (await client.post("/oauth/token", data=same)).status_code == 200
+
+
+async def test_basic_with_its_own_client_id_in_the_form_is_one_method(client: Client, partner_a: Credentials) -> None:
+    form = form_for("/oauth/token", client_id=partner_a.client_id)
+    response = await client.post("/oauth/token", data=form, auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 200, response.text
+
+
+# --- the forms are forms ------------------------------------------------------------------------------------
+
+FORM_ONLY = "This endpoint takes a form, `Content-Type: application/x-www-form-urlencoded` (RFC 6749)"
+
+
+@pytest.mark.parametrize("path", OAUTH_ENDPOINTS)
+async def test_a_json_body_is_415_not_an_empty_form(
+    client: Client, db_url: str, partner_a: Credentials, path: str
+) -> None:
+    body = form_for(path, client_id=partner_a.client_id, client_secret=partner_a.client_secret)
+    response = await client.post(path, json=body)
+    assert response.status_code == 415, response.text
+    problem = response.json()
+    assert problem["code"] == "unsupported_media_type"
+    assert problem["detail"] == f"{FORM_ONLY}, not `application/json`."
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await failures_counted(db_url) == 0  # refused before any client authentication
+
+
+@pytest.mark.parametrize(
+    ("content_type", "said"),
+    [
+        ("text/plain", ", not `text/plain`."),
+        ("multipart/form-data; boundary=x", ", not `multipart/form-data`."),
+        (None, "; the header is missing."),
+    ],
+)
+async def test_any_other_body_is_415(
+    client: Client, partner_a: Credentials, content_type: str | None, said: str
+) -> None:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    response = await client.post(
+        "/oauth/token",
+        content=b"grant_type=client_credentials",
+        headers=headers,
+        auth=(partner_a.client_id, partner_a.client_secret),
+    )
+    assert response.status_code == 415, response.text
+    assert response.json()["detail"] == FORM_ONLY + said
+
+
+async def test_a_form_with_a_charset_is_a_form(client: Client, partner_a: Credentials) -> None:
+    response = await client.post(
+        "/oauth/token",
+        content=b"grant_type=client_credentials",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        auth=(partner_a.client_id, partner_a.client_secret),
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_no_body_at_all_says_what_is_missing(client: Client, partner_a: Credentials) -> None:
+    response = await client.post("/oauth/token", auth=(partner_a.client_id, partner_a.client_secret))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "grant_type"
 
 
 # --- private_key_jwt -----------------------------------------------------------------------------------

@@ -32,7 +32,10 @@ DETAILS: dict[str, str] = {
     "service_unavailable": "The service is temporarily unavailable; retry later.",
     # OAuth 2.0 (RFC 6749) at /oauth/*.
     "invalid_client": "client authentication failed: unknown client or wrong secret",
-    "unsupported_grant_type": "grant_type must be client_credentials.",
+    "unsupported_grant_type": (
+        "grant_type password is not supported; this server supports client_credentials and "
+        "urn:ietf:params:oauth:grant-type:token-exchange."
+    ),
     "invalid_scope": "The client does not hold every requested scope.",
     "unauthorized_client": "Only a programme client may act for staff.",
     # The compatibility layer's signed requests.
@@ -74,7 +77,12 @@ DETAILS: dict[str, str] = {
     "environment_not_served": "This deployment serves sandbox clients only.",
 }
 
-# At /oauth/* a code may mean something else than at /v1 (Authlib's refusals, in RFC 6749's words).
+# At /oauth/* a code may mean something else than at /v1 (Authlib's refusals, in RFC 6749's words; a body that is
+# not a form).
 OAUTH_DETAILS: dict[str, str] = {
     "invalid_request": ("The request is missing a required parameter or includes an unsupported parameter value."),
+    "unsupported_media_type": (
+        "This endpoint takes a form, `Content-Type: application/x-www-form-urlencoded` (RFC 6749), "
+        "not `application/json`."
+    ),
 }
