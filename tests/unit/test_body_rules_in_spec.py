@@ -13,7 +13,7 @@ from api.schemas.partners import ClientCreate
 from api.schemas.sandbox import ClockAdvance
 from api.schemas.webhooks import WebhookEndpointCreate
 from domain.webhooks import check_url
-from tests.unit.test_openapi_lint import schema_errors
+from tests.unit.test_openapi_lint import document, schema_errors
 
 PAID = {"transfer_id": "itr_1", "status": "paid", "reference": "BNI-20261201-77"}
 FAILED = {"transfer_id": "itr_2", "status": "failed", "reason": "account closed"}
@@ -75,3 +75,12 @@ def test_the_spec_and_the_decoder_agree(
 @pytest.mark.parametrize("url", [url for url, valid in URLS.items() if valid])
 def test_a_url_the_spec_allows_passes_the_url_rules(url: str) -> None:
     check_url(url, production=False)  # raises ValidationFailed otherwise
+
+
+def test_a_transfer_result_is_told_apart_by_its_status() -> None:
+    items = document()["components"]["schemas"]["DisbursementResults"]["properties"]["results"]["items"]
+    assert items["discriminator"] == {
+        "propertyName": "status",
+        "mapping": {"paid": "#/components/schemas/PaidResult", "failed": "#/components/schemas/FailedResult"},
+    }
+    assert {member["$ref"] for member in items["oneOf"]} == set(items["discriminator"]["mapping"].values())
