@@ -21,13 +21,14 @@ else:
     EndpointStatusName = literal_of(EndpointStatus)
 
 PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+HOST = r"(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+)"  # an IP literal, or a name
 WEBHOOK_URL_PATTERN = (
-    rf"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::{PORT})?"
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://{HOST}(?::{PORT}?)?"
     r"(?:[/?](?:[A-Za-z0-9._~:/?@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?$"
 )
-"""An absolute http(s) URI (RFC 3986 characters only) with a host name or IPv4 address, a valid port, no credentials
-and no fragment: what `domain.webhooks.check_url` takes outside production (production also wants https; where the
-host resolves is checked when the endpoint is created and at every delivery)."""
+"""An absolute http(s) URI (RFC 3986 characters only) with a host, a valid port, no credentials and no fragment:
+what `domain.webhooks.check_url` takes outside production (production also wants https; where the host resolves
+is checked when the endpoint is created and at every delivery)."""
 WebhookUrl = Annotated[
     str,
     msgspec.Meta(
