@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    Discriminator,
     Example,
     OAuthFlow,
     OAuthFlows,
@@ -432,12 +435,30 @@ def _handlers(app: Litestar) -> list[HTTPRouteHandler]:
 def _describe_request_bodies(app: Litestar, components: dict[str, Schema]) -> None:
     """Say what msgspec enforces on request bodies and Litestar's generated schemas leave out: a Struct with
     `forbid_unknown_fields` refuses fields it does not know (a 422), and the constraints of list items
-    (`list[Annotated[str, Meta(min_length=1)]]`) hold for every item."""
+    (`list[Annotated[str, Meta(min_length=1)]]`) hold for every item; a body that takes exactly one of some fields
+    (`RequestBody.exactly_one_of`) says so with a `oneOf` (in an `allOf`)."""
     bodies = [
         handler.parsed_fn_signature.parameters["data"].annotation
         for handler in _handlers(app)
         if "data" in handler.parsed_fn_signature.parameters
     ]
+    for body in bodies:
+        # `RequestBody.exactly_one_of` (api/schemas/common.py; read by name: this layer does not import schemas).
+        component = components.get(getattr(body, "__name__", ""))
+        exactly_one_of: tuple[str, ...] = getattr(body, "exactly_one_of", ())
+        if exactly_one_of and component is not None:
+            # Inside `allOf`: a generated client (openapi-python-client) still makes one model of the body.
+            component.all_of = [Schema(one_of=[_given(name, component) for name in exactly_one_of])]
+    tagged: dict[str, tuple[str, str]] = {}  # a tagged union member's component: its tag field and tag
+    for struct in _structs(msgspec.inspect.multi_type_info(bodies)):
+        # A tagged union's member: its tag field (which Litestar adds as a bare constant) is described by the class.
+        component = components.get(struct.cls.__name__)
+        tag = (component.properties or {}).get(struct.tag_field or "") if component else None
+        if isinstance(tag, Schema) and struct.tag_field and isinstance(struct.tag, str):
+            tag.description = tag.description or inspect.getdoc(struct.cls)
+            tagged[struct.cls.__name__] = (struct.tag_field, struct.tag)
+    for component in components.values():
+        _discriminate(component, tagged)
     _, decoded = msgspec.json.schema_components(bodies)
     for name, decoded_schema in decoded.items():
         component = components.get(name)
@@ -457,6 +478,49 @@ def _describe_request_bodies(app: Litestar, components: dict[str, Schema]) -> No
                 for keyword, attribute in ITEM_CONSTRAINTS.items():
                     if keyword in items and getattr(generated.items, attribute) is None:
                         setattr(generated.items, attribute, items[keyword])
+
+
+def _given(field: str, component: Schema) -> Schema:
+    """A `oneOf` branch of `RequestBody.exactly_one_of`: this field is there and not null."""
+    described = (component.properties or {}).get(field)
+    description = described.description if isinstance(described, Schema) else None
+    given = Schema(schema_not=Schema(type=OpenAPIType.NULL), description=f"Given (not null): {description}")
+    return Schema(required=[field], properties={field: given})
+
+
+def _discriminate(schema: Schema, tagged: dict[str, tuple[str, str]]) -> None:
+    """Give a `oneOf` of tagged union members (Litestar renders a msgspec tagged union as a bare `oneOf`) the
+    `discriminator` that names the tag field and which member each tag means, here and in nested schemas."""
+    members = [m.ref.rsplit("/", 1)[-1] for m in schema.one_of or () if isinstance(m, Reference)]
+    fields = {tagged[name][0] for name in members if name in tagged}
+    if members and len(fields) == 1 and all(name in tagged for name in members):
+        mapping = {tagged[name][1]: f"#/components/schemas/{name}" for name in members}
+        schema.discriminator = Discriminator(property_name=fields.pop(), mapping=mapping)
+    nested = [*(schema.properties or {}).values(), schema.items, *(schema.one_of or ())]
+    for inner in nested:
+        if isinstance(inner, Schema):
+            _discriminate(inner, tagged)
+
+
+def _structs(types: Iterable[msgspec.inspect.Type]) -> Iterator[msgspec.inspect.StructType]:
+    """Every Struct type in these types, nested ones too, once each."""
+    seen: set[type] = set()
+    pending = list(types)
+    while pending:
+        found = pending.pop()
+        if isinstance(found, msgspec.inspect.StructType):
+            if found.cls not in seen:
+                seen.add(found.cls)
+                pending.extend(field.type for field in found.fields)
+                yield found
+        elif isinstance(found, msgspec.inspect.Metadata):
+            pending.append(found.type)
+        elif isinstance(found, msgspec.inspect.UnionType):
+            pending.extend(found.types)
+        elif isinstance(found, (msgspec.inspect.ListType, msgspec.inspect.SetType, msgspec.inspect.FrozenSetType)):
+            pending.append(found.item_type)
+        elif isinstance(found, msgspec.inspect.DictType):
+            pending.append(found.value_type)
 
 
 def _require_headers(parameters: list[Parameter], *, precondition: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -89,10 +89,18 @@ def check_instants(body: msgspec.Struct) -> None:
 
 
 class RequestBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of every request body: unknown fields are a 422, so nobody can set what they do not own."""
+    """Base of every request body: unknown fields are a 422, so nobody can set what they do not own.
+
+    `exactly_one_of` names optional fields of which a body gives exactly one (not null): the decoder refuses
+    anything else (422), and the OpenAPI document states it as a `oneOf` (api/http/openapi.py), from this one list.
+    """
+
+    exactly_one_of: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         check_instants(self)
+        if self.exactly_one_of and sum(getattr(self, name) is not None for name in self.exactly_one_of) != 1:
+            raise ValueError(f"give exactly one of {' and '.join(f'`{name}`' for name in self.exactly_one_of)}")
 
 
 class Page(msgspec.Struct, Generic[T], kw_only=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import msgspec
 
@@ -104,13 +104,28 @@ class DisbursementTransfer(msgspec.Struct, kw_only=True):
     result_at: Annotated[datetime | None, described("When the result was recorded; null while `pending`.")]
 
 
-class TransferResult(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """`paid` with the channel's `reference`, or `failed` with a `reason`."""
+TransferIdIn = Annotated[str, msgspec.Meta(min_length=1, max_length=40), TRANSFER_ID]
 
-    transfer_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40), TRANSFER_ID]
-    status: Annotated[Literal["paid", "failed"], described("What the channel answered for the transfer.")]
-    reference: Annotated[ChannelReference, described("The channel's reference; required when `paid`.")] | None = None
-    reason: Annotated[FailureReason, described("Why the channel refused it; required when `failed`.")] | None = None
+
+class PaidResult(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="status", tag="paid"):
+    """`paid`: the channel paid the transfer; its `reference` is required, a `reason` is not taken."""
+
+    transfer_id: TransferIdIn
+    reference: Annotated[ChannelReference, described("The channel's reference of the payment.")]
+    reason: Annotated[None, described("Absent (or null): a paid transfer has no reason.")] = None
+
+
+class FailedResult(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="status", tag="failed"):
+    """`failed`: the channel refused the transfer; its `reason` is required, a `reference` is not taken."""
+
+    transfer_id: TransferIdIn
+    reason: Annotated[FailureReason, described("Why the channel refused it.")]
+    reference: Annotated[None, described("Absent (or null): a failed transfer has no reference.")] = None
+
+
+TransferResult: TypeAlias = PaidResult | FailedResult
+"""What the channel answered for one transfer, told apart by `status` (a tagged union: oneOf in the spec, so the
+shape each status needs is stated there and enforced by the same type)."""
 
 
 MAX_RESULTS = 50

@@ -9,7 +9,7 @@ import msgspec
 
 from api.schemas.common import CreatedAt, Email, Name, PartnerId, RequestBody, UpdatedAt, described, literal_of
 from api.settings import MAX_RATE_LIMIT_PER_MINUTE
-from domain.clients import ClientStatus, Environment
+from domain.clients import PARTNER_SCOPES, ClientStatus, Environment
 from domain.partners import PartnerKind, PartnerStatus
 
 if TYPE_CHECKING:
@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     EnvironmentName: TypeAlias = str
     PartnerStatusName: TypeAlias = str
     ClientStatusName: TypeAlias = str
+    PartnerScope: TypeAlias = str
 else:
     Kind = literal_of(PartnerKind)
     EnvironmentName = literal_of(Environment)
     PartnerStatusName = literal_of(PartnerStatus)
     ClientStatusName = literal_of(ClientStatus)
+    PartnerScope = literal_of(PARTNER_SCOPES)  # a partner client never holds a `programme:*` scope
 
 PARTNER_NAME = described("The partner's name as participants see it in the catalogue.")
 PARTNER_KIND = described("`platform` (a digital platform that sells courses) or `provider` (a training provider).")
@@ -34,7 +36,6 @@ ENVIRONMENT = described(
 SCOPES = described("The OAuth scopes the client may request, e.g. `vouchers:redeem`.")
 CLIENT_STATUS = described("`active`, or `disabled` (final: its tokens and secret stop working).")
 
-ScopeName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RateLimitPerMinute = Annotated[
     int,
     msgspec.Meta(
@@ -64,7 +65,14 @@ class Partner(msgspec.Struct, kw_only=True):
 class ClientCreate(RequestBody):
     name: Annotated[Name, CLIENT_NAME]
     environment: Annotated[EnvironmentName, ENVIRONMENT]
-    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=32), SCOPES]
+    scopes: Annotated[
+        list[PartnerScope],
+        msgspec.Meta(min_length=1, max_length=32),
+        described(
+            "The OAuth scopes the client may request (partner scopes only; `sandbox:simulate` for sandbox "
+            "clients only)."
+        ),
+    ]
     jwks: (
         Annotated[
             dict[str, Any],

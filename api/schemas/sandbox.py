@@ -82,6 +82,8 @@ MAX_ADVANCE_SECONDS = 400 * 24 * 3600
 class ClockAdvance(RequestBody):
     """Exactly one of `seconds` (move forward by) and `to` (move forward to this instant)."""
 
+    exactly_one_of = ("seconds", "to")
+
     seconds: (
         Annotated[
             int,
@@ -98,11 +100,6 @@ class ClockAdvance(RequestBody):
         ]
         | None
     ) = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if (self.seconds is None) == (self.to is None):
-            raise ValueError("give exactly one of `seconds` and `to`")
 
 
 class ClockState(msgspec.Struct, kw_only=True):

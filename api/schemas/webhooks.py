@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import msgspec
+from litestar.openapi.spec import OpenAPIFormat
 
 from api.schemas.common import CreatedAt, RequestBody, UpdatedAt, described, literal_of
-from domain.webhooks import EVENT_TYPES, PING, EndpointStatus
+from domain.webhooks import EVENT_TYPES, MAX_URL_LENGTH, PING, EndpointStatus
 
 if TYPE_CHECKING:
     EventTypeName: TypeAlias = str
@@ -19,15 +20,33 @@ else:
     DeliveredEventTypeName = literal_of(EVENT_TYPES | {PING})
     EndpointStatusName = literal_of(EndpointStatus)
 
-EventType = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+HOST = r"(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+)"  # an IP literal, or a name
+WEBHOOK_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://{HOST}(?::{PORT}?)?"
+    r"(?:[/?](?:[A-Za-z0-9._~:/?@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?$"
+)
+"""An absolute http(s) URI (RFC 3986 characters only) with a host, a valid port, no credentials and no fragment:
+what `domain.webhooks.check_url` takes outside production (production also wants https; where the host resolves
+is checked when the endpoint is created and at every delivery)."""
+WebhookUrl = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        pattern=WEBHOOK_URL_PATTERN,
+        examples=["https://lms.example.id/hooks/prakerja"],
+        extra_json_schema={"extra": {"format": OpenAPIFormat.URI}},
+    ),
+]
 URL = described("Where events are POSTed (https; plain http only outside production).")
 EVENT_TYPES_RECEIVED = described("The event types the endpoint receives; empty: all of them.")
 
 
 class WebhookEndpointCreate(RequestBody):
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000), URL]
+    url: Annotated[WebhookUrl, URL]
     event_types: Annotated[
-        list[EventType], msgspec.Meta(max_length=50, description="Event types to receive; empty or absent: all.")
+        list[EventTypeName], msgspec.Meta(max_length=50, description="Event types to receive; empty or absent: all.")
     ] = msgspec.field(default_factory=list)
 
 

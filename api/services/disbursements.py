@@ -22,6 +22,7 @@ from api.schemas.common import Page
 from api.schemas.disbursements import (
     DisbursementBatch,
     DisbursementTransfer,
+    PaidResult,
     PayoutAccount,
     PayoutAccountSet,
     SurveyIncentive,
@@ -343,9 +344,10 @@ def _csv_rows(rows: Iterable[asyncpg.Record]) -> Iterable[Sequence[object]]:
 def _results_by_transfer(results: Sequence[TransferResult]) -> dict[str, tuple[int, rules.Result]]:
     by_transfer: dict[str, tuple[int, rules.Result]] = {}
     for index, result in enumerate(results):
-        wanted = rules.Result(
-            status=rules.AttemptStatus(result.status), reference=result.reference, reason=result.reason
-        )
+        if isinstance(result, PaidResult):
+            wanted = rules.Result(status=rules.AttemptStatus.PAID, reference=result.reference, reason=None)
+        else:
+            wanted = rules.Result(status=rules.AttemptStatus.FAILED, reference=None, reason=result.reason)
         rules.check_result_shape(wanted, index)
         if result.transfer_id in by_transfer:
             raise ValidationFailed(

@@ -131,7 +131,7 @@ async def test_a_batch_pays_each_transfer_once_and_retries_failures(
     results = f"{BATCHES}/{batch['id']}/results"
     body = {
         "results": [
-            {"transfer_id": items[paid_one]["transfer_id"], "status": "paid", "reference": "OVO-77"},
+            {"transfer_id": items[paid_one]["transfer_id"], "status": "paid", "reference": "OVO-77", "reason": None},
             {"transfer_id": items[failing]["transfer_id"], "status": "failed", "reason": "account closed"},
         ]
     }

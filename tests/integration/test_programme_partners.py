@@ -110,7 +110,7 @@ async def test_partner_clients_never_hold_programme_scopes(
         headers=programme.headers,
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "scopes"
+    assert response.json()["errors"][0]["field"] == "scopes.1"  # the item that is not a partner scope
 
 
 async def test_sandbox_scope_needs_a_sandbox_client(

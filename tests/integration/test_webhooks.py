@@ -126,7 +126,10 @@ async def test_secrets_are_stored_encrypted(client: Client, partner_a: Credentia
         ({"url": "ftp://example.com/x"}, "url"),
         ({"url": "https://user:pw@example.com/x"}, "url"),
         ({"url": "/relative"}, "url"),
-        ({"url": "https://example.com/x", "event_types": ["voucher.sould"]}, "event_types"),
+        ({"url": "https://example.com/x", "event_types": ["voucher.sould"]}, "event_types.0"),
+        ({"url": "https://example.com/x#top"}, "url"),
+        ({"url": "https://example.com/a|b"}, "url"),
+        ({"url": "https://example.com:65536/x"}, "url"),
         ({"url": "https://example.com/x", "secret": "whsec_mine"}, None),
     ],
 )
