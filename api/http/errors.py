@@ -18,6 +18,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from api.settings import MAX_BODY_BYTES
 from domain.errors import DomainError, FieldProblem, all_domain_errors
 
 log = logging.getLogger("api.http.errors")
@@ -255,6 +256,8 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
         detail = "No such resource."
     elif isinstance(exc, MethodNotAllowedException):
         detail = "This method is not allowed on this resource."
+    elif status == 413:
+        detail = f"The request body is larger than {MAX_BODY_BYTES} bytes."
     elif status >= 500:
         detail = "The server could not complete the request."
     else:

@@ -326,6 +326,7 @@ COMMON_CODES: dict[int, list[str]] = {500: ["internal_error"], 503: ["service_un
 PROTECTED_CODES: dict[int, list[str]] = {401: ["invalid_token"], 403: ["insufficient_scope"], 429: ["rate_limited"]}
 INPUT_CODES: dict[int, list[str]] = {400: ["invalid_request"], 422: ["validation_failed"]}
 JSON_BODY_CODES: dict[int, list[str]] = {415: ["unsupported_media_type"]}  # api/http/strict_input.py
+BODY_CODES: dict[int, list[str]] = {413: ["payload_too_large"]}  # over MAX_BODY_BYTES (api/settings.py)
 FORM_BODY_CODES = JSON_BODY_CODES  # a form body sent as anything else (JSON, multipart) is a 415 as well
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # The OAuth endpoints answer RFC 6749 errors (the `error` is the `code`) and throttle failed client authentication.
@@ -677,6 +678,8 @@ def document_errors(app: Litestar) -> None:
                 _merge(codes, {404: ["not_found"]})
             if operation.request_body is not None or parameters:
                 _merge(codes, INPUT_CODES)
+            if operation.request_body is not None:
+                _merge(codes, BODY_CODES)
             if isinstance(operation.request_body, RequestBody) and "application/json" in (
                 operation.request_body.content or {}
             ):

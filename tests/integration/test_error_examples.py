@@ -45,6 +45,16 @@ async def test_protocol_refusals_look_like_their_examples(client: Client, partne
     assert_answered_as_shown(typed, "createCourse", fields=(*SAME_EVERYWHERE, "detail"))
 
 
+async def test_a_body_over_the_limit_is_a_documented_413(client: Client, programme: Credentials) -> None:
+    """Every operation that takes a body documents the 413 (schemathesis' long run sent one to rejectCourse)."""
+    huge = {"reasons": ["x" * 70_000]}
+    refused = await client.post(
+        "/v1/programme/courses/crs_00000000000000000000/reject", json=huge, headers=programme.headers
+    )
+    assert refused.status_code == 413, refused.text
+    assert_answered_as_shown(refused, "rejectCourse", fields=(*SAME_EVERYWHERE, "detail"))
+
+
 async def test_a_missing_scope_looks_like_its_example(client: Client, partner_a: Credentials) -> None:
     token = await token_for(client, partner_a.client_id, partner_a.client_secret, scope="courses:read")
     refused = await client.post("/v1/courses", json=course_body(), headers={"Authorization": f"Bearer {token}"})

@@ -30,6 +30,9 @@ schemathesis.toml accepts for that operation only, each with its reason there to
   never a cloud metadata address;
 - createClient: the environment must be the deployment's, and `sandbox:simulate` is for sandbox clients only;
 - recordDisbursementResults: each transfer appears once in a request (unique by one field) and is in the batch.
+The OAuth operations (issueToken, introspectToken, revokeToken) may answer their documented 400 `invalid_request`
+to a schema-valid form: RFC 6749 §2.3 allows one client authentication method per request, and the HTTP Basic
+header sits outside the form's schema.
 `SCHEMATHESIS_PENDING` (check names, comma-separated) leaves checks out of a run by hand.
 
 `make test` runs a bounded, deterministic run; `make fuzz` sets `SCHEMATHESIS_EXAMPLES` for a long, random one.

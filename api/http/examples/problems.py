@@ -8,6 +8,8 @@ an example shows.
 
 from __future__ import annotations
 
+from api.settings import MAX_BODY_BYTES
+
 DETAILS: dict[str, str] = {
     # Input, authentication and protocol (every endpoint).
     "invalid_request": "The request body is not valid JSON.",
@@ -19,7 +21,7 @@ DETAILS: dict[str, str] = {
     "not_acceptable": "This endpoint answers application/json only.",
     "precondition_failed": 'If-Match "3" does not match the current ETag "4": the course changed since you read it.',
     "precondition_required": "An update needs an If-Match header with the ETag you read.",
-    "payload_too_large": "The request body is larger than 65536 bytes.",
+    "payload_too_large": f"The request body is larger than {MAX_BODY_BYTES} bytes.",
     "unsupported_media_type": "Request bodies must be sent as `Content-Type: application/json`, not `text/plain`.",
     "rate_limited": "This client may make 600 such requests per minute; try again in 17 s.",
     "idempotency_key_required": "This operation requires an Idempotency-Key header.",
