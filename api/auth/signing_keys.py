@@ -195,9 +195,12 @@ class SigningKeyRing:
         if key is not None:
             return key
         now = time.monotonic()
-        if now - self.last_unknown_kid_fetch < UNKNOWN_KID_REFETCH_SECONDS:
-            return None
-        self.last_unknown_kid_fetch = now
+        if not self._reload.running:
+            if now - self.last_unknown_kid_fetch < UNKNOWN_KID_REFETCH_SECONDS:
+                return None
+            self.last_unknown_kid_fetch = now
+        # A reload already under way (the one another request started for this new key) is awaited, not skipped:
+        # the requests that arrive with a new key's first tokens all wait for the one fetch.
         await self._reload.run(lambda: self._load_from(pool_acquire))
         return self.public_keys.get(kid)
 
