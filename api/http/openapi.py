@@ -378,6 +378,11 @@ RESPONSE_HEADERS: dict[str, OpenAPIHeader | Reference] = {
         description='The quota (draft-ietf-httpapi-ratelimit-headers): `"<policy>";q=<requests>;w=<window seconds>`. '
         "Sent with `RateLimit`.",
     ),
+    "Cache-Control": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, min_length=1),
+        description="How long browsers and CDNs may reuse the answer: `public, max-age=…, stale-while-revalidate=…` "
+        "(the public catalogue, api/http/page_cache.py).",
+    ),
     "Idempotent-Replayed": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
         description="`true` when this is the stored answer to an earlier request with the same `Idempotency-Key` "
@@ -387,6 +392,17 @@ RESPONSE_HEADERS: dict[str, OpenAPIHeader | Reference] = {
 LOCATION_HEADER = Reference(ref="#/components/headers/Location")
 # Operations whose successful answers carry an `ETag` (api/routes/courses.py, api/http/page_cache.py).
 ETAG_OPERATIONS = frozenset({"createCourse", "getCourse", "updateCourse", "searchCatalogue", "getCatalogueCourse"})
+# Cached by the page cache (api/http/page_cache.py): `Cache-Control` on the answer, and 304 Not Modified to an
+# `If-None-Match` naming the current ETag.
+REVALIDATED_OPERATIONS = frozenset({"searchCatalogue", "getCatalogueCourse"})
+IF_NONE_MATCH = Parameter(
+    name="If-None-Match",
+    param_in="header",
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING),
+    description="The `ETag` of the copy you hold: when the answer has not changed, 304 Not Modified with no body "
+    "(any other value, empty included, gets the full answer).",
+)
 # Per-address quota is not spent by these (api/auth/access.py `limit_by_address`): no RateLimit headers.
 UNLIMITED_OPERATIONS = frozenset({"getLiveness", "getReadiness"})
 
@@ -411,8 +427,10 @@ def _document_headers(operation: Operation, responses: dict[str, Any], *, idempo
             headers["RateLimit-Policy"] = _header("RateLimit-Policy")
         if code in (423, 429, 503) or (code == 409 and idempotent):
             headers["Retry-After"] = _header("Retry-After")
-        if code < 300 and operation_id in ETAG_OPERATIONS:
+        if (code < 300 or code == 304) and operation_id in ETAG_OPERATIONS:
             headers["ETag"] = _header("ETag")
+        if (code < 300 or code == 304) and operation_id in REVALIDATED_OPERATIONS:
+            headers["Cache-Control"] = _header("Cache-Control")
         if idempotent and code < 500 and code != 429:
             headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
         response.headers = headers
@@ -725,6 +743,11 @@ def document_errors(app: Litestar) -> None:
                             },
                         )
                     },
+                )
+            if operation.operation_id in REVALIDATED_OPERATIONS:
+                operation.parameters = [*(operation.parameters or []), IF_NONE_MATCH]
+                responses["304"] = OpenAPIResponse(
+                    description="Not Modified: the `If-None-Match` you sent is the current `ETag`; no body."
                 )
             operation.responses = responses
             _document_headers(operation, responses, idempotent=any(p.name == IDEMPOTENCY_KEY for p in parameters))

@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.__main__ import openapi_document
 from api.http.page_cache import PageCache
 from api.settings import Settings
 from tests.auth import Credentials
@@ -77,6 +78,18 @@ async def test_pages_carry_an_etag_and_answer_304_when_unchanged(
     assert (
         await client.get(f"/v1/catalogue/courses/{course_id}", headers={"If-None-Match": detail.headers["etag"]})
     ).status_code == 304
+
+    # The contract says so: If-None-Match taken, 304 documented, and every header a 304 or a 200 carries named.
+    paths = openapi_document()["paths"]
+    for operation, answer in (
+        (paths["/v1/catalogue/courses"]["get"], unchanged),
+        (paths["/v1/catalogue/courses"]["get"], first),
+    ):
+        assert "If-None-Match" in [p["name"] for p in operation["parameters"]]
+        documented = {name.lower() for name in operation["responses"][str(answer.status_code)]["headers"]}
+        assert {"etag", "cache-control", "x-request-id"} <= documented
+        assert {"etag", "cache-control"} <= set(answer.headers)
+    assert "304" in paths["/v1/catalogue/courses/{course_id}"]["get"]["responses"]
 
 
 async def test_a_catalogue_change_empties_the_cache_at_once(
