@@ -380,8 +380,8 @@ RESPONSE_HEADERS: dict[str, OpenAPIHeader | Reference] = {
     ),
     "Cache-Control": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING, min_length=1),
-        description="How long browsers and CDNs may reuse the answer: `public, max-age=…, stale-while-revalidate=…` "
-        "(the public catalogue, api/http/page_cache.py).",
+        description="How long browsers and shared caches (proxies, content delivery networks) may reuse the answer: "
+        "`public, max-age=…, stale-while-revalidate=…` (the public catalogue, api/http/page_cache.py).",
     ),
     "Idempotent-Replayed": OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
