@@ -16,7 +16,15 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp
 
-from api.auth.access import Principal, RevocationList, TokenVerifier, authorize, provide_principal, request_id
+from api.auth.access import (
+    Gatekeeper,
+    Principal,
+    RevocationList,
+    TokenVerifier,
+    authorize,
+    provide_principal,
+    request_id,
+)
 from api.auth.client_secrets import SecretHasher
 from api.auth.integration_signatures import SignatureVerifier
 from api.auth.national_id import NationalIdHasher
@@ -138,6 +146,9 @@ def create_app(settings: Settings) -> Litestar:
                 limits_pool, Policy(PUBLIC_POLICY, settings.public_limit_per_minute, per_client=False)
             ),
         }
+        app.state.gatekeeper = Gatekeeper(
+            app.state.token_verifier, app.state.rate_limiter, app.state.address_limiters, settings
+        )
         app.state.integration_signatures = SignatureVerifier(settings.app_env, pool, keys.kek, app.state.rate_limiter)
         try:
             async with pool.acquire() as conn:
