@@ -529,6 +529,9 @@ LATENCY_MAX_RATE = LATENCY_CONNECTIONS * 1000 // LATENCY_PAUSE_MS  # redemptions
 # Codes handed to a full-load run (API or pgbench) per second of it, so that no voucher is redeemed twice; a run
 # that uses them all up fails loudly (raise this if redemptions ever get that fast).
 MAX_REDEMPTIONS_PER_SECOND = 10_000
+# Alternating rounds of the API and of pgbench (each `duration` seconds): the machine's speed drifts over minutes
+# (other work, a shared host), and a drift hits one pair, not the whole ratio, which is the median of the pairs'.
+REDEEM_ROUNDS = 3
 
 ENSURE_REDEEM_PARTNER = """
 INSERT INTO partners (id, name, kind, contact_email) VALUES ($1, 'Bench Academy', 'provider', 'bench@example.com')
@@ -571,6 +574,19 @@ async def vacuum_and_checkpoint(conn: asyncpg.Connection) -> None:
     await conn.execute("VACUUM (ANALYZE) participants, balances, vouchers, enrollments, statements, statement_lines")
     with suppress(asyncpg.InsufficientPrivilegeError):
         await conn.execute("CHECKPOINT")
+
+
+def settle(database_url: str) -> None:
+    """`vacuum_and_checkpoint` before a measurement, so that none pays for the writes of the one before it."""
+
+    async def run() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await vacuum_and_checkpoint(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
 
 
 async def seed_vouchers(database_url: str, at_least: int, sold_needed: int) -> int:
@@ -856,18 +872,18 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
 
     The statements are the API's own SQL constants, in the order one `POST /v1/vouchers/{code}/redeem` sends them
     inside its request transaction (api/http/idempotency.py around api/services/vouchers.redeem; checked against a
-    log_statement trace): advisory lock on the idempotency key, stored-response lookup, savepoint, voucher locked
-    with its joins, enrollment insert read back with its joins, one statement for the status update, statement
-    line, audit row and event row, stored response (the savepoint is not released: the commit ends it; the
-    scheme is read once per process, not per request). Update the list when redeem() changes what it sends.
+    log_statement trace): the idempotency claim (advisory lock on the key, then stored-response lookup, in one
+    function call), savepoint, voucher locked with its joins, one statement for the status update, statement
+    line, audit row, event row and the enrollment insert read back with its joins, stored response (the savepoint
+    is not released: the commit ends it; the scheme is read once per process, not per request). Update the list
+    when redeem() changes what it sends.
     `writes_only` keeps the voucher lock and the writes alone.
 
     Variables come from `-D` (constants of the run, payloads the API stored) and from a lookup of this
     transaction's voucher in bench_voucher_ids, numbered first .. first + size - 1 and visited in a random order
     (`permute`), each once.
     """
-    from api.http.idempotency import INSERT_STORED_RESPONSE, SAVEPOINT, SELECT_STORED_RESPONSE, TRY_LOCK_KEY
-    from api.services.enrollments import INSERT_ENROLLMENT
+    from api.http.idempotency import CLAIM, INSERT_STORED_RESPONSE, SAVEPOINT
     from api.services.vouchers import LOCK_VOUCHER_FOR_REDEMPTION, REDEEM_WRITES
 
     reads = not writes_only
@@ -900,12 +916,10 @@ def pgbench_redeem_script(*, writes_only: bool = False) -> str:
     )
     steps = [
         ("BEGIN", True),
-        (_pgbench_sql(TRY_LOCK_KEY, ":lock"), reads),
-        (_pgbench_sql(SELECT_STORED_RESPONSE, ":client", ":learner_ref"), reads),
+        (_pgbench_sql(CLAIM, ":lock", ":client", ":learner_ref"), reads),
         (SAVEPOINT, reads),
         (_pgbench_sql(LOCK_VOUCHER_FOR_REDEMPTION, ":code", ":partner") + " \\gset v_", True),
-        (_pgbench_sql(INSERT_ENROLLMENT, *enrollment), True),
-        (_pgbench_sql(REDEEM_WRITES, *status, *settlement, *audit, *event), True),
+        (_pgbench_sql(REDEEM_WRITES, *status, *settlement, *audit, *event, *enrollment), True),
         (_pgbench_sql(INSERT_STORED_RESPONSE, *stored), True),
         ("COMMIT", True),
     ]
@@ -1012,19 +1026,22 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
 
     1. A fresh database with 10 thousand sold vouchers and the bench database grown to at least `vouchers`
        vouchers, each with a server of its own: paced low-load latency rounds, alternating between the two.
-    2. Redemptions through the API at `connections` connections for `duration` seconds (201 only, each request
-       a different voucher).
-    3. With the servers stopped, pgbench on the same database, as many clients as the API's whole pool, over
-       other sold vouchers.
+    2. REDEEM_ROUNDS alternating rounds of `duration` seconds: redemptions through the API at `connections`
+       connections (201 only, each request a different voucher), then pgbench on the same database with the API
+       idle, as many clients as the API's whole pool, over other sold vouchers. The ratio is the median round's.
+    3. At half the API's rate, open loop; with the audit-sealing worker; attendance; pgbench's writes alone.
     """
     started = time.monotonic()
     pgbench_clients = workers * DB_POOL_MAX
     latency_codes = LATENCY_MAX_RATE * (LATENCY_WARMUP_SECONDS + LATENCY_ROUNDS * LATENCY_SECONDS)
-    # Sealing off, then on, then the open-loop run at half the measured rate.
+    # Sealing off (the rounds), then on, then the open-loop run at half the measured rate.
     api_codes = (
-        MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + 2 * duration) + MAX_REDEMPTIONS_PER_SECOND // 2 * duration
+        MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + REDEEM_ROUNDS * duration + duration)
+        + MAX_REDEMPTIONS_PER_SECOND // 2 * duration
     )
-    pgbench_runs = (("warm-up", False, WARMUP_SECONDS), ("full", False, duration), ("writes only", True, duration))
+    pgbench_runs = [("warm-up", False, WARMUP_SECONDS)]
+    pgbench_runs += [(f"round {n}", False, duration) for n in range(1, REDEEM_ROUNDS + 1)]
+    pgbench_runs += [("writes only", True, duration)]
     pgbench_codes = MAX_REDEMPTIONS_PER_SECOND * sum(seconds for _, _, seconds in pgbench_runs)
     needed = latency_codes + api_codes + pgbench_codes
     if latency_codes > SMALL_VOUCHERS:
@@ -1047,39 +1064,70 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
             at_10k, at_1m = latency_at_two_sizes(
                 (small_base, small_token, small_codes), (base, token, Codes(codes.take(latency_codes)))
             )
-        print(f"redeem: {connections} connections for {duration} s through the API...", flush=True)
+        print(
+            f"redeem: {connections} connections through the API, then pgbench with {pgbench_clients} clients (as "
+            f"many as the API's whole pool), {REDEEM_ROUNDS} rounds of {duration} s each...",
+            flush=True,
+        )
         load = codes.take(MAX_REDEMPTIONS_PER_SECOND * WARMUP_SECONDS)
         wrk_redeem(base, token, load, duration=WARMUP_SECONDS, connections=connections)
-        with usage(database_url, base) as redeem_cost:
-            load = codes.take(MAX_REDEMPTIONS_PER_SECOND * duration)
-            api = wrk_redeem(base, token, load, duration=duration, connections=connections)
+        # pgbench sends the payloads the API stored for one of the warm-up's redemptions; it runs while the API
+        # server is up and idle (no worker: nothing runs in it between requests).
+        asyncio.run(fill_bench_voucher_ids(database_url, codes.take(pgbench_codes)))
+        variables = asyncio.run(pgbench_variables(database_url, client_id))
+        pgbench_first = 0
+
+        def pgbench(seconds: int, *, writes_only: bool = False) -> dict[str, float]:
+            nonlocal pgbench_first
+            script = ROOT / ".data" / f"bench-redeem-pgbench{'-writes' if writes_only else ''}.sql"
+            script.write_text(pgbench_redeem_script(writes_only=writes_only))
+            size = MAX_REDEMPTIONS_PER_SECOND * seconds
+            settle(database_url)
+            measured = run_pgbench(
+                database_url,
+                script,
+                clients=pgbench_clients,
+                duration=seconds,
+                first=pgbench_first,
+                size=size,
+                variables=variables,
+            )
+            pgbench_first += size
+            return measured
+
+        (_, _, warmup_seconds), *rounds, (_, _, writes_seconds) = pgbench_runs
+        pgbench(warmup_seconds)
+        pairs = []
+        for _, _, seconds in rounds:
+            settle(database_url)
+            with usage(database_url, base) as cost:
+                api = wrk_redeem(
+                    base,
+                    token,
+                    codes.take(MAX_REDEMPTIONS_PER_SECOND * seconds),
+                    duration=seconds,
+                    connections=connections,
+                )
+            full = pgbench(seconds)
+            pairs.append((api["rps"] / full["tps"], api, full, cost))
+        ratio, api, full, redeem_cost = sorted(pairs, key=lambda pair: pair[0])[len(pairs) // 2]
         # Latency at a fixed offered rate, half the maximum just measured: requests leave on schedule whether or
         # not earlier ones were answered, and each is timed from when it was due (no coordinated omission).
         rate = api["rps"] / 2
         print(f"redeem: open loop at {rate:.0f}/s (half the maximum) for {duration} s...", flush=True)
+        settle(database_url)
         half = open_loop(base, redeem_requests(base, token, codes.take(int(rate * duration))), rate, 201)
         # The same load while a worker seals the audit trail into its hash chain as fast as rows arrive: sealing
         # reads and writes beside the writers and must not slow them (the first run had no worker at all).
         print(f"redeem: again with the audit-sealing worker running beside ({duration} s)...", flush=True)
+        settle(database_url)
         with running_worker(database_url):
             load = codes.take(MAX_REDEMPTIONS_PER_SECOND * duration)
             sealed = wrk_redeem(base, token, load, duration=duration, connections=connections)
         report_ms = time_report_summary(base, database_url)
         attendance = bench_attendance(base, database_url, duration, connections)
-
-    print(f"redeem: pgbench, {pgbench_clients} clients for {duration} s...", flush=True)
-    asyncio.run(fill_bench_voucher_ids(database_url, codes.take(pgbench_codes)))
-    variables = asyncio.run(pgbench_variables(database_url, client_id))
-    measured: dict[str, dict[str, float]] = {}
-    first = 0
-    for name, writes_only, seconds in pgbench_runs:
-        script = ROOT / ".data" / f"bench-redeem-pgbench{'-writes' if writes_only else ''}.sql"
-        script.write_text(pgbench_redeem_script(writes_only=writes_only))
-        size = MAX_REDEMPTIONS_PER_SECOND * seconds
-        measured[name] = run_pgbench(
-            database_url, script, clients=pgbench_clients, duration=seconds, first=first, size=size, variables=variables
-        )
-        first += size
+        print(f"redeem: pgbench, the writes alone, {duration} s...", flush=True)
+        writes_only = pgbench(writes_seconds, writes_only=True)
     print(f"redeem: done in {time.monotonic() - started:.0f} s", flush=True)
     return {
         "vouchers_in_table": in_table,
@@ -1087,10 +1135,11 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
         "redeem_p50_ms": api["p50_ms"],
         "redeem_p99_ms": api["p99_ms"],
         "pgbench_clients": pgbench_clients,
-        "pgbench_redeem_tps": measured["full"]["tps"],
-        "pgbench_redeem_latency_avg_ms": measured["full"]["latency_avg_ms"],
-        "pgbench_redeem_writes_only_tps": measured["writes only"]["tps"],
-        "redeem_vs_pgbench_ratio": round(api["rps"] / measured["full"]["tps"], 3),
+        "pgbench_redeem_tps": full["tps"],
+        "pgbench_redeem_latency_avg_ms": full["latency_avg_ms"],
+        "pgbench_redeem_writes_only_tps": writes_only["tps"],
+        "redeem_vs_pgbench_ratio": round(ratio, 3),
+        "redeem_vs_pgbench_ratios_of_rounds": " ".join(f"{r:.3f}" for r, _, _, _ in pairs),
         "redeem_half_load_offered_rps": half["offered_rps"],
         "redeem_half_load_achieved_rps": half["achieved_rps"],
         "redeem_p50_ms_at_half_load": half["p50_ms"],

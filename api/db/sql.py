@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _PARAMETER = re.compile(r"\$(\d+)")
+_WITH = re.compile(r"^WITH\s+", re.IGNORECASE)
 
 
 def together(*statements: str) -> str:
@@ -12,7 +13,8 @@ def together(*statements: str) -> str:
 
     The statements become data-modifying CTEs of the last one, with their `$n` parameters renumbered in order:
     pass the arguments of the first statement, then those of the second, and so on. They run on one snapshot, so
-    none may read what another writes, and no two may change the same row.
+    none may read what another writes, and no two may change the same row. The last one may have a `WITH` of its
+    own (its CTEs follow the others'); it alone returns rows, and if any statement fails, none has any effect.
     """
     parts, offset = [], 0
     for statement in statements:
@@ -22,6 +24,8 @@ def together(*statements: str) -> str:
     if not writes:
         return last
     ctes = ",\n".join(f"w{n} AS ({write})" for n, write in enumerate(writes, 1))
+    if _WITH.match(last):
+        return f"WITH {ctes},\n{_WITH.sub('', last, count=1)}"
     return f"WITH {ctes}\n{last}"
 
 

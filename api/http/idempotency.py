@@ -7,7 +7,8 @@ A handler that creates something or moves money asks for `idempotency: Idempoten
 2. takes a transaction-scoped advisory lock on (client, key): a second request with the same key, in this or
    any other process, gets 409 `idempotency_request_in_progress` instead of waiting or acting twice;
 3. replays the stored response (same status, content type and body bytes) when the key was used before with
-   the same request, or answers 422 `idempotency_key_reused` when it was used with a different one;
+   the same request, or answers 422 `idempotency_key_reused` when it was used with a different one (the lock
+   and this lookup are one round trip: `idempotency_claim`, migrations/0019_idempotency_claim.sql);
 4. otherwise runs the operation in a savepoint and stores its response in the same transaction as its side
    effects. A domain error (a rule the partner must see the same way on retry) is stored too, with its side
    effects rolled back; anything else (a bug, the database going away) stores nothing, so a retry runs again.
@@ -43,14 +44,12 @@ JSON_MEDIA_TYPE = "application/json"
 MINIMUM_RETENTION = timedelta(hours=24)  # API.md: keys are kept at least 24 hours
 _VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
-TRY_LOCK_KEY = "SELECT pg_try_advisory_xact_lock($1)"
+# Lock and lookup in one round trip, each on its own snapshot (migrations/0019_idempotency_claim.sql).
+CLAIM = """
+SELECT locked, request_fingerprint, status_code, content_type, response_body FROM idempotency_claim($1, $2, $3)
+"""
 SAVEPOINT = "SAVEPOINT idempotent_operation"
 ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT idempotent_operation"
-SELECT_STORED_RESPONSE = """
-SELECT request_fingerprint, status_code, content_type, response_body
-  FROM idempotency_keys
- WHERE client_id = $1 AND key = $2
-"""
 INSERT_STORED_RESPONSE = """
 INSERT INTO idempotency_keys
        (client_id, key, request_fingerprint, method, path, status_code, content_type, response_body)
@@ -152,21 +151,20 @@ class Idempotency:
         method, path = request.method, request.scope["path"]
         fingerprint = request_fingerprint(method, path, request.scope["query_string"], await request.body())
 
-        if not await self._tx.fetchval(TRY_LOCK_KEY, lock_key(self._client_id, key)):
-            # Someone holds the key. If it is only another retry reading a finished response, replay it too.
-            stored = await self._stored(key)
-            if stored is None:
-                raise ApiError(
-                    409,
-                    "idempotency_request_in_progress",
-                    "A request with this idempotency key is still being processed; retry shortly.",
-                    title="Idempotency request in progress",
-                    headers={"Retry-After": "1"},
-                )
-            return _replay(stored, fingerprint, location)
-        stored = await self._stored(key)
+        claim = await self._tx.fetchrow(CLAIM, lock_key(self._client_id, key), self._client_id, key)
+        assert claim is not None
+        stored = None if claim["request_fingerprint"] is None else msgspec.convert(dict(claim), StoredResponse)
         if stored is not None:
             return _replay(stored, fingerprint, location)
+        if not claim["locked"]:
+            # Someone holds the key and nothing is stored yet: that request is still running.
+            raise ApiError(
+                409,
+                "idempotency_request_in_progress",
+                "A request with this idempotency key is still being processed; retry shortly.",
+                title="Idempotency request in progress",
+                headers={"Retry-After": "1"},
+            )
 
         # A savepoint: a domain error undoes only the operation's writes. Anything else ends the request's
         # transaction with a rollback, so the savepoint needs no handling then, nor a release on success.
@@ -188,11 +186,6 @@ class Idempotency:
             media_type=content_type,
             headers=_location(status_code, body, location),
         )
-
-    async def _stored(self, key: str) -> StoredResponse | None:
-        row = await self._tx.fetchrow(SELECT_STORED_RESPONSE, self._client_id, key)
-        return None if row is None else msgspec.convert(dict(row), StoredResponse)
-
 
 def _location(status_code: int, body: bytes, location: Callable[[dict[str, Any]], str] | None) -> dict[str, str]:
     if status_code != 201 or location is None:

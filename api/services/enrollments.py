@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
+import asyncpg
 import msgspec
 
 from api.db.identifiers import new_id
@@ -101,7 +103,9 @@ LEFT JOIN schedules s ON s.id = e.schedule_id
 LEFT JOIN certificates cert ON cert.enrollment_id = e.id
 """
 SELECT_PARTNER_ENROLLMENT = f"SELECT {ENROLLMENT_COLUMNS} {ENROLLMENT_FROM} WHERE e.id = $1 AND e.partner_id = $2"
-# Redemption creates the enrollment and reads it back as GET shows it, in one statement (no attendance yet).
+# Redemption creates the enrollment and reads it back as GET shows it, in one statement (no attendance yet); it
+# raises asyncpg.UniqueViolationError when the voucher or the learner's course is taken. Arguments:
+# `insert_arguments`; the row it returns: `inserted`.
 INSERT_ENROLLMENT = f"""
 WITH e AS (
     INSERT INTO enrollments (id, voucher_code, partner_id, course_id, schedule_id, participant_id, learner_ref,
@@ -216,13 +220,9 @@ def view(row: EnrollmentRow, scheme: Scheme, now: datetime) -> Enrollment:
     )
 
 
-async def create(
-    conn: Connection, redemption: Redemption, learner_ref: str, scheme: Scheme, now: datetime
-) -> Enrollment:
-    """The enrollment a redemption creates, as its partner sees it (asyncpg.UniqueViolationError when the
-    voucher or the learner's course is taken)."""
-    row = await conn.fetchrow(
-        INSERT_ENROLLMENT,
+def insert_arguments(redemption: Redemption, learner_ref: str, now: datetime) -> tuple[Any, ...]:
+    """The arguments of INSERT_ENROLLMENT for the enrollment `redemption` creates (a new id)."""
+    return (
         new_id("enr"),
         redemption.voucher_code,
         redemption.partner_id,
@@ -232,7 +232,10 @@ async def create(
         learner_ref,
         now,
     )
-    assert row is not None
+
+
+def inserted(row: asyncpg.Record, scheme: Scheme, now: datetime) -> Enrollment:
+    """The enrollment INSERT_ENROLLMENT read back, as its partner sees it."""
     return view(msgspec.convert(dict(row), EnrollmentRow), scheme, now)
 
 

@@ -83,8 +83,15 @@ UPDATE vouchers SET status = $2, updated_at = now(),
        closed_at = CASE WHEN $2 IN ('expired', 'cancelled', 'fraudulent', 'completed') THEN $3 ELSE closed_at END
  WHERE code = $1
 """
-# A redemption's writes after its enrollment, in one round trip: status, statement line, audit row, event.
-REDEEM_WRITES = together(SET_STATUS, statements.INSERT_PAYABLE_LINE, audit.INSERT_AUDIT, events.INSERT_EVENT)
+# A redemption's writes in one round trip: status, statement line, audit row, event, and the enrollment, which it
+# answers with. Either all happen or, when the enrollment's uniqueness refuses it, none (one statement).
+REDEEM_WRITES = together(
+    SET_STATUS,
+    statements.INSERT_PAYABLE_LINE,
+    audit.INSERT_AUDIT,
+    events.INSERT_EVENT,
+    enrollments.INSERT_ENROLLMENT,
+)
 CANCEL_ENROLLMENT = """
 UPDATE enrollments SET status = 'cancelled', updated_at = now() WHERE voucher_code = $1 AND status = 'active'
 """
@@ -344,23 +351,26 @@ async def redeem(
         schedule_id=row.schedule_id,
         participant_id=row.participant_id,
     )
+    redeemed_status = rules.next_voucher_status(row.status, rules.VoucherAction.REDEEM)
+    view = _voucher(msgspec.structs.replace(row, status=redeemed_status, redeemed_at=now), scheme, now)
     # No savepoint of its own: a violation aborts the caller's (idempotency) savepoint, which rolls back.
     try:
-        enrollment = await enrollments.create(conn, redemption, learner_ref, scheme, now)
+        created = await conn.fetchrow(
+            REDEEM_WRITES,
+            *(code, redeemed_status.value, now),
+            *(partner_id, code, row.amount, statement_rules.period_of(now), now),
+            *audit.arguments(
+                actor, "voucher.redeemed", "voucher", code, before={"status": row.status.value}, after=view
+            ),
+            *events.arguments(partner_id, "voucher.redeemed", "voucher", code, view),
+            *enrollments.insert_arguments(redemption, learner_ref, now),
+        )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "enrollments_learner_course_idx":
             raise LearnerAlreadyEnrolled("This learner account already redeemed this course.") from exc
         raise VoucherAlreadyRedeemed("The voucher is already redeemed.") from exc
-    redeemed_status = rules.next_voucher_status(row.status, rules.VoucherAction.REDEEM)
-    view = _voucher(msgspec.structs.replace(row, status=redeemed_status, redeemed_at=now), scheme, now)
-    await conn.execute(
-        REDEEM_WRITES,
-        *(code, redeemed_status.value, now),
-        *(partner_id, code, row.amount, statement_rules.period_of(now), now),
-        *audit.arguments(actor, "voucher.redeemed", "voucher", code, before={"status": row.status.value}, after=view),
-        *events.arguments(partner_id, "voucher.redeemed", "voucher", code, view),
-    )
-    return enrollment
+    assert created is not None
+    return enrollments.inserted(created, scheme, now)
 
 
 async def _move(

@@ -16,7 +16,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api.services import enrollments
+from api.services import enrollments, schemes, vouchers
 from api.services.audit import Actor
 from tests.auth import Credentials
 from tests.courses import approved
@@ -91,6 +91,27 @@ def answered(enrollment: enrollments.Enrollment) -> dict[str, Any]:
 def without_clock(body: dict[str, Any]) -> dict[str, Any]:
     """A body minus what depends on the moment it is computed at (blockers' wording of elapsed time aside)."""
     return {k: v for k, v in body.items() if k not in ("blockers", "allowed_actions")}
+
+
+async def test_redemption_is_two_round_trips_and_answers_what_get_shows(
+    client: Client, programme: Credentials, partner_a: Credentials, counting: CountingConnection
+) -> None:
+    """The voucher locked with what its rules read, then one statement for every write and the enrollment."""
+    course = await approved(client, partner_a, programme)
+    voucher = await sold_voucher(client, programme, course["id"], name="Sari Dewi")
+    await schemes.scheme_by_code(counting, "2024")  # type: ignore[arg-type] # read once per process, not per request
+    counting.statements.clear()
+    async with counting.transaction():
+        result = await vouchers.redeem(
+            counting,  # type: ignore[arg-type]
+            ACTOR,
+            partner_a.partner_id,
+            voucher["code"],
+            "lms-sari",
+            datetime.now(UTC),
+        )
+    assert len(counting.statements) == 2, counting.statements
+    assert without_clock(answered(result)) == without_clock(await shown(client, partner_a, result.id))
 
 
 async def test_attendance_is_two_round_trips_and_answers_what_get_shows(

@@ -26,3 +26,10 @@ def test_a_statement_without_parameters_shifts_nothing() -> None:
     assert together("DELETE FROM t", "INSERT INTO u (a) VALUES ($1)") == (
         "WITH w1 AS (DELETE FROM t)\nINSERT INTO u (a) VALUES ($1)"
     )
+
+
+def test_a_last_statement_with_its_own_ctes_keeps_them_after_the_others() -> None:
+    assert together(
+        "UPDATE t SET a = $1",
+        "WITH e AS (INSERT INTO u (a) VALUES ($1) RETURNING *) SELECT e.a, $2 FROM e",
+    ) == ("WITH w1 AS (UPDATE t SET a = $1),\ne AS (INSERT INTO u (a) VALUES ($2) RETURNING *) SELECT e.a, $3 FROM e")
