@@ -23,7 +23,14 @@ from api.app import create_app
 from api.auth.access import Principal, requires
 from api.http.dependencies import Connection
 from api.http.errors import ApiError
-from api.http.idempotency import Idempotency, delete_expired, request_fingerprint
+from api.http.idempotency import (
+    CLAIM,
+    INSERT_STORED_RESPONSE,
+    Idempotency,
+    delete_expired,
+    lock_key,
+    request_fingerprint,
+)
 from api.http.request_context import RequestContext
 from api.settings import Settings
 from domain.errors import VoucherAlreadyRedeemed
@@ -371,6 +378,37 @@ async def test_concurrent_requests_with_one_key_on_two_app_instances_act_once(
     assert late_retry.status_code == 201
     assert late_retry.content == successes[0].content
     assert late_retry.headers["idempotent-replayed"] == "true"
+
+
+async def test_the_claim_locks_then_reads_what_the_lock_holder_committed(db_url: str) -> None:
+    """`idempotency_claim`: the lock is taken without waiting (another claimant is told it is held, and that
+    nothing is stored yet), and once the holder commits, the next claim gets the lock and the stored response."""
+    first, second = await asyncpg.connect(db_url), await asyncpg.connect(db_url)
+    try:
+        claim = (lock_key("cli_claim", "k-1"), "cli_claim", "k-1")
+        async with first.transaction():
+            held = await first.fetchrow(CLAIM, *claim)
+            assert held is not None
+            assert (held["locked"], held["request_fingerprint"]) == (True, None)
+            async with second.transaction():
+                busy = await second.fetchrow(CLAIM, *claim)
+            assert busy is not None
+            assert (busy["locked"], busy["request_fingerprint"]) == (False, None)
+            await first.execute(
+                INSERT_STORED_RESPONSE, "cli_claim", "k-1", "fp", "POST", "/x", 201, "application/json", b"{}"
+            )
+        async with second.transaction():
+            after = await second.fetchrow(CLAIM, *claim)
+        assert after is not None
+        assert (after["locked"], after["request_fingerprint"], after["status_code"], after["response_body"]) == (
+            True,
+            "fp",
+            201,
+            b"{}",
+        )
+    finally:
+        await first.close()
+        await second.close()
 
 
 # --- retention and fingerprints --------------------------------------------------------------------------------
