@@ -286,19 +286,22 @@ def check_completion(facts: EnrollmentFacts, completed_at: datetime, scheme: Sch
         raise blockers[0].to_error()
 
 
-def allowed_actions(facts: EnrollmentFacts, scheme: Scheme, now: datetime) -> list[EnrollmentAction]:
+def allowed_actions(
+    facts: EnrollmentFacts, scheme: Scheme, now: datetime, *, blockers: list[Blocker] | None = None
+) -> list[EnrollmentAction]:
     """The actions that would succeed and change something now, in the order a partner takes them.
 
     Active: record attendance while a session or module is unattended (re-reporting one is accepted but
     changes nothing, so it is not offered); record or correct the assessment; complete when nothing blocks.
-    Completed: issue the certificate unless one exists. Cancelled: nothing.
+    Completed: issue the certificate unless one exists. Cancelled: nothing. `blockers`: what
+    `completion_blockers(facts, scheme, now)` returned, when the caller has it already (it is not computed again).
     """
     if facts.status is EnrollmentStatus.ACTIVE:
         actions: list[EnrollmentAction] = []
         if facts.attended_count < facts.required_sequences:
             actions.append(EnrollmentAction.RECORD_ATTENDANCE)
         actions.append(EnrollmentAction.RECORD_ASSESSMENT)
-        if not _blockers_at(facts, scheme, now):
+        if not (_blockers_at(facts, scheme, now) if blockers is None else blockers):
             actions.append(EnrollmentAction.COMPLETE)
         return actions
     if facts.status is EnrollmentStatus.COMPLETED and not facts.has_certificate:

@@ -187,6 +187,7 @@ class Idempotency:
             headers=_location(status_code, body, location),
         )
 
+
 def _location(status_code: int, body: bytes, location: Callable[[dict[str, Any]], str] | None) -> dict[str, str]:
     if status_code != 201 or location is None:
         return {}

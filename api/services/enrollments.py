@@ -192,6 +192,7 @@ def _certificate(row: EnrollmentRow) -> CertificateSummary | None:
 def view(row: EnrollmentRow, scheme: Scheme, now: datetime) -> Enrollment:
     """An enrollment as its partner sees it: progress, what blocks completion, and what can be done now."""
     facts = facts_of(row)
+    blockers = rules.completion_blockers(facts, scheme, now)
     assessment = (
         Assessment(score=row.assessment_score, assessed_at=row.assessed_at)
         if row.assessment_score is not None and row.assessed_at is not None
@@ -211,11 +212,8 @@ def view(row: EnrollmentRow, scheme: Scheme, now: datetime) -> Enrollment:
         assessment=assessment,
         completed_at=row.completed_at,
         certificate=_certificate(row),
-        blockers=[
-            Blocker(code=b.code.value, message=b.message, earliest_completion_at=b.earliest)
-            for b in rules.completion_blockers(facts, scheme, now)
-        ],
-        allowed_actions=[a.value for a in rules.allowed_actions(facts, scheme, now)],
+        blockers=[Blocker(code=b.code.value, message=b.message, earliest_completion_at=b.earliest) for b in blockers],
+        allowed_actions=[a.value for a in rules.allowed_actions(facts, scheme, now, blockers=blockers)],
         updated_at=row.updated_at,
     )
 

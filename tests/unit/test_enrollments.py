@@ -479,6 +479,7 @@ def active_enrollments(draw: st.DrawFn) -> tuple[EnrollmentFacts, Scheme, dateti
 def test_blockers_agree_with_check_completion(case: tuple[EnrollmentFacts, Scheme, datetime]) -> None:
     facts, scheme, at = case
     blockers = completion_blockers(facts, scheme, at)
+    assert allowed_actions(facts, scheme, at, blockers=blockers) == allowed_actions(facts, scheme, at)
     if not blockers:
         check_completion(facts, at, scheme, at)
         assert EnrollmentAction.COMPLETE in allowed_actions(facts, scheme, at)
