@@ -27,8 +27,10 @@ from litestar.params import BodyKwarg, ParameterKwarg
 
 from api.http.errors import NESTING_DETAIL, ApiError, ProblemField, field_problem
 from api.http.json_depth import MAX_JSON_DEPTH, nests_deeper_than
+from api.http.request_context import first_header
 
 JSON_MEDIA_TYPE = "application/json"
+CONTENT_TYPE = b"content-type"
 FORM_MEDIA_TYPE = RequestEncodingType.URL_ENCODED.value  # application/x-www-form-urlencoded
 NAIVE_TIME = "must carry a UTC offset, e.g. 2026-11-28T09:00:00Z or 2026-11-28T16:00:00+07:00"
 PLUS_AS_SPACE = (
@@ -127,7 +129,7 @@ async def strict_input(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 
 def _media_type(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    return connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return (first_header(connection.scope, CONTENT_TYPE) or "").split(";", 1)[0].strip().lower()
 
 
 async def _check_form_media_type(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
