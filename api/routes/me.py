@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, get
+from litestar import get
 
-from api.auth.access import VERIFIED_TOKEN_CACHE_SIZE, Principal, provide_principal, requires
+from api.auth.access import VERIFIED_TOKEN_CACHE_SIZE, Principal, current_principal, requires
 from api.http.openapi import PARTNER_ME
 from api.schemas.common import PartnerId, described
 from api.schemas.partners import ENVIRONMENT, EnvironmentName
@@ -31,12 +31,12 @@ class Me(msgspec.Struct, kw_only=True, frozen=True):
 
 
 @get("/v1/me", operation_id="getMe", tags=[PARTNER_ME], summary="Who am I", **requires())
-async def me(request: Request[Any, Any, Any]) -> Me:
+async def me() -> Me:
     """The partner, client, environment, scopes and expiry of the access token (and the staff member it acts for,
     if any); needs no particular scope."""
-    # The caller straight from the request, not as the `principal` dependency: resolving it is most of what this
-    # endpoint would cost beyond the guard (the benchmark's auth_overhead_ratio).
-    return _me(provide_principal(request))
+    # The caller from the guard, not as the `principal` dependency or from a `request` argument: resolving either is
+    # most of what this endpoint would cost beyond the guard (the benchmark's auth_overhead_ratio).
+    return _me(current_principal())
 
 
 @lru_cache(maxsize=VERIFIED_TOKEN_CACHE_SIZE)

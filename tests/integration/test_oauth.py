@@ -559,6 +559,21 @@ async def test_missing_or_non_bearer_authorization_is_401(client: Client, partne
     assert basic.headers["www-authenticate"].startswith("Bearer")
 
 
+async def test_each_concurrent_request_sees_its_own_caller(
+    client: Client, partner_a: Credentials, partner_b: Credentials, programme: Credentials
+) -> None:
+    """The guard hands a handler its caller through the serving task's context (`current_principal`): requests of
+    three clients interleaved, concurrently and one after another on one task, each answered for its own token."""
+    callers = [partner_a, partner_b, programme] * 10
+    answers = await asyncio.gather(*(client.get("/v1/me", headers=caller.headers) for caller in callers))
+    for caller in callers:  # one task, one after another
+        answers.append(await client.get("/v1/me", headers=caller.headers))
+    for caller, answer in zip(callers * 2, answers, strict=True):
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["client_id"], answer.json()["partner_id"]) == (caller.client_id, caller.partner_id)
+    assert (await client.get("/v1/me")).status_code == 401, "no caller left over from the requests before"
+
+
 # --- revocation, disabling, suspension ---------------------------------------------------------------
 
 
