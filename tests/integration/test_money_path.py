@@ -292,16 +292,28 @@ async def test_redeem_creates_the_enrollment_and_the_partner_is_owed(
 
 
 async def test_one_learner_account_cannot_redeem_a_course_twice(
-    client: Client, programme: Credentials, partner_a: Credentials, course: dict[str, Any]
+    client: Client, programme: Credentials, partner_a: Credentials, course: dict[str, Any], db_url: str
 ) -> None:
+    """The refusal comes from the one statement that writes a redemption: none of its writes stay, and a retry
+    with the same key gets the same refusal."""
     first = await sold_voucher(client, programme, course["id"])
     second = await sold_voucher(client, programme, course["id"])
     assert (await redeem(client, partner_a, first["code"], "shared-account")).status_code == 201
-    refused = await redeem(client, partner_a, second["code"], "shared-account")
+    headers = {**partner_a.headers, **key()}
+    path, body = f"/v1/vouchers/{second['code']}/redeem", {"learner_ref": "shared-account"}
+    refused = await client.post(path, json=body, headers=headers)
     assert refused.status_code == 409
     assert refused.json()["code"] == "learner_already_enrolled"
     shown = (await client.get(f"/v1/vouchers/{second['code']}", headers=partner_a.headers)).json()
     assert shown["status"] == "sold"
+    for table in ("statement_lines", "enrollments"):
+        assert await fetch(db_url, f"SELECT 1 FROM {table} WHERE voucher_code = $1", second["code"]) == []
+    written = "SELECT 1 FROM {} WHERE entity_id = $1 AND {} = 'voucher.redeemed'"
+    assert await fetch(db_url, written.format("audit_log", "action"), second["code"]) == []
+    assert await fetch(db_url, written.format("events", "type"), second["code"]) == []
+    again = await client.post(path, json=body, headers=headers)
+    assert (again.status_code, again.content) == (409, refused.content)
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_frozen_participant_cannot_redeem(
