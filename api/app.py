@@ -136,9 +136,8 @@ def create_app(settings: Settings) -> Litestar:
         token_policy = Policy(TOKEN_POLICY, default_quota=settings.token_rate_limit_per_minute, per_client=False)
         app.state.rate_limiter = RateLimiter(limits_pool, api_policy)
         app.state.token_rate_limiter = RateLimiter(limits_pool, token_policy)
-        app.state.settings = settings
         authenticator.throttle_pool = limits_pool
-        app.state.address_limiters = {
+        address_limiters = {
             ADDRESS_TOKEN_POLICY: RateLimiter(
                 limits_pool, Policy(ADDRESS_TOKEN_POLICY, settings.token_address_limit_per_minute, per_client=False)
             ),
@@ -146,9 +145,7 @@ def create_app(settings: Settings) -> Litestar:
                 limits_pool, Policy(PUBLIC_POLICY, settings.public_limit_per_minute, per_client=False)
             ),
         }
-        app.state.gatekeeper = Gatekeeper(
-            app.state.token_verifier, app.state.rate_limiter, app.state.address_limiters, settings
-        )
+        app.state.gatekeeper = Gatekeeper(app.state.token_verifier, app.state.rate_limiter, address_limiters, settings)
         app.state.integration_signatures = SignatureVerifier(settings.app_env, pool, keys.kek, app.state.rate_limiter)
         try:
             async with pool.acquire() as conn:

@@ -1039,10 +1039,8 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
         MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + REDEEM_ROUNDS * duration + duration)
         + MAX_REDEMPTIONS_PER_SECOND // 2 * duration
     )
-    pgbench_runs = [("warm-up", False, WARMUP_SECONDS)]
-    pgbench_runs += [(f"round {n}", False, duration) for n in range(1, REDEEM_ROUNDS + 1)]
-    pgbench_runs += [("writes only", True, duration)]
-    pgbench_codes = MAX_REDEMPTIONS_PER_SECOND * sum(seconds for _, _, seconds in pgbench_runs)
+    # pgbench: a warm-up, the rounds, then the writes alone.
+    pgbench_codes = MAX_REDEMPTIONS_PER_SECOND * (WARMUP_SECONDS + REDEEM_ROUNDS * duration + duration)
     needed = latency_codes + api_codes + pgbench_codes
     if latency_codes > SMALL_VOUCHERS:
         raise RuntimeError("the latency rounds would need more vouchers than the small table holds")
@@ -1095,20 +1093,19 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
             pgbench_first += size
             return measured
 
-        (_, _, warmup_seconds), *rounds, (_, _, writes_seconds) = pgbench_runs
-        pgbench(warmup_seconds)
+        pgbench(WARMUP_SECONDS)
         pairs = []
-        for _, _, seconds in rounds:
+        for _ in range(REDEEM_ROUNDS):
             settle(database_url)
             with usage(database_url, base) as cost:
                 api = wrk_redeem(
                     base,
                     token,
-                    codes.take(MAX_REDEMPTIONS_PER_SECOND * seconds),
-                    duration=seconds,
+                    codes.take(MAX_REDEMPTIONS_PER_SECOND * duration),
+                    duration=duration,
                     connections=connections,
                 )
-            full = pgbench(seconds)
+            full = pgbench(duration)
             pairs.append((api["rps"] / full["tps"], api, full, cost))
         ratio, api, full, redeem_cost = sorted(pairs, key=lambda pair: pair[0])[len(pairs) // 2]
         # Latency at a fixed offered rate, half the maximum just measured: requests leave on schedule whether or
@@ -1127,7 +1124,7 @@ def bench_redeem(database_url: str, duration: int, connections: int, workers: in
         report_ms = time_report_summary(base, database_url)
         attendance = bench_attendance(base, database_url, duration, connections)
         print(f"redeem: pgbench, the writes alone, {duration} s...", flush=True)
-        writes_only = pgbench(writes_seconds, writes_only=True)
+        writes_only = pgbench(duration, writes_only=True)
     print(f"redeem: done in {time.monotonic() - started:.0f} s", flush=True)
     return {
         "vouchers_in_table": in_table,

@@ -278,8 +278,7 @@ def requires(*scopes: str, errors: Sequence[type[DomainError]] = ()) -> dict[str
     """
     return {
         "opt": {
-            "scopes": frozenset(scopes),
-            "scope_list": " ".join(scopes),
+            "scopes": tuple(scopes),
             "programme_only": any(scope.startswith(PROGRAMME_PREFIX) for scope in scopes),
             "errors": tuple(errors),
         },
@@ -313,7 +312,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     scope = connection.scope
     gatekeeper: Gatekeeper = scope["app"].state.gatekeeper
     opt = handler.opt
-    required: frozenset[str] | None = opt.get("scopes")
+    required: tuple[str, ...] | None = opt.get("scopes")
     if required is None:
         await limit_by_address(scope, opt, gatekeeper)
         return
@@ -326,8 +325,8 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     if principal.partner_id is not None and opt["programme_only"]:
         # The programme's endpoints do not exist for a partner (API.md: never 403 for what is not theirs).
         raise ApiError(404, "not_found", "No such resource.")
-    if not required <= principal.scopes:
-        wanted = opt["scope_list"]
+    if not principal.scopes.issuperset(required):
+        wanted = " ".join(required)
         raise ApiError(
             403,
             "insufficient_scope",
